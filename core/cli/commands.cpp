@@ -1,0 +1,102 @@
+// train, summary and bench: each parses its options, opens a session and runs.
+#include "core/cli/commands.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+
+#include "core/cli/session.hpp"
+#include "core/data/prefetcher.hpp"
+#include "core/data/sampler.hpp"
+#include "core/model/summary.hpp"
+#include "core/train/csv_logger.hpp"
+#include "core/train/progress.hpp"
+#include "core/train/trainer.hpp"
+
+namespace ringtrain::cli {
+
+namespace {
+
+bool wants_help(const std::vector<std::string>& arguments) {
+  for (const auto& argument : arguments) {
+    if (argument == "--help" || argument == "-h") return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+int summary_command(const std::vector<std::string>& arguments) {
+  const auto options = run_options();
+  if (wants_help(arguments)) {
+    print_help("ringtrain summary --config FILE [options]", options);
+    return 0;
+  }
+  Session session = open_session(parse(arguments, options));
+  std::cout << model_summary(*session.model, session.config.name);
+  return 0;
+}
+
+int train_command(const std::vector<std::string>& arguments) {
+  const auto options = run_options();
+  if (wants_help(arguments)) {
+    print_help("ringtrain train --config FILE [options]", options);
+    return 0;
+  }
+  Session session = open_session(parse(arguments, options));
+  const TrainConfig& config = session.config;
+  const data::Dataset train = data::load_mnist(config.data_dir, data::Split::train);
+  const data::Dataset validation = data::load_mnist(config.data_dir, data::Split::test);
+  std::cout << model_summary(*session.model, config.name);
+  std::cout << "Training on " << train.count() << " samples, validating on " << validation.count()
+            << " samples; batch " << config.batch_size << ", " << session.optimizer->describe() << ", lr "
+            << config.schedule.initial << " * " << config.schedule.decay << "^epoch, seed " << config.seed << "\n";
+
+  Trainer trainer(*session.model, *session.optimizer, config);
+  ProgressPrinter progress(std::cout, progress_style_for_stdout());
+  trainer.add_observer(progress);
+  std::unique_ptr<CsvLogger> csv;
+  if (!config.csv_path.empty()) {
+    csv = std::make_unique<CsvLogger>(config.csv_path);
+    trainer.add_observer(*csv);
+  }
+  const auto history = trainer.fit(train, validation);
+  double seconds = 0;
+  for (const auto& epoch : history) seconds += epoch.seconds;
+  std::printf("final val_accuracy=%.4f val_loss=%.4f epochs=%zu seconds=%.1f\n", history.back().val_accuracy,
+              history.back().val_loss, history.size(), seconds);
+  return 0;
+}
+
+int bench_command(const std::vector<std::string>& arguments) {
+  auto options = run_options();
+  options.add(bench_options());
+  if (wants_help(arguments)) {
+    print_help("ringtrain bench --config FILE --steps N [options]", options);
+    return 0;
+  }
+  const auto parsed = parse(arguments, options);
+  Session session = open_session(parsed);
+  const int steps = parsed["steps"].as<int>(), warmup = parsed["warmup"].as<int>();
+  RT_CHECK(steps > 0 && warmup >= 0, "bench: --steps " << steps << " must be positive and --warmup " << warmup
+                                                       << " not negative");
+  const TrainConfig& config = session.config;
+  const data::Dataset train = data::load_mnist(config.data_dir, data::Split::train);
+  const data::EpochSampler sampler(train.count(), config.batch_size, config.seed, data::Remainder::drop);
+  data::BatchPrefetcher prefetcher(train, sampler, 0, 0);
+  Trainer trainer(*session.model, *session.optimizer, config);
+  const auto lr = static_cast<float>(config.schedule.initial);
+  std::uint64_t step = 0;
+  for (; step < static_cast<std::uint64_t>(warmup); ++step) trainer.train_step(prefetcher.next(), lr, step);
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < steps; ++i, ++step) trainer.train_step(prefetcher.next(), lr, step);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double images = static_cast<double>(steps) * static_cast<double>(config.batch_size);
+  std::printf("bench config=%s batch=%lld threads=%d steps=%d seconds=%.3f\n",
+              parsed.count("config") ? parsed["config"].as<std::string>().c_str() : "-",
+              static_cast<long long>(config.batch_size), config.threads, steps, seconds);
+  std::printf("bench img_per_s=%.1f ms_per_step=%.3f\n", images / seconds, 1000.0 * seconds / steps);
+  return 0;
+}
+
+}  // namespace ringtrain::cli

@@ -1,0 +1,26 @@
+// Session: what every command that runs a model sets up from its options: threads, the built model and
+// its optimizer, and the data.
+#pragma once
+
+#include <memory>
+
+#include "core/cli/options.hpp"
+#include "core/data/mnist.hpp"
+#include "core/model/sequential.hpp"
+#include "core/optim/optimizer.hpp"
+
+namespace ringtrain::cli {
+
+struct Session {
+  TrainConfig config;
+  std::unique_ptr<Sequential> model;
+  std::unique_ptr<Optimizer> optimizer;
+};
+
+// Applies --threads and builds the model (initialized from the seed) and its optimizer.
+Session open_session(const po::variables_map& options);
+
+// Prints the help of a command: its usage line and its option groups.
+void print_help(const std::string& usage, const po::options_description& options);
+
+}  // namespace ringtrain::cli

@@ -1,0 +1,68 @@
+// The CUDA runtime for builds with the CUDA backend: device discovery, memory, copies, the scale kernel.
+#include <cudnn.h>
+#include <nccl.h>
+
+#include <sstream>
+
+#include "core/cuda/cuda_check.hpp"
+#include "core/cuda/cuda_runtime.hpp"
+
+namespace ringtrain::cuda {
+
+namespace {
+
+__global__ void scale_kernel(float* y, const float* x, float alpha, std::size_t count) {
+  const std::size_t i = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x;
+  if (i < count) y[i] = alpha * x[i];
+}
+
+}  // namespace
+
+bool built() { return true; }
+
+int device_count() {
+  int count = 0;
+  // No driver or no device is not an error here: it means "no GPU".
+  if (cudaGetDeviceCount(&count) != cudaSuccess) {
+    cudaGetLastError();
+    return 0;
+  }
+  return count;
+}
+
+std::string describe() {
+  std::ostringstream out;
+  int nccl_version = 0;
+  ncclGetVersion(&nccl_version);
+  out << "CUDA " << CUDART_VERSION / 1000 << '.' << (CUDART_VERSION % 1000) / 10 << ", cuDNN "
+      << cudnnGetVersion() / 10000 << '.' << (cudnnGetVersion() % 10000) / 100 << '.' << cudnnGetVersion() % 100
+      << ", NCCL " << nccl_version / 10000 << '.' << (nccl_version % 10000) / 100 << '.' << nccl_version % 100
+      << ", " << device_count() << " GPU(s) usable";
+  return out.str();
+}
+
+void* allocate(std::size_t bytes) {
+  RT_CHECK(device_count() > 0, "no usable CUDA device: run with --device cpu");
+  void* pointer = nullptr;
+  CUDA_CHECK(cudaMalloc(&pointer, bytes));
+  return pointer;
+}
+
+void release(void* pointer) noexcept { cudaFree(pointer); }
+
+void copy(void* destination, const void* source, std::size_t bytes) {
+  CUDA_CHECK(cudaMemcpy(destination, source, bytes, cudaMemcpyDefault));
+}
+
+void fill_zero(void* pointer, std::size_t bytes) { CUDA_CHECK(cudaMemset(pointer, 0, bytes)); }
+
+void scale(float* y, const float* x, float alpha, std::size_t count) {
+  if (count == 0) return;
+  constexpr unsigned kThreads = 256;
+  const unsigned blocks = static_cast<unsigned>((count + kThreads - 1) / kThreads);
+  scale_kernel<<<blocks, kThreads>>>(y, x, alpha, count);
+  CUDA_CHECK(cudaGetLastError());
+  CUDA_CHECK(cudaDeviceSynchronize());
+}
+
+}  // namespace ringtrain::cuda

@@ -1,0 +1,25 @@
+// The CUDA runtime as ringtrain uses it: device discovery, memory and copies. Declared for every build;
+// defined by cuda_runtime.cu when the CUDA backend is built and by cuda_absent.cpp otherwise.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+namespace ringtrain::cuda {
+
+// True when this binary was built with the CUDA backend.
+bool built();
+// Usable GPUs; 0 when the build has no CUDA, there is no driver or no device (never throws).
+int device_count();
+// "CUDA 13.0, cuDNN 9.19.0, NCCL 2.28.9", or why there is none.
+std::string describe();
+
+void* allocate(std::size_t bytes);
+void release(void* pointer) noexcept;
+// Copies between any two of host and device memory (cudaMemcpyDefault).
+void copy(void* destination, const void* source, std::size_t bytes);
+void fill_zero(void* pointer, std::size_t bytes);
+// y[i] = alpha * x[i] on the device: the backend's first kernel, used by tests of the seam.
+void scale(float* y, const float* x, float alpha, std::size_t count);
+
+}  // namespace ringtrain::cuda

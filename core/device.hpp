@@ -1,0 +1,21 @@
+// Device: where a tensor's memory lives and so which backend runs the ops on it.
+#pragma once
+
+#include <string>
+
+namespace ringtrain {
+
+enum class Device { cpu, cuda };
+
+std::string to_string(Device device);
+// Parses "cpu" or "cuda"; anything else is an error naming the value.
+Device parse_device(const std::string& text);
+
+// Allocation and copies for every device; CUDA calls fail with "built without CUDA" where it is absent.
+void* device_allocate(Device device, std::size_t bytes);
+void device_free(Device device, void* pointer) noexcept;
+void device_copy(void* destination, Device destination_device, const void* source, Device source_device,
+                 std::size_t bytes);
+void device_fill_zero(Device device, void* pointer, std::size_t bytes);
+
+}  // namespace ringtrain

@@ -1,0 +1,62 @@
+// Layer: the interface every Keras-like layer implements (build, forward, backward, state).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/model/parameter_store.hpp"
+#include "core/tensor.hpp"
+
+namespace ringtrain {
+
+enum class Mode { train, inference };
+
+// What a pass needs besides tensors: the mode, and the keys of counter-based randomness.
+struct StepContext {
+  Mode mode = Mode::inference;
+  std::uint64_t seed = 0;
+  std::uint64_t step = 0;          // optimizer steps taken before this one
+  std::uint64_t first_sample = 0;  // global index, within the global batch, of this process's row 0
+  bool input_gradient_needed = true;  // false for the first layer: its dx is never used
+};
+
+// A named tensor that is not trained but is part of the model (batch-norm moving statistics).
+struct StateTensor {
+  std::string name;
+  Tensor value;
+};
+
+class Layer {
+ public:
+  virtual ~Layer() = default;
+
+  // Keras class name, e.g. "Conv2D"; the default layer name is its snake_case form.
+  virtual std::string type() const = 0;
+  // Declares parameters under name() and returns the per-sample output shape for a per-sample input.
+  virtual Shape build(const Shape& input_shape, ParameterStore& store, Device device) = 0;
+  // Returns the output for input x [batch, ...]; the layer keeps what its backward needs.
+  virtual Tensor forward(const Tensor& x, const StepContext& context) = 0;
+  // Returns dx for dy (undefined when !context.input_gradient_needed) and writes parameter gradients.
+  virtual Tensor backward(const Tensor& dy, const StepContext& context) = 0;
+  // Non-trainable state, saved with the parameters.
+  virtual std::vector<StateTensor> state() { return {}; }
+  // One line of configuration for summaries and checkpoints, e.g. "filters=12 kernel_size=3".
+  virtual std::string describe() const = 0;
+
+  const std::string& name() const { return name_; }
+  void set_name(std::string name) { name_ = std::move(name); }
+  // Position in the model; keys the layer's dropout stream.
+  int index() const { return index_; }
+  void set_index(int index) { index_ = index; }
+
+ protected:
+  // Reuses `buffer` when it already has `shape`, else allocates it on `device`.
+  static Tensor& ensure(Tensor& buffer, const Shape& shape, Device device, DType dtype = DType::f32);
+
+ private:
+  std::string name_;
+  int index_ = 0;
+};
+
+}  // namespace ringtrain

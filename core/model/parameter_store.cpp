@@ -1,0 +1,61 @@
+// ParameterStore: declaration, flat allocation and keyed initialization of parameters.
+#include "core/model/parameter_store.hpp"
+
+#include <cmath>
+
+#include "core/rng.hpp"
+
+namespace ringtrain {
+
+Parameter* ParameterStore::declare(const std::string& name, const Shape& shape, Initializer initializer) {
+  RT_CHECK(!values_.defined(), "parameter " << name << " declared after the store was allocated");
+  auto parameter = std::make_unique<Parameter>();
+  parameter->name = name;
+  parameter->shape = shape;
+  parameter->initializer = initializer;
+  parameter->offset = total_;
+  total_ += shape.numel();
+  parameters_.push_back(std::move(parameter));
+  return parameters_.back().get();
+}
+
+void ParameterStore::allocate(Device device) {
+  values_ = Tensor::zeros({total_}, DType::f32, device);
+  gradients_ = Tensor::zeros({total_}, DType::f32, device);
+  for (auto& parameter : parameters_) {
+    parameter->value = values_.view(parameter->shape, parameter->offset);
+    parameter->gradient = gradients_.view(parameter->shape, parameter->offset);
+  }
+}
+
+std::pair<double, double> glorot_fans(const Shape& shape) {
+  if (shape.rank() == 2) return {static_cast<double>(shape[0]), static_cast<double>(shape[1])};
+  if (shape.rank() == 4) {
+    const double receptive = static_cast<double>(shape[0] * shape[1]);
+    return {receptive * static_cast<double>(shape[2]), receptive * static_cast<double>(shape[3])};
+  }
+  const double size = std::sqrt(static_cast<double>(shape.numel()));
+  return {size, size};
+}
+
+void ParameterStore::initialize(std::uint64_t seed) {
+  RT_CHECK(values_.defined(), "initialize() before allocate()");
+  std::vector<float> host(static_cast<std::size_t>(total_));
+  for (std::size_t index = 0; index < parameters_.size(); ++index) {
+    const Parameter& parameter = *parameters_[index];
+    float* out = host.data() + parameter.offset;
+    const std::int64_t count = parameter.shape.numel();
+    if (parameter.initializer == Initializer::glorot_uniform) {
+      const auto [fan_in, fan_out] = glorot_fans(parameter.shape);
+      const float limit = static_cast<float>(std::sqrt(6.0 / (fan_in + fan_out)));
+      const Philox generator(seed, RandomStream::initialization, index);
+      for (std::int64_t i = 0; i < count; ++i) out[i] = (2.0f * generator.uniform(0, i) - 1.0f) * limit;
+    } else {
+      const float constant = parameter.initializer == Initializer::ones ? 1.0f : 0.0f;
+      for (std::int64_t i = 0; i < count; ++i) out[i] = constant;
+    }
+  }
+  values_.copy_from(Tensor::from_vector({total_}, host));
+}
+
+}  // namespace ringtrain

@@ -1,0 +1,105 @@
+// Sequential: building, forward to logits, backward and prediction.
+#include "core/model/sequential.hpp"
+
+#include <cctype>
+#include <map>
+
+#include "core/ops/activation.hpp"
+
+namespace ringtrain {
+
+namespace {
+
+// "BatchNormalization" -> "batch_normalization", "Conv2D" -> "conv2d", as Keras names layers.
+std::string snake_case(const std::string& type) {
+  std::string name;
+  for (std::size_t i = 0; i < type.size(); ++i) {
+    const char c = type[i];
+    const bool boundary = i > 0 && std::isupper(static_cast<unsigned char>(c)) &&
+                          std::islower(static_cast<unsigned char>(type[i - 1]));
+    if (boundary) name += '_';
+    name += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return name;
+}
+
+}  // namespace
+
+void Sequential::add(std::unique_ptr<Layer> layer) {
+  RT_CHECK(!built_, "layer added to a model that is already built");
+  layers_.push_back(std::move(layer));
+}
+
+void Sequential::add(LayerList layers) {
+  for (auto& layer : layers) add(std::move(layer));
+}
+
+void Sequential::build(std::uint64_t seed, Device device) {
+  RT_CHECK(!built_, "model built twice");
+  RT_CHECK(!layers_.empty(), "model has no layers");
+  device_ = device;
+  std::map<std::string, int> seen;
+  Shape shape = input_shape_;
+  for (std::size_t i = 0; i < layers_.size(); ++i) {
+    Layer& layer = *layers_[i];
+    const std::string base = snake_case(layer.type());
+    const int count = seen[base]++;
+    layer.set_name(count == 0 ? base : base + "_" + std::to_string(count));
+    layer.set_index(static_cast<int>(i));
+    shape = layer.build(shape, store_, device);
+    output_shapes_.push_back(shape);
+  }
+  store_.allocate(device);
+  store_.initialize(seed);
+  built_ = true;
+}
+
+std::size_t Sequential::logits_layers() const {
+  return is_softmax_activation(*layers_.back()) ? layers_.size() - 1 : layers_.size();
+}
+
+Tensor Sequential::forward_logits(const Tensor& x, const StepContext& context) {
+  RT_CHECK(built_, "forward on a model that is not built");
+  RT_CHECK(x.rank() >= 1 && x.numel() == x.dim(0) * input_shape_.numel(),
+           "model input is " << to_string(x.shape()) << ", expected " << to_string_with_none_batch(input_shape_));
+  Tensor activation = x.reshaped(input_shape_.with_batch(x.dim(0)));
+  for (std::size_t i = 0; i < logits_layers(); ++i) activation = layers_[i]->forward(activation, context);
+  return activation;
+}
+
+void Sequential::backward(const Tensor& dlogits, const StepContext& context) {
+  Tensor gradient = dlogits;
+  StepContext layer_context = context;
+  for (std::size_t i = logits_layers(); i-- > 0;) {
+    layer_context.input_gradient_needed = i > 0;
+    gradient = layers_[i]->backward(gradient, layer_context);
+  }
+}
+
+Tensor Sequential::predict(const Tensor& x) {
+  StepContext context;
+  context.mode = Mode::inference;
+  Tensor logits = forward_logits(x, context);
+  Tensor probabilities = Tensor::empty(logits.shape(), DType::f32, logits.device());
+  ops::activation_forward(ops::Activation::softmax, logits, probabilities);
+  return probabilities;
+}
+
+std::int64_t Sequential::parameter_count(const Layer& layer) const {
+  std::int64_t count = 0;
+  const std::string prefix = layer.name() + "/";
+  for (const auto& parameter : store_.parameters()) {
+    if (parameter->name.rfind(prefix, 0) == 0) count += parameter->shape.numel();
+  }
+  return count;
+}
+
+std::vector<StateTensor> Sequential::state() {
+  std::vector<StateTensor> all;
+  for (auto& layer : layers_) {
+    for (auto& tensor : layer->state()) all.push_back(std::move(tensor));
+  }
+  return all;
+}
+
+}  // namespace ringtrain

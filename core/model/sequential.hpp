@@ -1,0 +1,54 @@
+// Sequential: a stack of layers with one flat parameter store, run forward to logits and backward from
+// the fused loss; a final softmax Activation is folded into the loss in training and evaluation.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/layers/factory.hpp"
+#include "core/layers/layer.hpp"
+#include "core/model/parameter_store.hpp"
+
+namespace ringtrain {
+
+class Sequential {
+ public:
+  explicit Sequential(Shape input_shape) : input_shape_(std::move(input_shape)) {}
+
+  void add(std::unique_ptr<Layer> layer);
+  void add(LayerList layers);
+  // Names layers Keras-style (conv2d, conv2d_1, ...), infers shapes, lays out and initializes parameters.
+  void build(std::uint64_t seed, Device device);
+
+  // Forward through every layer but a final softmax: the logits the fused loss takes. x holds a batch of
+  // samples with as many values as the input shape (28x28 images feed an input shape of (784,) too).
+  Tensor forward_logits(const Tensor& x, const StepContext& context);
+  // Backward from dlogits through every layer, writing all parameter gradients.
+  void backward(const Tensor& dlogits, const StepContext& context);
+  // Class probabilities (softmax applied) in inference mode.
+  Tensor predict(const Tensor& x);
+
+  const Shape& input_shape() const { return input_shape_; }
+  const Shape& output_shape(std::size_t layer) const { return output_shapes_.at(layer); }
+  const std::vector<std::unique_ptr<Layer>>& layers() const { return layers_; }
+  ParameterStore& parameters() { return store_; }
+  const ParameterStore& parameters() const { return store_; }
+  std::int64_t parameter_count(const Layer& layer) const;
+  // Every non-trainable state tensor of every layer.
+  std::vector<StateTensor> state();
+  Device device() const { return device_; }
+
+ private:
+  // Layers that produce the logits: all, or all but a trailing softmax.
+  std::size_t logits_layers() const;
+
+  Shape input_shape_;
+  std::vector<std::unique_ptr<Layer>> layers_;
+  std::vector<Shape> output_shapes_;
+  ParameterStore store_;
+  Device device_ = Device::cpu;
+  bool built_ = false;
+};
+
+}  // namespace ringtrain

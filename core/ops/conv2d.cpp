@@ -1,0 +1,166 @@
+// Conv2D geometry (TensorFlow's padding rule) and the CPU kernels: oneDNN forward, backward data and
+// backward weights on NHWC activations and HWIO kernels, primitives cached per geometry.
+#include "core/ops/conv2d.hpp"
+
+#include <map>
+#include <mutex>
+#include <tuple>
+
+#include "core/ops/cpu_only.hpp"
+#include "core/ops/onednn_context.hpp"
+
+namespace ringtrain::ops {
+
+Padding parse_padding(const std::string& text) {
+  if (text == "same") return Padding::same;
+  if (text == "valid") return Padding::valid;
+  RT_FAIL("unknown padding '" << text << "': use same or valid");
+}
+
+std::string to_string(Padding padding) { return padding == Padding::same ? "same" : "valid"; }
+
+PaddedDim padded_dim(std::int64_t in, std::int64_t kernel, std::int64_t stride, Padding padding) {
+  RT_CHECK(in > 0 && kernel > 0 && stride > 0,
+           "convolution sizes must be positive: input " << in << ", kernel " << kernel << ", stride " << stride);
+  PaddedDim dim;
+  if (padding == Padding::valid) {
+    RT_CHECK(in >= kernel, "kernel " << kernel << " is larger than the input " << in << " with padding 'valid'");
+    dim.out = (in - kernel) / stride + 1;
+    return dim;
+  }
+  dim.out = (in + stride - 1) / stride;
+  const std::int64_t total = std::max<std::int64_t>((dim.out - 1) * stride + kernel - in, 0);
+  dim.pad_before = total / 2;
+  dim.pad_after = total - dim.pad_before;
+  return dim;
+}
+
+Conv2DGeometry conv2d_geometry(std::int64_t batch, std::int64_t in_h, std::int64_t in_w, std::int64_t in_c,
+                               std::int64_t filters, std::int64_t kernel_h, std::int64_t kernel_w,
+                               std::int64_t stride_h, std::int64_t stride_w, Padding padding) {
+  const PaddedDim rows = padded_dim(in_h, kernel_h, stride_h, padding);
+  const PaddedDim columns = padded_dim(in_w, kernel_w, stride_w, padding);
+  Conv2DGeometry g;
+  g.batch = batch;
+  g.in_h = in_h;
+  g.in_w = in_w;
+  g.in_c = in_c;
+  g.out_h = rows.out;
+  g.out_w = columns.out;
+  g.out_c = filters;
+  g.kernel_h = kernel_h;
+  g.kernel_w = kernel_w;
+  g.stride_h = stride_h;
+  g.stride_w = stride_w;
+  g.pad_top = rows.pad_before;
+  g.pad_bottom = rows.pad_after;
+  g.pad_left = columns.pad_before;
+  g.pad_right = columns.pad_after;
+  return g;
+}
+
+namespace {
+
+using dnnl::memory;
+using tag = memory::format_tag;
+using dt = memory::data_type;
+
+// The oneDNN primitives of one convolution geometry.
+struct ConvPrimitives {
+  memory::desc src, weights, bias, dst;
+  dnnl::convolution_forward forward;
+  dnnl::convolution_backward_data backward_data;
+  dnnl::convolution_backward_weights backward_weights;
+};
+
+ConvPrimitives make_primitives(const Conv2DGeometry& g, bool with_bias) {
+  ConvPrimitives p;
+  p.src = memory::desc({g.batch, g.in_c, g.in_h, g.in_w}, dt::f32, tag::nhwc);
+  p.weights = memory::desc({g.out_c, g.in_c, g.kernel_h, g.kernel_w}, dt::f32, tag::hwio);
+  p.bias = with_bias ? memory::desc({g.out_c}, dt::f32, tag::x) : memory::desc();
+  p.dst = memory::desc({g.batch, g.out_c, g.out_h, g.out_w}, dt::f32, tag::nhwc);
+  const memory::dims strides{g.stride_h, g.stride_w};
+  const memory::dims pad_before{g.pad_top, g.pad_left};
+  const memory::dims pad_after{g.pad_bottom, g.pad_right};
+  auto& engine = cpu_engine();
+
+  const dnnl::convolution_forward::desc forward_desc(dnnl::prop_kind::forward_training,
+                                                     dnnl::algorithm::convolution_direct, p.src, p.weights,
+                                                     p.bias, p.dst, strides, pad_before, pad_after);
+  const dnnl::convolution_forward::primitive_desc forward_pd(forward_desc, engine);
+  p.forward = dnnl::convolution_forward(forward_pd);
+
+  const dnnl::convolution_backward_data::desc data_desc(dnnl::algorithm::convolution_direct, p.src, p.weights,
+                                                        p.dst, strides, pad_before, pad_after);
+  p.backward_data = dnnl::convolution_backward_data(
+      dnnl::convolution_backward_data::primitive_desc(data_desc, engine, forward_pd));
+
+  const dnnl::convolution_backward_weights::desc weights_desc(dnnl::algorithm::convolution_direct, p.src,
+                                                              p.weights, p.bias, p.dst, strides, pad_before,
+                                                              pad_after);
+  p.backward_weights = dnnl::convolution_backward_weights(
+      dnnl::convolution_backward_weights::primitive_desc(weights_desc, engine, forward_pd));
+  return p;
+}
+
+const ConvPrimitives& primitives_for(const Conv2DGeometry& g, bool with_bias) {
+  using Key = std::tuple<std::int64_t, std::int64_t, std::int64_t, std::int64_t, std::int64_t, std::int64_t,
+                         std::int64_t, std::int64_t, std::int64_t, std::int64_t, std::int64_t, bool>;
+  static std::map<Key, ConvPrimitives> cache;
+  static std::mutex mutex;
+  const Key key{g.batch, g.in_h, g.in_w, g.in_c, g.out_c, g.kernel_h, g.kernel_w, g.stride_h, g.stride_w,
+                g.pad_top, g.pad_left, with_bias};
+  std::lock_guard lock(mutex);
+  auto found = cache.find(key);
+  if (found == cache.end()) found = cache.emplace(key, make_primitives(g, with_bias)).first;
+  return found->second;
+}
+
+memory wrap(const memory::desc& desc, const Tensor& tensor) {
+  return memory(desc, cpu_engine(), tensor.data<float>());
+}
+
+void check_shapes(const char* op, const Conv2DGeometry& g, const Tensor& x, const Tensor& w, const Tensor& y) {
+  require_shape(op, "input", x, {g.batch, g.in_h, g.in_w, g.in_c});
+  require_shape(op, "kernel", w, {g.kernel_h, g.kernel_w, g.in_c, g.out_c});
+  require_shape(op, "output", y, {g.batch, g.out_h, g.out_w, g.out_c});
+}
+
+}  // namespace
+
+void conv2d_forward(const Conv2DGeometry& g, const Tensor& x, const Tensor& w, const Tensor& bias, Tensor& y) {
+  require_cpu("conv2d_forward", {&x, &w, &bias, &y});
+  check_shapes("conv2d_forward", g, x, w, y);
+  const ConvPrimitives& p = primitives_for(g, bias.defined());
+  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, wrap(p.src, x)},
+                                       {DNNL_ARG_WEIGHTS, wrap(p.weights, w)},
+                                       {DNNL_ARG_DST, wrap(p.dst, y)}};
+  if (bias.defined()) args.emplace(DNNL_ARG_BIAS, wrap(p.bias, bias));
+  p.forward.execute(cpu_stream(), args);
+  cpu_stream().wait();
+}
+
+void conv2d_backward_data(const Conv2DGeometry& g, const Tensor& dy, const Tensor& w, Tensor& dx) {
+  require_cpu("conv2d_backward_data", {&dy, &w, &dx});
+  check_shapes("conv2d_backward_data", g, dx, w, dy);
+  const ConvPrimitives& p = primitives_for(g, false);
+  p.backward_data.execute(cpu_stream(), {{DNNL_ARG_DIFF_DST, wrap(p.dst, dy)},
+                                         {DNNL_ARG_WEIGHTS, wrap(p.weights, w)},
+                                         {DNNL_ARG_DIFF_SRC, wrap(p.src, dx)}});
+  cpu_stream().wait();
+}
+
+void conv2d_backward_filter(const Conv2DGeometry& g, const Tensor& x, const Tensor& dy, Tensor& dw,
+                            Tensor& dbias) {
+  require_cpu("conv2d_backward_filter", {&x, &dy, &dw, &dbias});
+  check_shapes("conv2d_backward_filter", g, x, dw, dy);
+  const ConvPrimitives& p = primitives_for(g, dbias.defined());
+  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, wrap(p.src, x)},
+                                       {DNNL_ARG_DIFF_DST, wrap(p.dst, dy)},
+                                       {DNNL_ARG_DIFF_WEIGHTS, wrap(p.weights, dw)}};
+  if (dbias.defined()) args.emplace(DNNL_ARG_DIFF_BIAS, wrap(p.bias, dbias));
+  p.backward_weights.execute(cpu_stream(), args);
+  cpu_stream().wait();
+}
+
+}  // namespace ringtrain::ops

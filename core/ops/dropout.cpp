@@ -1,0 +1,41 @@
+// Inverted dropout on the CPU with masks recomputed from the Philox key, never stored.
+#include "core/ops/dropout.hpp"
+
+#include "core/ops/cpu_only.hpp"
+#include "core/rng.hpp"
+
+namespace ringtrain::ops {
+
+namespace {
+
+// out[i] = in[i] * (kept ? 1 / (1 - rate) : 0), the mask from the key.
+void apply_mask(const char* op, const Tensor& in_tensor, float rate, const DropoutKey& key, Tensor& out_tensor) {
+  require_cpu(op, {&in_tensor, &out_tensor});
+  RT_CHECK(rate >= 0.0f && rate < 1.0f, op << ": dropout rate " << rate << " must be in [0, 1)");
+  const Philox generator(key.seed, RandomStream::dropout, key.layer);
+  const std::int64_t rows = in_tensor.dim(0);
+  const std::int64_t features = rows == 0 ? 0 : in_tensor.numel() / rows;
+  const float keep_scale = 1.0f / (1.0f - rate);
+  const float* in = in_tensor.data<float>();
+  float* out = out_tensor.data<float>();
+#pragma omp parallel for
+  for (std::int64_t r = 0; r < rows; ++r) {
+    const std::uint64_t base = (key.first_sample + static_cast<std::uint64_t>(r)) * static_cast<std::uint64_t>(features);
+    for (std::int64_t f = 0; f < features; ++f) {
+      const bool kept = generator.uniform(key.step, base + static_cast<std::uint64_t>(f)) >= rate;
+      out[r * features + f] = kept ? in[r * features + f] * keep_scale : 0.0f;
+    }
+  }
+}
+
+}  // namespace
+
+void dropout_forward(const Tensor& x, float rate, const DropoutKey& key, Tensor& y) {
+  apply_mask("dropout_forward", x, rate, key, y);
+}
+
+void dropout_backward(const Tensor& dy, float rate, const DropoutKey& key, Tensor& dx) {
+  apply_mask("dropout_backward", dy, rate, key, dx);
+}
+
+}  // namespace ringtrain::ops

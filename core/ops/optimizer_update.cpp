@@ -1,0 +1,48 @@
+// SGD and Adam updates on the CPU: one vectorizable loop over the flat parameter buffer.
+#include "core/ops/optimizer_update.hpp"
+
+#include <cmath>
+
+#include "core/ops/cpu_only.hpp"
+
+namespace ringtrain::ops {
+
+void sgd_update(Tensor& params, const Tensor& grads, Tensor& velocity, float learning_rate, float momentum) {
+  require_cpu("sgd_update", {&params, &grads, &velocity});
+  float* p = params.data<float>();
+  const float* g = grads.data<float>();
+  const std::int64_t count = params.numel();
+  if (!velocity.defined()) {
+#pragma omp parallel for simd
+    for (std::int64_t i = 0; i < count; ++i) p[i] -= learning_rate * g[i];
+    return;
+  }
+  float* u = velocity.data<float>();
+#pragma omp parallel for simd
+  for (std::int64_t i = 0; i < count; ++i) {
+    u[i] = momentum * u[i] - learning_rate * g[i];
+    p[i] += u[i];
+  }
+}
+
+void adam_update(Tensor& params, const Tensor& grads, Tensor& m, Tensor& v, float learning_rate, float beta1,
+                 float beta2, float epsilon, std::int64_t step) {
+  require_cpu("adam_update", {&params, &grads, &m, &v});
+  RT_CHECK(step >= 1, "adam_update: step " << step << " must start at 1");
+  const double t = static_cast<double>(step);
+  const float corrected_rate = static_cast<float>(learning_rate * std::sqrt(1.0 - std::pow(beta2, t)) /
+                                                  (1.0 - std::pow(beta1, t)));
+  float* p = params.data<float>();
+  const float* g = grads.data<float>();
+  float* first = m.data<float>();
+  float* second = v.data<float>();
+  const std::int64_t count = params.numel();
+#pragma omp parallel for simd
+  for (std::int64_t i = 0; i < count; ++i) {
+    first[i] = beta1 * first[i] + (1.0f - beta1) * g[i];
+    second[i] = beta2 * second[i] + (1.0f - beta2) * g[i] * g[i];
+    p[i] -= corrected_rate * first[i] / (std::sqrt(second[i]) + epsilon);
+  }
+}
+
+}  // namespace ringtrain::ops

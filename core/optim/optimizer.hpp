@@ -1,0 +1,39 @@
+// Optimizers over the flat parameter buffer (SGD with optional momentum, Adam with Keras' defaults), with
+// their state as plain named tensors a checkpoint can save and restore.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/layers/layer.hpp"
+#include "core/model/parameter_store.hpp"
+
+namespace ringtrain {
+
+struct OptimizerSettings {
+  std::string name = "adam";  // "sgd" or "adam"
+  double momentum = 0.0;      // SGD
+  double beta1 = 0.9, beta2 = 0.999, epsilon = 1e-7;  // Adam (Keras defaults)
+};
+
+class Optimizer {
+ public:
+  virtual ~Optimizer() = default;
+  // One update of every parameter from its gradient at this learning rate.
+  virtual void step(ParameterStore& store, float learning_rate) = 0;
+  // Slots and counters, e.g. adam/m, adam/v, adam/step (a one-element tensor).
+  virtual std::vector<StateTensor> state() = 0;
+  virtual std::string describe() const = 0;
+  std::int64_t steps() const { return steps_; }
+
+ protected:
+  std::int64_t steps_ = 0;
+};
+
+// Builds the optimizer the settings name, its slots sized for `store`; an unknown name is an error.
+std::unique_ptr<Optimizer> make_optimizer(const OptimizerSettings& settings, const ParameterStore& store,
+                                          Device device);
+
+}  // namespace ringtrain

@@ -1,0 +1,78 @@
+// ProgressPrinter: formatting of the per-epoch progress lines.
+#include "core/train/progress.hpp"
+
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <ostream>
+#include <string>
+
+namespace ringtrain {
+
+namespace {
+
+std::string format(const char* pattern, double value) {
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, pattern, value);
+  return buffer;
+}
+
+std::string bar(std::int64_t done, std::int64_t total) {
+  constexpr int kWidth = 30;
+  const int filled = total > 0 ? static_cast<int>(kWidth * done / total) : kWidth;
+  std::string text(static_cast<std::size_t>(filled), '=');
+  if (filled < kWidth) text += '>' + std::string(static_cast<std::size_t>(kWidth - filled - 1), '.');
+  return "[" + text + "]";
+}
+
+std::string counter(std::int64_t done, std::int64_t total) {
+  const std::string total_text = std::to_string(total);
+  std::string done_text = std::to_string(done);
+  return std::string(total_text.size() - std::min(total_text.size(), done_text.size()), ' ') + done_text + "/" +
+         total_text;
+}
+
+std::string metrics_text(const StepMetrics& m) {
+  return format(" - %.0f img/s", m.images_per_second) + format(" - loss: %.4f", m.loss) +
+         format(" - accuracy: %.4f", m.accuracy);
+}
+
+}  // namespace
+
+ProgressStyle progress_style_for_stdout() {
+  return isatty(STDOUT_FILENO) ? ProgressStyle::live : ProgressStyle::plain;
+}
+
+ProgressPrinter::ProgressPrinter(std::ostream& out, ProgressStyle style) : out_(out), style_(style) {}
+
+void ProgressPrinter::on_epoch_begin(int epoch, int epochs, double learning_rate) {
+  out_ << "Epoch " << epoch + 1 << "/" << epochs << format(" - learning rate %.6g", learning_rate) << std::endl;
+  last_print_ = {};
+}
+
+void ProgressPrinter::on_step_end(const StepMetrics& metrics) {
+  last_ = metrics;
+  if (style_ != ProgressStyle::live) return;
+  const auto now = std::chrono::steady_clock::now();
+  const bool last_step = metrics.step + 1 == metrics.steps;
+  if (!last_step && now - last_print_ < std::chrono::milliseconds(100)) return;
+  last_print_ = now;
+  const double per_step = metrics.elapsed_seconds / static_cast<double>(metrics.step + 1);
+  const double eta = per_step * static_cast<double>(metrics.steps - metrics.step - 1);
+  out_ << "\r" << counter(metrics.step + 1, metrics.steps) << " " << bar(metrics.step + 1, metrics.steps)
+       << format(" - ETA: %.0fs", eta) << metrics_text(metrics) << "\033[K" << std::flush;
+}
+
+void ProgressPrinter::on_epoch_end(const EpochMetrics& metrics) {
+  const double per_step_ms = 1000.0 * metrics.seconds / static_cast<double>(std::max<std::int64_t>(last_.steps, 1));
+  if (style_ == ProgressStyle::live) out_ << "\r";
+  out_ << counter(last_.steps, last_.steps) << " " << bar(1, 1) << format(" - %.0fs", metrics.seconds)
+       << format(" %.0fms/step", per_step_ms) << format(" - %.0f img/s", metrics.images_per_second)
+       << format(" - loss: %.4f", metrics.loss) << format(" - accuracy: %.4f", metrics.accuracy)
+       << format(" - val_loss: %.4f", metrics.val_loss) << format(" - val_accuracy: %.4f", metrics.val_accuracy);
+  if (style_ == ProgressStyle::live) out_ << "\033[K";
+  out_ << std::endl;
+}
+
+}  // namespace ringtrain

@@ -1,0 +1,32 @@
+// ProgressPrinter: Keras-like progress output. On a terminal one live line per epoch (step/steps, bar,
+// ETA, img/s, loss, accuracy); elsewhere one plain line per epoch. Then validation loss and accuracy.
+#pragma once
+
+#include <chrono>
+#include <iosfwd>
+
+#include "core/train/observer.hpp"
+
+namespace ringtrain {
+
+enum class ProgressStyle { live, plain };
+
+class ProgressPrinter final : public TrainingObserver {
+ public:
+  ProgressPrinter(std::ostream& out, ProgressStyle style);
+
+  void on_epoch_begin(int epoch, int epochs, double learning_rate) override;
+  void on_step_end(const StepMetrics& metrics) override;
+  void on_epoch_end(const EpochMetrics& metrics) override;
+
+ private:
+  std::ostream& out_;
+  ProgressStyle style_;
+  StepMetrics last_;
+  std::chrono::steady_clock::time_point last_print_;
+};
+
+// live when standard output is a terminal.
+ProgressStyle progress_style_for_stdout();
+
+}  // namespace ringtrain

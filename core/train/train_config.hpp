@@ -1,0 +1,33 @@
+// TrainConfig: everything a training run is made of: the model, the optimizer and its schedule, the
+// batch and epochs, the seed, the data and where metrics go. Filled from a config file and flags.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+#include "core/device.hpp"
+#include "core/model/model_spec.hpp"
+#include "core/optim/optimizer.hpp"
+#include "core/optim/schedule.hpp"
+
+namespace ringtrain {
+
+struct TrainConfig {
+  std::string name = "model";
+  ModelSpec model;
+  OptimizerSettings optimizer;
+  LearningRateSchedule schedule;
+  int epochs = 10;
+  std::int64_t batch_size = 128;
+  std::uint64_t seed = 42;
+  int threads = 0;  // 0: all cores
+  Device device = Device::cpu;
+  std::filesystem::path data_dir;
+  std::filesystem::path csv_path;  // empty: no CSV
+};
+
+// Checks ranges (positive epochs, batch and rate, decay in (0, 1], ...); errors name the source and field.
+void validate(const TrainConfig& config);
+
+}  // namespace ringtrain

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Trains the codelab's final model (experiment 9, batch norm) end to end on a fresh machine: installs
+# packages, builds, fetches MNIST, trains 10 epochs, and writes the log and per-epoch CSV to runs/09_batch_norm/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+scripts/build.sh
+scripts/fetch-mnist.sh
+run_dir=runs/09_batch_norm
+mkdir -p "${run_dir}"
+build/ringtrain train --config experiments/09_batch_norm.ini --csv "${run_dir}/metrics.csv" "$@" \
+  | tee "${run_dir}/train.log"
+echo "wrote ${run_dir}/train.log and ${run_dir}/metrics.csv"
