@@ -49,6 +49,9 @@ void Sequential::build(std::uint64_t seed, Device device) {
     shape = layer.build(shape, store_, device);
     output_shapes_.push_back(shape);
   }
+  for (first_trained_layer_ = 0; first_trained_layer_ + 1 < layers_.size(); ++first_trained_layer_) {
+    if (parameter_count(*layers_[first_trained_layer_]) > 0) break;
+  }
   store_.allocate(device);
   store_.initialize(seed);
   built_ = true;
@@ -70,8 +73,9 @@ Tensor Sequential::forward_logits(const Tensor& x, const StepContext& context) {
 void Sequential::backward(const Tensor& dlogits, const StepContext& context) {
   Tensor gradient = dlogits;
   StepContext layer_context = context;
-  for (std::size_t i = logits_layers(); i-- > 0;) {
-    layer_context.input_gradient_needed = i > 0;
+  // Layers before the first one with parameters need no gradient at all; the first one needs no dx.
+  for (std::size_t i = logits_layers(); i-- > first_trained_layer_;) {
+    layer_context.input_gradient_needed = i > first_trained_layer_;
     gradient = layers_[i]->backward(gradient, layer_context);
   }
 }

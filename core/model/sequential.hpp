@@ -48,6 +48,7 @@ class Sequential {
   std::vector<Shape> output_shapes_;
   ParameterStore store_;
   Device device_ = Device::cpu;
+  std::size_t first_trained_layer_ = 0;
   bool built_ = false;
 };
 

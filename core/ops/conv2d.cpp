@@ -65,41 +65,87 @@ using dnnl::memory;
 using tag = memory::format_tag;
 using dt = memory::data_type;
 
-// The oneDNN primitives of one convolution geometry.
+// A tensor in the layout a primitive wants: the user's NHWC/HWIO memory when the layouts agree, else a
+// buffer of the primitive's layout (blocked, e.g. nChw16c) with reorders to and from the user's memory.
+struct LayoutBridge {
+  memory::desc user;
+  memory::desc wanted;
+  mutable memory buffer;  // only when the layouts differ
+
+  LayoutBridge() = default;
+  LayoutBridge(const memory::desc& user_desc, const memory::desc& wanted_desc)
+      : user(user_desc), wanted(wanted_desc) {
+    if (user != wanted) buffer = memory(wanted, cpu_engine());
+  }
+  // Memory holding `tensor`'s values in the wanted layout (reordered in when needed).
+  memory input(const Tensor& tensor) const {
+    memory user_memory(user, cpu_engine(), tensor.data<float>());
+    if (user == wanted) return user_memory;
+    dnnl::reorder(user_memory, buffer).execute(cpu_stream(), user_memory, buffer);
+    return buffer;
+  }
+  // Memory a primitive writes `tensor`'s values into; call finish() after the primitive ran.
+  memory output(const Tensor& tensor) const {
+    return user == wanted ? memory(user, cpu_engine(), tensor.data<float>()) : buffer;
+  }
+  void finish(const Tensor& tensor) const {
+    if (user == wanted) return;
+    memory user_memory(user, cpu_engine(), tensor.data<float>());
+    dnnl::reorder(buffer, user_memory).execute(cpu_stream(), buffer, user_memory);
+  }
+};
+
+// The oneDNN primitives of one convolution geometry, in the layouts oneDNN finds fastest.
 struct ConvPrimitives {
-  memory::desc src, weights, bias, dst;
+  memory::desc bias;
   dnnl::convolution_forward forward;
   dnnl::convolution_backward_data backward_data;
   dnnl::convolution_backward_weights backward_weights;
+  LayoutBridge forward_src, forward_weights, forward_dst;
+  LayoutBridge data_diff_dst, data_weights, data_diff_src;
+  LayoutBridge weights_src, weights_diff_dst, weights_diff_weights;
 };
 
 ConvPrimitives make_primitives(const Conv2DGeometry& g, bool with_bias) {
-  ConvPrimitives p;
-  p.src = memory::desc({g.batch, g.in_c, g.in_h, g.in_w}, dt::f32, tag::nhwc);
-  p.weights = memory::desc({g.out_c, g.in_c, g.kernel_h, g.kernel_w}, dt::f32, tag::hwio);
-  p.bias = with_bias ? memory::desc({g.out_c}, dt::f32, tag::x) : memory::desc();
-  p.dst = memory::desc({g.batch, g.out_c, g.out_h, g.out_w}, dt::f32, tag::nhwc);
+  const memory::desc src({g.batch, g.in_c, g.in_h, g.in_w}, dt::f32, tag::nhwc);
+  const memory::desc weights({g.out_c, g.in_c, g.kernel_h, g.kernel_w}, dt::f32, tag::hwio);
+  const memory::desc dst({g.batch, g.out_c, g.out_h, g.out_w}, dt::f32, tag::nhwc);
+  const memory::desc any_src({g.batch, g.in_c, g.in_h, g.in_w}, dt::f32, tag::any);
+  const memory::desc any_weights({g.out_c, g.in_c, g.kernel_h, g.kernel_w}, dt::f32, tag::any);
+  const memory::desc any_dst({g.batch, g.out_c, g.out_h, g.out_w}, dt::f32, tag::any);
   const memory::dims strides{g.stride_h, g.stride_w};
   const memory::dims pad_before{g.pad_top, g.pad_left};
   const memory::dims pad_after{g.pad_bottom, g.pad_right};
   auto& engine = cpu_engine();
 
-  const dnnl::convolution_forward::desc forward_desc(dnnl::prop_kind::forward_training,
-                                                     dnnl::algorithm::convolution_direct, p.src, p.weights,
-                                                     p.bias, p.dst, strides, pad_before, pad_after);
-  const dnnl::convolution_forward::primitive_desc forward_pd(forward_desc, engine);
+  ConvPrimitives p;
+  p.bias = with_bias ? memory::desc({g.out_c}, dt::f32, tag::x) : memory::desc();
+  const dnnl::convolution_forward::primitive_desc forward_pd(
+      dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct,
+                                      any_src, any_weights, p.bias, any_dst, strides, pad_before, pad_after),
+      engine);
   p.forward = dnnl::convolution_forward(forward_pd);
+  p.forward_src = LayoutBridge(src, forward_pd.src_desc());
+  p.forward_weights = LayoutBridge(weights, forward_pd.weights_desc());
+  p.forward_dst = LayoutBridge(dst, forward_pd.dst_desc());
 
-  const dnnl::convolution_backward_data::desc data_desc(dnnl::algorithm::convolution_direct, p.src, p.weights,
-                                                        p.dst, strides, pad_before, pad_after);
-  p.backward_data = dnnl::convolution_backward_data(
-      dnnl::convolution_backward_data::primitive_desc(data_desc, engine, forward_pd));
+  const dnnl::convolution_backward_data::primitive_desc data_pd(
+      dnnl::convolution_backward_data::desc(dnnl::algorithm::convolution_direct, any_src, any_weights, any_dst,
+                                            strides, pad_before, pad_after),
+      engine, forward_pd);
+  p.backward_data = dnnl::convolution_backward_data(data_pd);
+  p.data_diff_dst = LayoutBridge(dst, data_pd.diff_dst_desc());
+  p.data_weights = LayoutBridge(weights, data_pd.weights_desc());
+  p.data_diff_src = LayoutBridge(src, data_pd.diff_src_desc());
 
-  const dnnl::convolution_backward_weights::desc weights_desc(dnnl::algorithm::convolution_direct, p.src,
-                                                              p.weights, p.bias, p.dst, strides, pad_before,
-                                                              pad_after);
-  p.backward_weights = dnnl::convolution_backward_weights(
-      dnnl::convolution_backward_weights::primitive_desc(weights_desc, engine, forward_pd));
+  const dnnl::convolution_backward_weights::primitive_desc weights_pd(
+      dnnl::convolution_backward_weights::desc(dnnl::algorithm::convolution_direct, any_src, any_weights, p.bias,
+                                               any_dst, strides, pad_before, pad_after),
+      engine, forward_pd);
+  p.backward_weights = dnnl::convolution_backward_weights(weights_pd);
+  p.weights_src = LayoutBridge(src, weights_pd.src_desc());
+  p.weights_diff_dst = LayoutBridge(dst, weights_pd.diff_dst_desc());
+  p.weights_diff_weights = LayoutBridge(weights, weights_pd.diff_weights_desc());
   return p;
 }
 
@@ -132,11 +178,12 @@ void conv2d_forward(const Conv2DGeometry& g, const Tensor& x, const Tensor& w, c
   require_cpu("conv2d_forward", {&x, &w, &bias, &y});
   check_shapes("conv2d_forward", g, x, w, y);
   const ConvPrimitives& p = primitives_for(g, bias.defined());
-  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, wrap(p.src, x)},
-                                       {DNNL_ARG_WEIGHTS, wrap(p.weights, w)},
-                                       {DNNL_ARG_DST, wrap(p.dst, y)}};
+  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, p.forward_src.input(x)},
+                                       {DNNL_ARG_WEIGHTS, p.forward_weights.input(w)},
+                                       {DNNL_ARG_DST, p.forward_dst.output(y)}};
   if (bias.defined()) args.emplace(DNNL_ARG_BIAS, wrap(p.bias, bias));
   p.forward.execute(cpu_stream(), args);
+  p.forward_dst.finish(y);
   cpu_stream().wait();
 }
 
@@ -144,9 +191,10 @@ void conv2d_backward_data(const Conv2DGeometry& g, const Tensor& dy, const Tenso
   require_cpu("conv2d_backward_data", {&dy, &w, &dx});
   check_shapes("conv2d_backward_data", g, dx, w, dy);
   const ConvPrimitives& p = primitives_for(g, false);
-  p.backward_data.execute(cpu_stream(), {{DNNL_ARG_DIFF_DST, wrap(p.dst, dy)},
-                                         {DNNL_ARG_WEIGHTS, wrap(p.weights, w)},
-                                         {DNNL_ARG_DIFF_SRC, wrap(p.src, dx)}});
+  p.backward_data.execute(cpu_stream(), {{DNNL_ARG_DIFF_DST, p.data_diff_dst.input(dy)},
+                                         {DNNL_ARG_WEIGHTS, p.data_weights.input(w)},
+                                         {DNNL_ARG_DIFF_SRC, p.data_diff_src.output(dx)}});
+  p.data_diff_src.finish(dx);
   cpu_stream().wait();
 }
 
@@ -155,11 +203,12 @@ void conv2d_backward_filter(const Conv2DGeometry& g, const Tensor& x, const Tens
   require_cpu("conv2d_backward_filter", {&x, &dy, &dw, &dbias});
   check_shapes("conv2d_backward_filter", g, x, dw, dy);
   const ConvPrimitives& p = primitives_for(g, dbias.defined());
-  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, wrap(p.src, x)},
-                                       {DNNL_ARG_DIFF_DST, wrap(p.dst, dy)},
-                                       {DNNL_ARG_DIFF_WEIGHTS, wrap(p.weights, dw)}};
+  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, p.weights_src.input(x)},
+                                       {DNNL_ARG_DIFF_DST, p.weights_diff_dst.input(dy)},
+                                       {DNNL_ARG_DIFF_WEIGHTS, p.weights_diff_weights.output(dw)}};
   if (dbias.defined()) args.emplace(DNNL_ARG_DIFF_BIAS, wrap(p.bias, dbias));
   p.backward_weights.execute(cpu_stream(), args);
+  p.weights_diff_weights.finish(dw);
   cpu_stream().wait();
 }
 

@@ -46,43 +46,30 @@ TEST(ReferenceGradients, Dense) {
   const std::int64_t in = 4, out = 3;
   const Values x = random_values(2 * in, 1), w = random_values(in * out, 2), b = random_values(out, 3);
   const Values r = random_values(2 * out, 4);
+  auto loss = [&](const Values& xv, const Values& wv, const Values& bv) {
+    return dot(dense_forward(xv, wv, bv, in, out), r);
+  };
   const DenseGradients g = dense_backward(x, w, r, in, out);
-  expect_close(
-      g.dx,
-      finite_difference([&](const Values& v) { return dot(dense_forward(v, w, b, in, out), r); }, x, kEps),
-      kRel, kAbs);
-  expect_close(
-      g.dw,
-      finite_difference([&](const Values& v) { return dot(dense_forward(x, v, b, in, out), r); }, w, kEps),
-      kRel, kAbs);
-  expect_close(
-      g.dbias,
-      finite_difference([&](const Values& v) { return dot(dense_forward(x, w, v, in, out), r); }, b, kEps),
-      kRel, kAbs);
+  expect_close(g.dx, finite_difference([&](const Values& v) { return loss(v, w, b); }, x, kEps), kRel, kAbs);
+  expect_close(g.dw, finite_difference([&](const Values& v) { return loss(x, v, b); }, w, kEps), kRel, kAbs);
+  expect_close(g.dbias, finite_difference([&](const Values& v) { return loss(x, w, v); }, b, kEps), kRel,
+               kAbs);
 }
 
 TEST(ReferenceGradients, Conv2DStridedAsymmetricSame) {
-  const ConvProblem p{.batch = 2,
-                      .in_h = 7,
-                      .in_w = 6,
-                      .in_c = 2,
-                      .out_c = 3,
-                      .kernel_h = 6,
-                      .kernel_w = 3,
-                      .stride_h = 2,
-                      .stride_w = 2,
-                      .padding = ops::Padding::same};
+  // batch, in_h, in_w, in_c, out_c, kernel_h, kernel_w, stride_h, stride_w, padding
+  const ConvProblem p{2, 7, 6, 2, 3, 6, 3, 2, 2, ops::Padding::same};
   const Values x = random_values(p.input_shape().numel(), 5), w = random_values(p.kernel_shape().numel(), 6);
   const Values b = random_values(3, 7), r = random_values(p.output_shape().numel(), 8);
   auto loss = [&](const Values& xv, const Values& wv, const Values& bv) {
     return dot(conv2d_forward(p, xv, wv, bv), r);
   };
-  expect_close(conv2d_backward_data(p, r, w),
-               finite_difference([&](const Values& v) { return loss(v, w, b); }, x, kEps), kRel, kAbs);
-  expect_close(conv2d_backward_filter(p, x, r),
-               finite_difference([&](const Values& v) { return loss(x, v, b); }, w, kEps), kRel, kAbs);
-  expect_close(sum_over_rows(r, 3),
-               finite_difference([&](const Values& v) { return loss(x, w, v); }, b, kEps), kRel, kAbs);
+  const Values fd_x = finite_difference([&](const Values& v) { return loss(v, w, b); }, x, kEps);
+  const Values fd_w = finite_difference([&](const Values& v) { return loss(x, v, b); }, w, kEps);
+  const Values fd_b = finite_difference([&](const Values& v) { return loss(x, w, v); }, b, kEps);
+  expect_close(conv2d_backward_data(p, r, w), fd_x, kRel, kAbs);
+  expect_close(conv2d_backward_filter(p, x, r), fd_w, kRel, kAbs);
+  expect_close(sum_over_rows(r, 3), fd_b, kRel, kAbs);
 }
 
 TEST(ReferenceGradients, BatchNormTraining) {
@@ -106,15 +93,8 @@ TEST(ReferenceGradients, BatchNormTraining) {
 }
 
 TEST(ReferenceGradients, MaxPoolAndGlobalAveragePool) {
-  const ConvProblem p{.batch = 2,
-                      .in_h = 5,
-                      .in_w = 4,
-                      .in_c = 2,
-                      .kernel_h = 3,
-                      .kernel_w = 2,
-                      .stride_h = 2,
-                      .stride_w = 1,
-                      .padding = ops::Padding::same};
+  // batch, in_h, in_w, in_c, out_c (unused), kernel_h, kernel_w, stride_h, stride_w, padding
+  const ConvProblem p{2, 5, 4, 2, 0, 3, 2, 2, 1, ops::Padding::same};
   const Values x = random_values(p.input_shape().numel(), 13);
   const Values r = random_values(maxpool2d_forward(p, x).y.size(), 14);
   expect_close(maxpool2d_backward(p, x, r),
