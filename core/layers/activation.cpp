@@ -44,7 +44,7 @@ LayerList make_activation(LayerOptions& options) {
   const std::string function = options.text("activation", "");
   RT_CHECK(!function.empty(), options.where() << ": activation layer needs activation=relu|sigmoid|tanh|softmax");
   LayerList layers;
-  layers.push_back(std::make_unique<Activation>(ops::parse_activation(function)));
+  layers.push_back(std::make_unique<Activation>(options.parsed("activation", function, ops::parse_activation)));
   return layers;
 }
 

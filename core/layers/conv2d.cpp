@@ -78,7 +78,7 @@ LayerList make_conv2d(LayerOptions& options) {
   RT_CHECK(settings.filters > 0, options.where() << ": filters=" << settings.filters << " must be positive");
   std::tie(settings.kernel_h, settings.kernel_w) = options.positive_pair("kernel_size", 0);
   std::tie(settings.stride_h, settings.stride_w) = options.positive_pair("strides", 1);
-  settings.padding = ops::parse_padding(options.text("padding", "valid"));
+  settings.padding = options.parsed("padding", "valid", ops::parse_padding);
   settings.use_bias = options.boolean("use_bias", true);
   LayerList layers;
   layers.push_back(std::make_unique<Conv2D>(settings));

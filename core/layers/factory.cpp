@@ -59,7 +59,7 @@ std::vector<std::string> layer_types() {
 
 void append_activation(LayerList& layers, LayerOptions& options) {
   const std::string activation = options.text("activation", "linear");
-  if (ops::parse_activation(activation) == ops::Activation::linear) return;
+  if (options.parsed("activation", "linear", ops::parse_activation) == ops::Activation::linear) return;
   LayerOptions activation_options({{"activation", activation}}, options.where());
   for (auto& layer : make_activation(activation_options)) layers.push_back(std::move(layer));
 }

@@ -75,7 +75,7 @@ std::vector<std::int64_t> LayerOptions::integers(const std::string& key, std::ve
     if (!parse_integer(part, number)) bad_value(key, *value, "a comma-separated list of integers");
     out.push_back(number);
   }
-  if (out.empty()) bad_value(key, *value, "a comma-separated list of integers");
+  if (out.empty() || value->back() == ',') bad_value(key, *value, "a comma-separated list of integers");
   return out;
 }
 

@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/check.hpp"
+
 namespace ringtrain {
 
 class LayerOptions {
@@ -25,6 +27,16 @@ class LayerOptions {
   std::vector<std::int64_t> integers(const std::string& key, std::vector<std::int64_t> fallback);
   // "3" -> {3, 3}, "3,5" -> {3, 5}, both positive; a fallback of 0 makes the option required.
   std::pair<std::int64_t, std::int64_t> positive_pair(const std::string& key, std::int64_t fallback);
+  // The value of `key` (or fallback) turned into a type by `parse`; parse errors gain where() and the key.
+  template <typename Parse>
+  auto parsed(const std::string& key, const std::string& fallback, Parse parse) -> decltype(parse(fallback)) {
+    const std::string value = text(key, fallback);
+    try {
+      return parse(value);
+    } catch (const Error& error) {
+      RT_FAIL(where_ << ": option " << key << "=" << value << ": " << error.what());
+    }
+  }
   // Throws naming the first option no layer read.
   void reject_unused() const;
   const std::string& where() const { return where_; }

@@ -96,7 +96,7 @@ LayerList make_max_pooling2d(LayerOptions& options) {
   const auto strides = options.text("strides", "").empty() ? pool : options.positive_pair("strides", 1);
   LayerList layers;
   layers.push_back(
-      std::make_unique<MaxPooling2D>(pool, strides, ops::parse_padding(options.text("padding", "valid"))));
+      std::make_unique<MaxPooling2D>(pool, strides, options.parsed("padding", "valid", ops::parse_padding)));
   return layers;
 }
 

@@ -47,7 +47,7 @@ LayerList parse_layer(const std::string& line, const std::string& where) {
 }  // namespace
 
 std::unique_ptr<Sequential> make_model(const ModelSpec& spec) {
-  RT_CHECK(!spec.layers.empty(), spec.source << ": the model has no layers: add lines like 'layer = dense units=10'");
+  RT_CHECK(!spec.layers.empty(), spec.source << ": the model has no layers: pass --config FILE (see experiments/) or add lines like 'layer = dense units=10'");
   auto model = std::make_unique<Sequential>(spec.input_shape);
   for (std::size_t i = 0; i < spec.layers.size(); ++i) {
     const std::string where = spec.source + ": layer " + std::to_string(i + 1) + " '" + spec.layers[i] + "'";
@@ -68,7 +68,8 @@ Shape parse_shape(const std::string& text, const std::string& field, const std::
              source << ": " << field << "=" << text << " is not a list of positive integers like 28,28,1");
     dims.push_back(dim);
   }
-  RT_CHECK(!dims.empty(), source << ": " << field << " is empty");
+  RT_CHECK(!dims.empty() && text.back() != ',',
+           source << ": " << field << "=" << text << " is not a list of positive integers like 28,28,1");
   return Shape(dims);
 }
 

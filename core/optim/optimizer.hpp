@@ -23,10 +23,12 @@ class Optimizer {
   virtual ~Optimizer() = default;
   // One update of every parameter from its gradient at this learning rate.
   virtual void step(ParameterStore& store, float learning_rate) = 0;
-  // Slots and counters, e.g. adam/m, adam/v, adam/step (a one-element tensor).
+  // The slots, e.g. adam/m and adam/v; with steps() all a checkpoint needs to restore the optimizer.
   virtual std::vector<StateTensor> state() = 0;
   virtual std::string describe() const = 0;
+  // Updates applied so far (Adam's bias correction depends on it).
   std::int64_t steps() const { return steps_; }
+  void set_steps(std::int64_t steps) { steps_ = steps; }
 
  protected:
   std::int64_t steps_ = 0;

@@ -72,6 +72,9 @@ std::vector<EpochMetrics> Trainer::fit(const data::Dataset& train, const data::D
     std::int64_t correct = 0, seen = 0;
     for (std::int64_t step = 0; step < steps; ++step) {
       const data::Batch& batch = prefetcher.next();
+      RT_CHECK(batch.epoch == epoch && batch.step == step, "prefetcher out of step: got epoch "
+                                                               << batch.epoch << " step " << batch.step << ", expected "
+                                                               << epoch << " step " << step);
       const std::uint64_t global_step = static_cast<std::uint64_t>(epoch * steps + step);
       const StepResult result = train_step(batch, static_cast<float>(learning_rate), global_step);
       RT_CHECK(std::isfinite(result.loss_sum),

@@ -1,0 +1,298 @@
+// The ringtrain binary on bad input: every mistake ends with exit code 1 or 2 (never a signal) and one clear
+// message naming the file, the field and the value; and --help, summary on the happy path.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "core/data/mnist.hpp"
+#include "tests/data/idx_test_files.hpp"
+#include "tests/integration/cli_fixtures.hpp"
+
+namespace ringtrain::integration {
+namespace {
+
+namespace fs = std::filesystem;
+using data::testing::TemporaryDirectory;
+
+const std::string kExperiment1 = experiment("01_dense_softmax.ini");
+
+// A valid experiment-1-like config (no optimizer or lr keys) with `layers` and then `extra`.
+std::string config_text(const std::string& layers = "layer = flatten\nlayer = dense units=10 activation=softmax\n",
+                        const std::string& extra = "") {
+  return "name = test\ninput-shape = 28,28,1\n" + layers + "batch-size = 16\nepochs = 1\n" +
+         extra;
+}
+
+// Expects a clean failure: exited (not a signal) with 1 or 2, a ringtrain error (not an internal one) whose
+// output contains every one of `fragments`.
+void expect_failure(const CommandResult& result, const std::vector<std::string>& fragments, int expected_code = 1) {
+  ASSERT_TRUE(result.exited) << result.describe();
+  EXPECT_EQ(result.exit_code, expected_code) << result.describe();
+  EXPECT_NE(result.err.find("ringtrain: error:"), std::string::npos) << result.describe();
+  EXPECT_EQ(result.output().find("internal error"), std::string::npos) << result.describe();
+  for (const auto& fragment : fragments) {
+    EXPECT_NE(result.output().find(fragment), std::string::npos)
+        << "expected the output to mention '" << fragment << "'; " << result.describe();
+  }
+}
+
+class CliErrors : public ::testing::Test {
+ protected:
+  // Writes config_text(...) to a file in the temp dir and returns its path.
+  std::string write_config(const std::string& name, const std::string& text) {
+    const fs::path path = dir_.path() / name;
+    write_text(path, text);
+    return path.string();
+  }
+  fs::path path(const std::string& name) const { return dir_.path() / name; }
+
+  TemporaryDirectory dir_;
+};
+
+TEST_F(CliErrors, MissingConfigFileIsNamed) {
+  const std::string missing = path("no-such-config.ini").string();
+  expect_failure(run_ringtrain({"train", "--config", missing}), {"config file", missing});
+  expect_failure(run_ringtrain({"summary", "--config", missing}), {"config file", missing});
+}
+
+TEST_F(CliErrors, UnknownLayerTypeNamesFileLayerAndType) {
+  const auto config = write_config("bad_layer.ini", config_text("layer = flatten\nlayer = dense_layer units=10\n"));
+  for (const char* command : {"summary", "train"}) {
+    expect_failure(run_ringtrain({command, "--config", config}),
+                   {config, "layer 2", "unknown layer type", "dense_layer"});
+  }
+}
+
+TEST_F(CliErrors, UnknownConfigKeyNamesFileAndKey) {
+  const auto config = write_config("bad_key.ini", config_text() + "epochz = 3\n");
+  expect_failure(run_ringtrain({"train", "--config", config}), {config, "epochz"});
+}
+
+TEST_F(CliErrors, UnknownCommandLineOptionIsNamed) {
+  expect_failure(run_ringtrain({"train", "--config", kExperiment1, "--epochz", "3"}), {"epochz", "--help"});
+}
+
+TEST_F(CliErrors, UnknownLayerOptionNamesLayerAndOption) {
+  const auto config =
+      write_config("bad_option.ini", config_text("layer = flatten\nlayer = dense units=10 unitz=3\n"));
+  expect_failure(run_ringtrain({"summary", "--config", config}), {config, "layer 2", "unknown option", "unitz=3"});
+}
+
+TEST_F(CliErrors, NegativeLearningRate) {
+  // `--lr=-1` on the command line and `lr = -1` in a config file reach the range check.
+  expect_failure(run_ringtrain({"train", "--config", kExperiment1, "--lr=-1"}), {"lr=-1", "positive"});
+  const auto config = write_config("negative_lr.ini", config_text() + "lr = -1\n");
+  expect_failure(run_ringtrain({"summary", "--config", config}), {config, "lr=-1", "positive"});
+}
+
+TEST_F(CliErrors, LrMinusOneAsSeparateArgumentReachesTheRangeCheck) {
+  // What a user types: `--lr -1`. The error should say that lr must be positive, not that a value is missing.
+  expect_failure(run_ringtrain({"train", "--config", kExperiment1, "--lr", "-1"}), {"lr=-1", "positive"});
+}
+
+TEST_F(CliErrors, ZeroBatchSize) {
+  expect_failure(run_ringtrain({"train", "--config", kExperiment1, "--batch-size", "0"}),
+                 {"batch-size=0", "at least 1"});
+}
+
+TEST_F(CliErrors, NonNumericValueIsNamed) {
+  expect_failure(run_ringtrain({"train", "--config", kExperiment1, "--batch-size", "many"}), {"batch-size", "many"});
+}
+
+TEST_F(CliErrors, DropoutRateOne) {
+  const auto config = write_config(
+      "dropout.ini", config_text("layer = flatten\nlayer = dropout 1\nlayer = dense units=10 activation=softmax\n"));
+  expect_failure(run_ringtrain({"summary", "--config", config}), {config, "layer 2", "rate=1", "[0, 1)"});
+}
+
+TEST_F(CliErrors, LearningRateDecayOutOfRange) {
+  for (const std::string decay : {"0", "2"}) {
+    SCOPED_TRACE("lr-decay " + decay);
+    expect_failure(run_ringtrain({"train", "--config", kExperiment1, "--lr-decay", decay}),
+                   {"lr-decay=" + decay, "(0, 1]"});
+    const auto config = write_config("decay" + decay + ".ini", config_text() + "lr-decay = " + decay + "\n");
+    expect_failure(run_ringtrain({"summary", "--config", config}), {config, "lr-decay=" + decay});
+  }
+}
+
+TEST_F(CliErrors, UnknownCommandExitsTwoAndShowsUsage) {
+  const auto result = run_ringtrain({"frobnicate"});
+  ASSERT_TRUE(result.exited) << result.describe();
+  EXPECT_EQ(result.exit_code, 2) << result.describe();
+  EXPECT_NE(result.err.find("unknown command 'frobnicate'"), std::string::npos) << result.describe();
+  EXPECT_NE(result.out.find("usage: ringtrain COMMAND"), std::string::npos) << result.describe();
+}
+
+TEST_F(CliErrors, EmptyDataDirectorySaysHowToFetch) {
+  const fs::path empty = path("empty-mnist");
+  fs::create_directories(empty);
+  expect_failure(run_ringtrain({"train", "--config", kExperiment1, "--data", empty.string()}),
+                 {empty.string(), "train-images-idx3-ubyte", "scripts/fetch-mnist.sh"});
+  expect_failure(run_ringtrain({"bench", "--config", kExperiment1, "--data", empty.string(), "--steps", "1"}),
+                 {empty.string(), "train-images-idx3-ubyte", "scripts/fetch-mnist.sh"});
+}
+
+TEST_F(CliErrors, MissingDataDirectorySaysHowToFetch) {
+  const fs::path missing = path("no-such-mnist");
+  expect_failure(run_ringtrain({"train", "--config", kExperiment1, "--data", missing.string()}),
+                 {missing.string(), "scripts/fetch-mnist.sh"});
+}
+
+// A small valid dataset in `dir`, then one file broken by `breaker`; train must name the broken file.
+class BrokenData : public CliErrors {
+ protected:
+  void SetUp() override { write_fake_mnist(data_dir(), 64, 32); }
+  fs::path data_dir() const { return path("mnist"); }
+  fs::path train_images() const { return data_dir() / data::mnist_images_file(data::Split::train); }
+  fs::path train_labels() const { return data_dir() / data::mnist_labels_file(data::Split::train); }
+  CommandResult train() {
+    return run_ringtrain({"train", "--config", kExperiment1, "--data", data_dir().string(), "--epochs", "1",
+                          "--batch-size", "16"});
+  }
+};
+
+TEST_F(BrokenData, ValidFakeDatasetTrains) {
+  // The control: the unbroken fake dataset trains, so the failures below are about the broken files.
+  const auto result = train();
+  ASSERT_TRUE(result.exited) << result.describe();
+  EXPECT_EQ(result.exit_code, 0) << result.describe();
+  EXPECT_TRUE(parse_final_line(last_line(result.out)).has_value()) << result.describe();
+}
+
+TEST_F(BrokenData, TruncatedTrainImages) {
+  const auto size = fs::file_size(train_images());
+  fs::resize_file(train_images(), size - 1000);
+  expect_failure(train(), {train_images().string(), "truncated"});
+}
+
+TEST_F(BrokenData, TruncatedTrainImagesHeader) {
+  fs::resize_file(train_images(), 10);
+  expect_failure(train(), {train_images().string(), "truncated"});
+}
+
+TEST_F(BrokenData, WrongMagic) {
+  // A labels header in the images file: magic 0x801 where 0x803 belongs.
+  data::testing::write_file(train_images(),
+                            data::testing::idx_file_bytes(data::kIdxLabelsMagic, {64, 28, 28},
+                                                          data::testing::patterned_images(64, 28, 28).pixels));
+  expect_failure(train(), {train_images().string(), "magic"});
+}
+
+TEST_F(BrokenData, LabelTen) {
+  std::vector<std::uint8_t> labels(64, 3);
+  labels[17] = 10;
+  data::testing::write_file(train_labels(), data::testing::idx_labels_bytes(labels));
+  expect_failure(train(), {train_labels().string(), "label 10", "17"});
+}
+
+TEST_F(BrokenData, ImageLabelCountMismatch) {
+  data::testing::write_file(train_labels(), data::testing::idx_labels_bytes(std::vector<std::uint8_t>(60, 1)));
+  expect_failure(train(), {train_images().string(), train_labels().string(), "64", "60"});
+}
+
+TEST_F(BrokenData, BatchLargerThanDataset) {
+  const auto result = run_ringtrain({"train", "--config", kExperiment1, "--data", data_dir().string(), "--epochs",
+                                     "1", "--batch-size", "128"});
+  expect_failure(result, {"batch size 128", "64 samples"});
+}
+
+TEST_F(BrokenData, DivergingLossStopsWithEpochAndStep) {
+  // SGD with a learning rate near float's limit overflows the logits in the second step; training must stop
+  // with an error naming the epoch and the step, not print NaN metrics. (lr 1e30 is not enough for this
+  // one-layer model: the weights grow to ~1e30 per step and the loss stays finite, ~1e32.)
+  const auto result = run_ringtrain({"train", "--config", kExperiment1, "--data", data_dir().string(), "--optimizer",
+                                     "sgd", "--lr", "1e38", "--batch-size", "16", "--epochs", "3"});
+  expect_failure(result, {"the loss became", "at epoch 1 step 2", "lower the learning rate"});
+  EXPECT_EQ(result.out.find("final val_accuracy"), std::string::npos) << result.describe();
+}
+
+TEST_F(BrokenData, HugeLearningRateGivesFiniteNumbersOrAnError) {
+  // lr 1e30: either a clean error about the loss, or a run whose printed numbers are never nan/inf.
+  const auto result = run_ringtrain({"train", "--config", kExperiment1, "--data", data_dir().string(), "--optimizer",
+                                     "sgd", "--lr", "1e30", "--batch-size", "16", "--epochs", "2"});
+  ASSERT_TRUE(result.exited) << result.describe();
+  if (result.exit_code != 0) {
+    expect_failure(result, {"the loss became", "at epoch ", " step "});
+  } else {
+    // The final line's pattern accepts plain numbers only, so nan or inf fail it.
+    EXPECT_TRUE(parse_final_line(last_line(result.out)).has_value()) << result.describe();
+    EXPECT_EQ(result.out.find("nan"), std::string::npos) << result.describe();
+  }
+}
+
+TEST_F(BrokenData, BenchOnFakeDataPrintsRates) {
+  // bench without the real MNIST: a few steps over the small fake dataset (wrapping around its epochs).
+  const auto result = run_ringtrain({"bench", "--config", kExperiment1, "--data", data_dir().string(), "--batch-size",
+                                     "16", "--steps", "6", "--warmup", "2"});
+  ASSERT_TRUE(result.exited) << result.describe();
+  ASSERT_EQ(result.exit_code, 0) << result.describe();
+  const auto bench = parse_bench_line(last_line(result.out));
+  ASSERT_TRUE(bench.has_value()) << result.describe();
+  EXPECT_GT(bench->images_per_second, 0) << result.describe();
+  EXPECT_GT(bench->ms_per_step, 0) << result.describe();
+}
+
+TEST_F(BrokenData, BenchRejectsZeroSteps) {
+  expect_failure(run_ringtrain({"bench", "--config", kExperiment1, "--data", data_dir().string(), "--steps", "0"}),
+                 {"--steps 0", "positive"});
+}
+
+TEST(CliHelp, EachCommandListsItsOptions) {
+  for (const char* command : {"train", "summary", "bench"}) {
+    SCOPED_TRACE(command);
+    const auto result = run_ringtrain({command, "--help"});
+    ASSERT_TRUE(result.exited) << result.describe();
+    EXPECT_EQ(result.exit_code, 0) << result.describe();
+    EXPECT_NE(result.out.find(std::string("usage: ringtrain ") + command), std::string::npos) << result.describe();
+    for (const char* option : {"--config", "--batch-size", "--lr", "--lr-decay", "--epochs", "--optimizer", "--seed",
+                               "--threads", "--data", "--csv", "--layer"}) {
+      EXPECT_NE(result.out.find(option), std::string::npos) << option << " missing; " << result.describe();
+    }
+  }
+  const auto bench = run_ringtrain({"bench", "--help"});
+  EXPECT_NE(bench.out.find("--steps"), std::string::npos) << bench.describe();
+  EXPECT_NE(bench.out.find("--warmup"), std::string::npos) << bench.describe();
+}
+
+TEST(CliHelp, TopLevelHelpAndVersion) {
+  for (const char* flag : {"help", "--help", "-h"}) {
+    const auto result = run_ringtrain({flag});
+    ASSERT_TRUE(result.exited) << result.describe();
+    EXPECT_EQ(result.exit_code, 0) << result.describe();
+    for (const char* command : {"train", "summary", "bench", "version"})
+      EXPECT_NE(result.out.find(command), std::string::npos) << result.describe();
+  }
+  const auto version = run_ringtrain({"version"});
+  EXPECT_EQ(version.exit_code, 0) << version.describe();
+  EXPECT_NE(version.out.find("ringtrain "), std::string::npos) << version.describe();
+}
+
+TEST(CliHelp, NoCommandShowsUsageAndFails) {
+  const auto result = run_ringtrain({});
+  ASSERT_TRUE(result.exited) << result.describe();
+  EXPECT_EQ(result.exit_code, 2) << result.describe();
+  EXPECT_NE(result.out.find("usage: ringtrain COMMAND"), std::string::npos) << result.describe();
+}
+
+TEST(CliSummary, BatchNormModelHasCodelabParameterCount) {
+  const auto result = run_ringtrain({"summary", "--config", experiment("09_batch_norm.ini")});
+  ASSERT_TRUE(result.exited) << result.describe();
+  EXPECT_EQ(result.exit_code, 0) << result.describe();
+  EXPECT_NE(result.out.find("Total params: 354,538"), std::string::npos) << result.describe();
+}
+
+TEST(CliSummary, EveryExperimentHasASummary) {
+  for (const auto& entry : std::filesystem::directory_iterator(source_dir() / "experiments")) {
+    if (entry.path().extension() != ".ini") continue;
+    SCOPED_TRACE(entry.path().string());
+    const auto result = run_ringtrain({"summary", "--config", entry.path().string()});
+    ASSERT_TRUE(result.exited) << result.describe();
+    EXPECT_EQ(result.exit_code, 0) << result.describe();
+    EXPECT_NE(result.out.find("Total params: "), std::string::npos) << result.describe();
+  }
+}
+
+}  // namespace
+}  // namespace ringtrain::integration

@@ -1,0 +1,101 @@
+// Shared pieces of the CLI integration tests.
+#include "tests/integration/cli_fixtures.hpp"
+
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include "core/data/mnist.hpp"
+#include "tests/data/idx_test_files.hpp"
+
+#ifndef RINGTRAIN_BINARY
+#error "RINGTRAIN_BINARY must be defined (the path of the ringtrain executable)"
+#endif
+#ifndef RINGTRAIN_SOURCE_DIR
+#error "RINGTRAIN_SOURCE_DIR must be defined (the project's source directory)"
+#endif
+
+namespace ringtrain::integration {
+
+std::string ringtrain_binary() { return RINGTRAIN_BINARY; }
+
+std::filesystem::path source_dir() { return RINGTRAIN_SOURCE_DIR; }
+
+std::string experiment(const std::string& file) { return (source_dir() / "experiments" / file).string(); }
+
+CommandResult run_ringtrain(const std::vector<std::string>& arguments, std::chrono::seconds timeout) {
+  std::vector<std::string> argv{ringtrain_binary()};
+  argv.insert(argv.end(), arguments.begin(), arguments.end());
+  return run_command(argv, timeout);
+}
+
+std::optional<std::filesystem::path> real_mnist_dir(std::string& why) {
+  std::filesystem::path dir;
+  try {
+    dir = data::default_mnist_dir();
+  } catch (const std::exception& error) {
+    why = error.what();
+    return std::nullopt;
+  }
+  for (const data::Split split : {data::Split::train, data::Split::test}) {
+    for (const std::string& name : {data::mnist_images_file(split), data::mnist_labels_file(split)}) {
+      std::error_code ignored;
+      if (!std::filesystem::exists(dir / name, ignored) && !std::filesystem::exists(dir / (name + ".gz"), ignored)) {
+        why = "MNIST is not in " + dir.string() + " (no " + name + "); run scripts/fetch-mnist.sh";
+        return std::nullopt;
+      }
+    }
+  }
+  return dir;
+}
+
+void write_fake_mnist(const std::filesystem::path& dir, std::int64_t train, std::int64_t test) {
+  using namespace data::testing;
+  std::filesystem::create_directories(dir);
+  for (const auto& [split, count] : {std::pair{data::Split::train, train}, std::pair{data::Split::test, test}}) {
+    std::vector<std::uint8_t> labels;
+    for (std::int64_t i = 0; i < count; ++i) labels.push_back(static_cast<std::uint8_t>(i % 10));
+    write_file(dir / data::mnist_images_file(split), idx_images_bytes(patterned_images(count, 28, 28)));
+    write_file(dir / data::mnist_labels_file(split), idx_labels_bytes(labels));
+  }
+}
+
+void write_text(const std::filesystem::path& path, const std::string& text) {
+  std::ofstream out(path);
+  out << text;
+}
+
+std::string read_text(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+namespace {
+const std::string kNumber = R"(([0-9]+(?:\.[0-9]+)?))";
+}  // namespace
+
+std::optional<FinalLine> parse_final_line(const std::string& line) {
+  static const std::regex pattern("^final val_accuracy=" + kNumber + " val_loss=" + kNumber +
+                                  " epochs=([0-9]+) seconds=" + kNumber + "$");
+  std::smatch match;
+  if (!std::regex_match(line, match, pattern)) return std::nullopt;
+  FinalLine result;
+  result.accuracy_text = match[1].str();
+  result.loss_text = match[2].str();
+  result.val_accuracy = std::stod(match[1].str());
+  result.val_loss = std::stod(match[2].str());
+  result.epochs = std::stoi(match[3].str());
+  result.seconds = std::stod(match[4].str());
+  return result;
+}
+
+std::optional<BenchLine> parse_bench_line(const std::string& line) {
+  static const std::regex pattern("^bench img_per_s=" + kNumber + " ms_per_step=" + kNumber + "$");
+  std::smatch match;
+  if (!std::regex_match(line, match, pattern)) return std::nullopt;
+  return BenchLine{std::stod(match[1].str()), std::stod(match[2].str())};
+}
+
+}  // namespace ringtrain::integration

@@ -1,0 +1,53 @@
+// Shared pieces of the CLI integration tests: where the binary and the experiments are, running ringtrain,
+// small fake MNIST directories, and parsing the final lines that train and bench print.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tests/integration/run_command.hpp"
+
+namespace ringtrain::integration {
+
+// The ringtrain binary and the source tree, compiled in from CMake.
+std::string ringtrain_binary();
+std::filesystem::path source_dir();
+// experiments/<file> in the source tree, e.g. experiment("01_dense_softmax.ini").
+std::string experiment(const std::string& file);
+
+// Runs `ringtrain arguments...`.
+CommandResult run_ringtrain(const std::vector<std::string>& arguments,
+                            std::chrono::seconds timeout = std::chrono::seconds(600));
+
+// The real MNIST directory (core::data::default_mnist_dir()) if it holds the four files (raw or .gz),
+// else nullopt and `why` says which file is missing.
+std::optional<std::filesystem::path> real_mnist_dir(std::string& why);
+
+// Writes a small, valid MNIST directory of 28x28 images: `train` and `test` samples, labels index % 10.
+void write_fake_mnist(const std::filesystem::path& dir, std::int64_t train, std::int64_t test);
+
+// Writes `text` to `path`.
+void write_text(const std::filesystem::path& path, const std::string& text);
+std::string read_text(const std::filesystem::path& path);
+
+// "final val_accuracy=<x> val_loss=<y> epochs=<n> seconds=<s>"
+struct FinalLine {
+  double val_accuracy = 0;
+  double val_loss = 0;
+  int epochs = 0;
+  double seconds = 0;
+  std::string accuracy_text, loss_text;  // as printed, for exact comparisons
+};
+std::optional<FinalLine> parse_final_line(const std::string& line);
+
+// "bench img_per_s=<x> ms_per_step=<y>"
+struct BenchLine {
+  double images_per_second = 0;
+  double ms_per_step = 0;
+};
+std::optional<BenchLine> parse_bench_line(const std::string& line);
+
+}  // namespace ringtrain::integration

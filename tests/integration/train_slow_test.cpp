@@ -1,0 +1,26 @@
+// Slow: the batch-norm convolutional network (experiment 9) reaches 99% in 3 epochs on 2 threads.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "tests/integration/cli_fixtures.hpp"
+
+namespace ringtrain::integration {
+namespace {
+
+TEST(TrainSlow, BatchNormReaches99PercentInThreeEpochs) {
+  std::string why;
+  const auto mnist = real_mnist_dir(why);
+  if (!mnist) GTEST_SKIP() << why;
+  const auto result = run_ringtrain({"train", "--config", experiment("09_batch_norm.ini"), "--data", mnist->string(),
+                                     "--epochs", "3", "--threads", "2"},
+                                    std::chrono::seconds(1800));
+  ASSERT_TRUE(result.exited && result.exit_code == 0) << result.describe();
+  const auto final_line = parse_final_line(last_line(result.out));
+  ASSERT_TRUE(final_line.has_value()) << result.describe();
+  EXPECT_EQ(final_line->epochs, 3);
+  EXPECT_GE(final_line->val_accuracy, 0.99) << result.describe();
+}
+
+}  // namespace
+}  // namespace ringtrain::integration
