@@ -20,13 +20,13 @@ namespace detail {
 }  // namespace ringtrain
 
 // RT_CHECK(cond, a << b << c): throws ringtrain::Error with the streamed message when cond is false.
-#define RT_CHECK(cond, message)                                                  \
-  do {                                                                           \
-    if (!(cond)) {                                                               \
-      std::ostringstream rt_check_stream_;                                       \
-      rt_check_stream_ << message;                                               \
-      ::ringtrain::detail::throw_check_failure(rt_check_stream_.str());          \
-    }                                                                            \
+#define RT_CHECK(cond, message)                                         \
+  do {                                                                  \
+    if (!(cond)) {                                                      \
+      std::ostringstream rt_check_stream_;                              \
+      rt_check_stream_ << message;                                      \
+      ::ringtrain::detail::throw_check_failure(rt_check_stream_.str()); \
+    }                                                                   \
   } while (false)
 
 // RT_FAIL(a << b): throws unconditionally.

@@ -13,7 +13,9 @@ namespace {
 constexpr std::size_t kCpuAlignment = 64;
 }
 
-std::string to_string(Device device) { return device == Device::cpu ? "cpu" : "cuda"; }
+std::string to_string(Device device) {
+  return device == Device::cpu ? "cpu" : "cuda";
+}
 
 Device parse_device(const std::string& text) {
   if (text == "cpu") return Device::cpu;

@@ -20,12 +20,15 @@ std::uint64_t mix64(std::uint64_t value) {
 
 }  // namespace
 
-std::array<std::uint32_t, 4> philox4x32(std::array<std::uint32_t, 4> counter, std::array<std::uint32_t, 2> key) {
+std::array<std::uint32_t, 4> philox4x32(std::array<std::uint32_t, 4> counter,
+                                        std::array<std::uint32_t, 2> key) {
   for (int round = 0; round < 10; ++round) {
     const std::uint64_t product0 = static_cast<std::uint64_t>(kMultiplier0) * counter[0];
     const std::uint64_t product1 = static_cast<std::uint64_t>(kMultiplier1) * counter[2];
-    counter = {static_cast<std::uint32_t>(product1 >> 32) ^ counter[1] ^ key[0], static_cast<std::uint32_t>(product1),
-               static_cast<std::uint32_t>(product0 >> 32) ^ counter[3] ^ key[1], static_cast<std::uint32_t>(product0)};
+    counter = {static_cast<std::uint32_t>(product1 >> 32) ^ counter[1] ^ key[0],
+               static_cast<std::uint32_t>(product1),
+               static_cast<std::uint32_t>(product0 >> 32) ^ counter[3] ^ key[1],
+               static_cast<std::uint32_t>(product0)};
     key[0] += kWeyl0;
     key[1] += kWeyl1;
   }
@@ -43,7 +46,9 @@ std::array<std::uint32_t, 4> Philox::block(std::uint64_t high, std::uint64_t low
                     key_);
 }
 
-std::uint32_t Philox::word(std::uint64_t high, std::uint64_t index) const { return block(high, index / 4)[index % 4]; }
+std::uint32_t Philox::word(std::uint64_t high, std::uint64_t index) const {
+  return block(high, index / 4)[index % 4];
+}
 
 float Philox::uniform(std::uint64_t high, std::uint64_t index) const {
   return static_cast<float>(word(high, index) >> 8) * 0x1.0p-24f;

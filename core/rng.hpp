@@ -11,7 +11,8 @@ namespace ringtrain {
 enum class RandomStream : std::uint32_t { initialization = 1, shuffle = 2, dropout = 3 };
 
 // Philox4x32 with 10 rounds (Salmon et al., "Parallel random numbers: as easy as 1, 2, 3").
-std::array<std::uint32_t, 4> philox4x32(std::array<std::uint32_t, 4> counter, std::array<std::uint32_t, 2> key);
+std::array<std::uint32_t, 4> philox4x32(std::array<std::uint32_t, 4> counter,
+                                        std::array<std::uint32_t, 2> key);
 
 // A keyed generator: key from (seed, stream, id); draws addressed by (high, low) counters.
 class Philox {

@@ -8,25 +8,32 @@ namespace ringtrain {
 
 std::size_t dtype_size(DType dtype) {
   switch (dtype) {
-    case DType::f32: return 4;
-    case DType::i32: return 4;
-    case DType::u8: return 1;
+    case DType::f32:
+      return 4;
+    case DType::i32:
+      return 4;
+    case DType::u8:
+      return 1;
   }
   return 0;
 }
 
 std::string to_string(DType dtype) {
   switch (dtype) {
-    case DType::f32: return "float32";
-    case DType::i32: return "int32";
-    case DType::u8: return "uint8";
+    case DType::f32:
+      return "float32";
+    case DType::i32:
+      return "int32";
+    case DType::u8:
+      return "uint8";
   }
   return "?";
 }
 
 std::int64_t Shape::numel() const {
   std::int64_t count = 1;
-  for (std::int64_t dim : dims_) count *= dim;
+  for (std::int64_t dim : dims_)
+    count *= dim;
   return count;
 }
 
@@ -45,17 +52,23 @@ static std::string join_dims(const std::vector<std::int64_t>& dims, bool none_ba
   std::ostringstream out;
   out << '(';
   if (none_batch) out << "None" << (dims.empty() ? "" : ", ");
-  for (std::size_t i = 0; i < dims.size(); ++i) out << (i ? ", " : "") << dims[i];
+  for (std::size_t i = 0; i < dims.size(); ++i)
+    out << (i ? ", " : "") << dims[i];
   if (!none_batch && dims.size() == 1) out << ',';
   out << ')';
   return out.str();
 }
 
-std::string to_string(const Shape& shape) { return join_dims(shape.dims(), false); }
-std::string to_string_with_none_batch(const Shape& shape) { return join_dims(shape.dims(), true); }
+std::string to_string(const Shape& shape) {
+  return join_dims(shape.dims(), false);
+}
+std::string to_string_with_none_batch(const Shape& shape) {
+  return join_dims(shape.dims(), true);
+}
 
 Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
-  for (std::int64_t dim : shape.dims()) RT_CHECK(dim >= 0, "negative dimension in shape " << to_string(shape));
+  for (std::int64_t dim : shape.dims())
+    RT_CHECK(dim >= 0, "negative dimension in shape " << to_string(shape));
   Tensor tensor;
   tensor.shape_ = shape;
   tensor.dtype_ = dtype;
@@ -94,7 +107,9 @@ Tensor Tensor::slice_rows(std::int64_t begin, std::int64_t end) const {
   return view(Shape(dims), begin * (numel() / std::max<std::int64_t>(dim(0), 1)));
 }
 
-void Tensor::fill_zero() { device_fill_zero(device_, data_bytes(), bytes()); }
+void Tensor::fill_zero() {
+  device_fill_zero(device_, data_bytes(), bytes());
+}
 
 void Tensor::copy_from(const Tensor& source) {
   RT_CHECK(source.numel() == numel() && source.dtype() == dtype_,

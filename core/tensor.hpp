@@ -20,11 +20,17 @@ std::string to_string(DType dtype);
 template <typename T>
 constexpr DType dtype_of();
 template <>
-constexpr DType dtype_of<float>() { return DType::f32; }
+constexpr DType dtype_of<float>() {
+  return DType::f32;
+}
 template <>
-constexpr DType dtype_of<std::int32_t>() { return DType::i32; }
+constexpr DType dtype_of<std::int32_t>() {
+  return DType::i32;
+}
 template <>
-constexpr DType dtype_of<std::uint8_t>() { return DType::u8; }
+constexpr DType dtype_of<std::uint8_t>() {
+  return DType::u8;
+}
 
 // Shape of a tensor, outermost dimension first (NHWC for images, as Keras).
 class Shape {
@@ -69,7 +75,8 @@ class Tensor {
 
   template <typename T>
   T* data() const {
-    RT_CHECK(dtype_ == dtype_of<T>(), "tensor holds " << to_string(dtype_) << ", not " << to_string(dtype_of<T>()));
+    RT_CHECK(dtype_ == dtype_of<T>(),
+             "tensor holds " << to_string(dtype_) << ", not " << to_string(dtype_of<T>()));
     return static_cast<T*>(data_bytes());
   }
 
@@ -84,7 +91,8 @@ class Tensor {
   void copy_from(const Tensor& source);
   Tensor to(Device device) const;
   std::vector<float> to_vector() const;
-  static Tensor from_vector(const Shape& shape, const std::vector<float>& values, Device device = Device::cpu);
+  static Tensor from_vector(const Shape& shape, const std::vector<float>& values,
+                            Device device = Device::cpu);
 
  private:
   void* data_bytes() const { return static_cast<char*>(storage_.get()) + offset_bytes_; }

@@ -50,7 +50,8 @@ int train_command(const std::vector<std::string>& arguments) {
   std::cout << model_summary(*session.model, config.name);
   std::cout << "Training on " << train.count() << " samples, validating on " << validation.count()
             << " samples; batch " << config.batch_size << ", " << session.optimizer->describe() << ", lr "
-            << config.schedule.initial << " * " << config.schedule.decay << "^epoch, seed " << config.seed << "\n";
+            << config.schedule.initial << " * " << config.schedule.decay << "^epoch, seed " << config.seed
+            << "\n";
 
   Trainer trainer(*session.model, *session.optimizer, config);
   ProgressPrinter progress(std::cout, progress_style_for_stdout());
@@ -62,7 +63,8 @@ int train_command(const std::vector<std::string>& arguments) {
   }
   const auto history = trainer.fit(train, validation);
   double seconds = 0;
-  for (const auto& epoch : history) seconds += epoch.seconds;
+  for (const auto& epoch : history)
+    seconds += epoch.seconds;
   std::printf("final val_accuracy=%.4f val_loss=%.4f epochs=%zu seconds=%.1f\n", history.back().val_accuracy,
               history.back().val_loss, history.size(), seconds);
   return 0;
@@ -78,8 +80,8 @@ int bench_command(const std::vector<std::string>& arguments) {
   const auto parsed = parse(arguments, options);
   Session session = open_session(parsed);
   const int steps = parsed["steps"].as<int>(), warmup = parsed["warmup"].as<int>();
-  RT_CHECK(steps > 0 && warmup >= 0, "bench: --steps " << steps << " must be positive and --warmup " << warmup
-                                                       << " not negative");
+  RT_CHECK(steps > 0 && warmup >= 0,
+           "bench: --steps " << steps << " must be positive and --warmup " << warmup << " not negative");
   const TrainConfig& config = session.config;
   const data::Dataset train = data::load_mnist(config.data_dir, data::Split::train);
   const data::EpochSampler sampler(train.count(), config.batch_size, config.seed, data::Remainder::drop);
@@ -87,9 +89,11 @@ int bench_command(const std::vector<std::string>& arguments) {
   Trainer trainer(*session.model, *session.optimizer, config);
   const auto lr = static_cast<float>(config.schedule.initial);
   std::uint64_t step = 0;
-  for (; step < static_cast<std::uint64_t>(warmup); ++step) trainer.train_step(prefetcher.next(), lr, step);
+  for (; step < static_cast<std::uint64_t>(warmup); ++step)
+    trainer.train_step(prefetcher.next(), lr, step);
   const auto start = std::chrono::steady_clock::now();
-  for (int i = 0; i < steps; ++i, ++step) trainer.train_step(prefetcher.next(), lr, step);
+  for (int i = 0; i < steps; ++i, ++step)
+    trainer.train_step(prefetcher.next(), lr, step);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const double images = static_cast<double>(steps) * static_cast<double>(config.batch_size);
   std::printf("bench config=%s batch=%lld threads=%d steps=%d seconds=%.3f\n",

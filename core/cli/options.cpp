@@ -10,31 +10,32 @@ namespace ringtrain::cli {
 
 po::options_description run_options() {
   po::options_description options("Model and training (flags, or keys of the --config file)");
-  options.add_options()
-      ("name", po::value<std::string>()->default_value("model"), "model name shown in the summary")
-      ("input-shape", po::value<std::string>()->default_value("28,28,1"), "per-sample input shape, e.g. 784 or 28,28,1")
-      ("layer", po::value<std::vector<std::string>>()->composing(),
-       "a layer, in order: TYPE key=value ... (dense, conv2d, batch_normalization, activation, dropout, "
-       "reshape, flatten, max_pooling2d, global_average_pooling2d)")
-      ("epochs", po::value<int>()->default_value(10), "training epochs")
-      ("batch-size", po::value<std::int64_t>()->default_value(128), "samples per training step")
-      ("optimizer", po::value<std::string>()->default_value("adam"), "sgd or adam")
-      ("lr", po::value<double>()->default_value(0.001), "initial learning rate")
-      ("lr-decay", po::value<double>()->default_value(1.0), "learning rate at epoch e is lr * lr-decay^e")
-      ("momentum", po::value<double>()->default_value(0.0), "SGD momentum")
-      ("seed", po::value<std::uint64_t>()->default_value(42), "seed of initialization, shuffling and dropout")
-      ("threads", po::value<int>()->default_value(0), "CPU threads (0: all cores)")
-      ("device", po::value<std::string>()->default_value("auto"), "auto, cpu or cuda")
-      ("data", po::value<std::string>(), "directory of the MNIST IDX files (default: $RINGTRAIN_DATA or ~/.cache/ringtrain/mnist)")
-      ("csv", po::value<std::string>(), "write one row of metrics per epoch to this CSV file");
+  options.add_options()("name", po::value<std::string>()->default_value("model"),
+                        "model name shown in the summary")("input-shape",
+                                                           po::value<std::string>()->default_value("28,28,1"),
+                                                           "per-sample input shape, e.g. 784 or 28,28,1")(
+      "layer", po::value<std::vector<std::string>>()->composing(),
+      "a layer, in order: TYPE key=value ... (dense, conv2d, batch_normalization, activation, dropout, "
+      "reshape, flatten, max_pooling2d, global_average_pooling2d)")(
+      "epochs", po::value<int>()->default_value(10), "training epochs")(
+      "batch-size", po::value<std::int64_t>()->default_value(128), "samples per training step")(
+      "optimizer", po::value<std::string>()->default_value("adam"), "sgd or adam")(
+      "lr", po::value<double>()->default_value(0.001), "initial learning rate")(
+      "lr-decay", po::value<double>()->default_value(1.0), "learning rate at epoch e is lr * lr-decay^e")(
+      "momentum", po::value<double>()->default_value(0.0), "SGD momentum")(
+      "seed", po::value<std::uint64_t>()->default_value(42), "seed of initialization, shuffling and dropout")(
+      "threads", po::value<int>()->default_value(0), "CPU threads (0: all cores)")(
+      "device", po::value<std::string>()->default_value("auto"), "auto, cpu or cuda")(
+      "data", po::value<std::string>(),
+      "directory of the MNIST IDX files (default: $RINGTRAIN_DATA or ~/.cache/ringtrain/mnist)")(
+      "csv", po::value<std::string>(), "write one row of metrics per epoch to this CSV file");
   return options;
 }
 
 po::options_description bench_options() {
   po::options_description options("Benchmark");
-  options.add_options()
-      ("steps", po::value<int>()->default_value(200), "timed training steps")
-      ("warmup", po::value<int>()->default_value(20), "untimed steps before timing");
+  options.add_options()("steps", po::value<int>()->default_value(200), "timed training steps")(
+      "warmup", po::value<int>()->default_value(20), "untimed steps before timing");
   return options;
 }
 
@@ -80,8 +81,9 @@ TrainConfig train_config(const po::variables_map& options) {
   const std::string device = options["device"].as<std::string>();
   RT_CHECK(device == "auto" || device == "cpu" || device == "cuda",
            source << ": device=" << device << " is not auto, cpu or cuda");
-  RT_CHECK(device != "cuda", "--device cuda: this version of ringtrain runs its layers on the CPU only; "
-                             "use --device cpu or auto");
+  RT_CHECK(device != "cuda",
+           "--device cuda: this version of ringtrain runs its layers on the CPU only; "
+           "use --device cpu or auto");
   config.device = Device::cpu;
   config.data_dir = options.count("data") ? std::filesystem::path(options["data"].as<std::string>())
                                           : data::default_mnist_dir();

@@ -10,13 +10,27 @@ namespace {
 }
 }  // namespace
 
-bool built() { return false; }
-int device_count() { return 0; }
-std::string describe() { return "built without CUDA"; }
-void* allocate(std::size_t) { built_without_cuda(); }
+bool built() {
+  return false;
+}
+int device_count() {
+  return 0;
+}
+std::string describe() {
+  return "built without CUDA";
+}
+void* allocate(std::size_t) {
+  built_without_cuda();
+}
 void release(void*) noexcept {}
-void copy(void*, const void*, std::size_t) { built_without_cuda(); }
-void fill_zero(void*, std::size_t) { built_without_cuda(); }
-void scale(float*, const float*, float, std::size_t) { built_without_cuda(); }
+void copy(void*, const void*, std::size_t) {
+  built_without_cuda();
+}
+void fill_zero(void*, std::size_t) {
+  built_without_cuda();
+}
+void scale(float*, const float*, float, std::size_t) {
+  built_without_cuda();
+}
 
 }  // namespace ringtrain::cuda

@@ -5,10 +5,10 @@
 
 #include "core/check.hpp"
 
-#define CUDA_CHECK(call)                                                                              \
-  do {                                                                                                \
-    const cudaError_t cuda_check_status_ = (call);                                                    \
+#define CUDA_CHECK(call)                                                                                \
+  do {                                                                                                  \
+    const cudaError_t cuda_check_status_ = (call);                                                      \
     RT_CHECK(cuda_check_status_ == cudaSuccess, "CUDA error " << cudaGetErrorString(cuda_check_status_) \
                                                               << " in " #call " at " << __FILE__ << ':' \
-                                                              << __LINE__);                           \
+                                                              << __LINE__);                             \
   } while (false)

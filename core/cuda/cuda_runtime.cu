@@ -18,7 +18,9 @@ __global__ void scale_kernel(float* y, const float* x, float alpha, std::size_t 
 
 }  // namespace
 
-bool built() { return true; }
+bool built() {
+  return true;
+}
 
 int device_count() {
   int count = 0;
@@ -35,9 +37,9 @@ std::string describe() {
   int nccl_version = 0;
   ncclGetVersion(&nccl_version);
   out << "CUDA " << CUDART_VERSION / 1000 << '.' << (CUDART_VERSION % 1000) / 10 << ", cuDNN "
-      << cudnnGetVersion() / 10000 << '.' << (cudnnGetVersion() % 10000) / 100 << '.' << cudnnGetVersion() % 100
-      << ", NCCL " << nccl_version / 10000 << '.' << (nccl_version % 10000) / 100 << '.' << nccl_version % 100
-      << ", " << device_count() << " GPU(s) usable";
+      << cudnnGetVersion() / 10000 << '.' << (cudnnGetVersion() % 10000) / 100 << '.'
+      << cudnnGetVersion() % 100 << ", NCCL " << nccl_version / 10000 << '.' << (nccl_version % 10000) / 100
+      << '.' << nccl_version % 100 << ", " << device_count() << " GPU(s) usable";
   return out.str();
 }
 
@@ -48,13 +50,17 @@ void* allocate(std::size_t bytes) {
   return pointer;
 }
 
-void release(void* pointer) noexcept { cudaFree(pointer); }
+void release(void* pointer) noexcept {
+  cudaFree(pointer);
+}
 
 void copy(void* destination, const void* source, std::size_t bytes) {
   CUDA_CHECK(cudaMemcpy(destination, source, bytes, cudaMemcpyDefault));
 }
 
-void fill_zero(void* pointer, std::size_t bytes) { CUDA_CHECK(cudaMemset(pointer, 0, bytes)); }
+void fill_zero(void* pointer, std::size_t bytes) {
+  CUDA_CHECK(cudaMemset(pointer, 0, bytes));
+}
 
 void scale(float* y, const float* x, float alpha, std::size_t count) {
   if (count == 0) return;

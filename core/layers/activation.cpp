@@ -1,6 +1,6 @@
 // Activation: an elementwise function (relu, sigmoid, tanh) or softmax over the last axis.
-#include "core/layers/factory.hpp"
 #include "core/ops/activation.hpp"
+#include "core/layers/factory.hpp"
 
 namespace ringtrain {
 
@@ -42,9 +42,11 @@ class Activation final : public Layer {
 
 LayerList make_activation(LayerOptions& options) {
   const std::string function = options.text("activation", "");
-  RT_CHECK(!function.empty(), options.where() << ": activation layer needs activation=relu|sigmoid|tanh|softmax");
+  RT_CHECK(!function.empty(), options.where()
+                                  << ": activation layer needs activation=relu|sigmoid|tanh|softmax");
   LayerList layers;
-  layers.push_back(std::make_unique<Activation>(options.parsed("activation", function, ops::parse_activation)));
+  layers.push_back(
+      std::make_unique<Activation>(options.parsed("activation", function, ops::parse_activation)));
   return layers;
 }
 

@@ -19,7 +19,8 @@ class BatchNormalization final : public Layer {
   std::string type() const override { return "BatchNormalization"; }
   std::string describe() const override {
     return std::string("center=") + (settings_.center ? "true" : "false") +
-           " scale=" + (settings_.scale ? "true" : "false") + " momentum=" + std::to_string(settings_.momentum) +
+           " scale=" + (settings_.scale ? "true" : "false") +
+           " momentum=" + std::to_string(settings_.momentum) +
            " epsilon=" + std::to_string(settings_.epsilon);
   }
 
@@ -29,8 +30,9 @@ class BatchNormalization final : public Layer {
     if (settings_.scale) gamma_ = store.declare(name() + "/gamma", {channels}, Initializer::ones);
     if (settings_.center) beta_ = store.declare(name() + "/beta", {channels}, Initializer::zeros);
     moving_mean_ = Tensor::zeros({channels}, DType::f32, device);
-    moving_variance_ = Tensor::from_vector({channels}, std::vector<float>(static_cast<std::size_t>(channels), 1.0f))
-                           .to(device);
+    moving_variance_ =
+        Tensor::from_vector({channels}, std::vector<float>(static_cast<std::size_t>(channels), 1.0f))
+            .to(device);
     for (Tensor* buffer : {&sum_, &sum_sq_, &mean_, &variance_, &inv_std_, &sum_dy_, &sum_dy_xhat_}) {
       *buffer = Tensor::zeros({channels}, DType::f32, device);
     }
@@ -45,8 +47,8 @@ class BatchNormalization final : public Layer {
     Tensor output_rows = output_.reshaped({rows_, channels});
     if (context.mode == Mode::train) {
       ops::batchnorm_sums(input_, sum_, sum_sq_);
-      ops::batchnorm_statistics(sum_, sum_sq_, static_cast<double>(rows_), settings_.epsilon, mean_, variance_,
-                                inv_std_);
+      ops::batchnorm_statistics(sum_, sum_sq_, static_cast<double>(rows_), settings_.epsilon, mean_,
+                                variance_, inv_std_);
       ops::batchnorm_update_moving(moving_mean_, moving_variance_, mean_, variance_, settings_.momentum);
       ops::batchnorm_normalize(input_, mean_, inv_std_, gamma(), beta(), output_rows);
     } else {

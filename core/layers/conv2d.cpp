@@ -1,6 +1,6 @@
 // Conv2D: Keras' 2-D convolution on NHWC inputs with HWIO kernels and TensorFlow's 'same' padding.
-#include "core/layers/factory.hpp"
 #include "core/ops/conv2d.hpp"
+#include "core/layers/factory.hpp"
 
 namespace ringtrain {
 

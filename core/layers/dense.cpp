@@ -1,6 +1,6 @@
 // Dense: y = x kernel + bias, Keras' fully connected layer on flat inputs.
-#include "core/layers/factory.hpp"
 #include "core/ops/dense.hpp"
+#include "core/layers/factory.hpp"
 
 namespace ringtrain {
 
@@ -35,7 +35,8 @@ class Dense final : public Layer {
     Tensor dx;
     if (context.input_gradient_needed) dx = ensure(input_gradient_, input_.shape(), device_);
     Tensor no_bias;
-    ops::dense_backward(input_, kernel_->value, dy, dx, kernel_->gradient, use_bias_ ? bias_->gradient : no_bias);
+    ops::dense_backward(input_, kernel_->value, dy, dx, kernel_->gradient,
+                        use_bias_ ? bias_->gradient : no_bias);
     return dx;
   }
 

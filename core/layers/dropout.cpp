@@ -1,7 +1,7 @@
 // Dropout: inverted dropout in training (masks keyed by seed, step, layer and global sample index),
 // identity in inference.
-#include "core/layers/factory.hpp"
 #include "core/ops/dropout.hpp"
+#include "core/layers/factory.hpp"
 
 namespace ringtrain {
 

@@ -43,7 +43,8 @@ LayerList make_layers(const std::string& type, LayerOptions& options) {
   auto found = table.find(type);
   if (found == table.end()) {
     std::string known;
-    for (const auto& name : layer_types()) known += (known.empty() ? "" : ", ") + name;
+    for (const auto& name : layer_types())
+      known += (known.empty() ? "" : ", ") + name;
     RT_FAIL(options.where() << ": unknown layer type '" << type << "' (known: " << known << ")");
   }
   LayerList layers = found->second(options);
@@ -53,7 +54,8 @@ LayerList make_layers(const std::string& type, LayerOptions& options) {
 
 std::vector<std::string> layer_types() {
   std::vector<std::string> names;
-  for (const auto& [name, factory] : factories()) names.push_back(name);
+  for (const auto& [name, factory] : factories())
+    names.push_back(name);
   return names;
 }
 
@@ -61,7 +63,8 @@ void append_activation(LayerList& layers, LayerOptions& options) {
   const std::string activation = options.text("activation", "linear");
   if (options.parsed("activation", "linear", ops::parse_activation) == ops::Activation::linear) return;
   LayerOptions activation_options({{"activation", activation}}, options.where());
-  for (auto& layer : make_activation(activation_options)) layers.push_back(std::move(layer));
+  for (auto& layer : make_activation(activation_options))
+    layers.push_back(std::move(layer));
 }
 
 }  // namespace ringtrain

@@ -18,7 +18,8 @@ const std::string* LayerOptions::find(const std::string& key) {
   return &found->second;
 }
 
-void LayerOptions::bad_value(const std::string& key, const std::string& value, const std::string& expected) const {
+void LayerOptions::bad_value(const std::string& key, const std::string& value,
+                             const std::string& expected) const {
   RT_FAIL(where_ << ": option " << key << "=" << value << " is not " << expected);
 }
 
@@ -79,7 +80,8 @@ std::vector<std::int64_t> LayerOptions::integers(const std::string& key, std::ve
   return out;
 }
 
-std::pair<std::int64_t, std::int64_t> LayerOptions::positive_pair(const std::string& key, std::int64_t fallback) {
+std::pair<std::int64_t, std::int64_t> LayerOptions::positive_pair(const std::string& key,
+                                                                  std::int64_t fallback) {
   RT_CHECK(fallback > 0 || values_.count(key) != 0, where_ << ": option " << key << " is required");
   const auto values = integers(key, {fallback});
   if (values.size() > 2 || values[0] <= 0 || values.back() <= 0) {

@@ -43,7 +43,8 @@ class LayerOptions {
 
  private:
   const std::string* find(const std::string& key);
-  [[noreturn]] void bad_value(const std::string& key, const std::string& value, const std::string& expected) const;
+  [[noreturn]] void bad_value(const std::string& key, const std::string& value,
+                              const std::string& expected) const;
 
   std::map<std::string, std::string> values_;
   std::set<std::string> used_;

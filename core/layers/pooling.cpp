@@ -1,6 +1,6 @@
 // MaxPooling2D and GlobalAveragePooling2D on NHWC inputs.
-#include "core/layers/factory.hpp"
 #include "core/ops/pooling.hpp"
+#include "core/layers/factory.hpp"
 
 namespace ringtrain {
 
@@ -64,7 +64,8 @@ class GlobalAveragePooling2D final : public Layer {
   std::string describe() const override { return ""; }
 
   Shape build(const Shape& input_shape, ParameterStore&, Device device) override {
-    RT_CHECK(input_shape.rank() == 3, name() << ": GlobalAveragePooling2D needs (height, width, channels) input");
+    RT_CHECK(input_shape.rank() == 3,
+             name() << ": GlobalAveragePooling2D needs (height, width, channels) input");
     device_ = device;
     return {input_shape[2]};
   }

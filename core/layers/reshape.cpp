@@ -11,7 +11,9 @@ class Reshape final : public Layer {
   explicit Reshape(Shape target) : target_(std::move(target)) {}
 
   std::string type() const override { return target_.rank() == 0 ? "Flatten" : "Reshape"; }
-  std::string describe() const override { return target_.rank() == 0 ? "" : "target_shape=" + to_string(target_); }
+  std::string describe() const override {
+    return target_.rank() == 0 ? "" : "target_shape=" + to_string(target_);
+  }
 
   Shape build(const Shape& input_shape, ParameterStore&, Device) override {
     if (target_.rank() == 0) return Shape{input_shape.numel()};

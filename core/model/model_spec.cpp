@@ -47,7 +47,8 @@ LayerList parse_layer(const std::string& line, const std::string& where) {
 }  // namespace
 
 std::unique_ptr<Sequential> make_model(const ModelSpec& spec) {
-  RT_CHECK(!spec.layers.empty(), spec.source << ": the model has no layers: pass --config FILE (see experiments/) or add lines like 'layer = dense units=10'");
+  RT_CHECK(!spec.layers.empty(), spec.source << ": the model has no layers: pass --config FILE (see "
+                                                "experiments/) or add lines like 'layer = dense units=10'");
   auto model = std::make_unique<Sequential>(spec.input_shape);
   for (std::size_t i = 0; i < spec.layers.size(); ++i) {
     const std::string where = spec.source + ": layer " + std::to_string(i + 1) + " '" + spec.layers[i] + "'";

@@ -31,7 +31,8 @@ void Sequential::add(std::unique_ptr<Layer> layer) {
 }
 
 void Sequential::add(LayerList layers) {
-  for (auto& layer : layers) add(std::move(layer));
+  for (auto& layer : layers)
+    add(std::move(layer));
 }
 
 void Sequential::build(std::uint64_t seed, Device device) {
@@ -63,10 +64,12 @@ std::size_t Sequential::logits_layers() const {
 
 Tensor Sequential::forward_logits(const Tensor& x, const StepContext& context) {
   RT_CHECK(built_, "forward on a model that is not built");
-  RT_CHECK(x.rank() >= 1 && x.numel() == x.dim(0) * input_shape_.numel(),
-           "model input is " << to_string(x.shape()) << ", expected " << to_string_with_none_batch(input_shape_));
+  RT_CHECK(
+      x.rank() >= 1 && x.numel() == x.dim(0) * input_shape_.numel(),
+      "model input is " << to_string(x.shape()) << ", expected " << to_string_with_none_batch(input_shape_));
   Tensor activation = x.reshaped(input_shape_.with_batch(x.dim(0)));
-  for (std::size_t i = 0; i < logits_layers(); ++i) activation = layers_[i]->forward(activation, context);
+  for (std::size_t i = 0; i < logits_layers(); ++i)
+    activation = layers_[i]->forward(activation, context);
   return activation;
 }
 
@@ -101,7 +104,8 @@ std::int64_t Sequential::parameter_count(const Layer& layer) const {
 std::vector<StateTensor> Sequential::state() {
   std::vector<StateTensor> all;
   for (auto& layer : layers_) {
-    for (auto& tensor : layer->state()) all.push_back(std::move(tensor));
+    for (auto& tensor : layer->state())
+      all.push_back(std::move(tensor));
   }
   return all;
 }

@@ -31,16 +31,20 @@ std::string model_summary(Sequential& model, const std::string& model_name) {
   std::ostringstream out;
   const std::string rule(width, '_'), double_rule(width, '=');
   out << "Model: \"" << model_name << "\"\n" << rule << "\n";
-  out << std::left << std::setw(static_cast<int>(label_width)) << " Layer (type)" << std::setw(static_cast<int>(shape_width)) << "Output Shape" << "Param #\n";
+  out << std::left << std::setw(static_cast<int>(label_width)) << " Layer (type)"
+      << std::setw(static_cast<int>(shape_width)) << "Output Shape"
+      << "Param #\n";
   out << double_rule << "\n";
   std::int64_t non_trainable = 0;
   for (std::size_t i = 0; i < model.layers().size(); ++i) {
     Layer& layer = *model.layers()[i];
     std::int64_t state_count = 0;
-    for (const auto& tensor : layer.state()) state_count += tensor.value.numel();
+    for (const auto& tensor : layer.state())
+      state_count += tensor.value.numel();
     non_trainable += state_count;
     const std::string label = " " + layer.name() + " (" + layer.type() + ")";
-    out << std::setw(static_cast<int>(label_width)) << label << std::setw(static_cast<int>(shape_width)) << to_string_with_none_batch(model.output_shape(i))
+    out << std::setw(static_cast<int>(label_width)) << label << std::setw(static_cast<int>(shape_width))
+        << to_string_with_none_batch(model.output_shape(i))
         << with_thousands(model.parameter_count(layer) + state_count) << "\n";
     out << "\n";
   }

@@ -19,11 +19,16 @@ Activation parse_activation(const std::string& text) {
 
 std::string to_string(Activation activation) {
   switch (activation) {
-    case Activation::linear: return "linear";
-    case Activation::relu: return "relu";
-    case Activation::sigmoid: return "sigmoid";
-    case Activation::tanh: return "tanh";
-    case Activation::softmax: return "softmax";
+    case Activation::linear:
+      return "linear";
+    case Activation::relu:
+      return "relu";
+    case Activation::sigmoid:
+      return "sigmoid";
+    case Activation::tanh:
+      return "tanh";
+    case Activation::softmax:
+      return "softmax";
   }
   return "?";
 }
@@ -41,7 +46,8 @@ void softmax_rows(const float* input, float* output, std::int64_t rows, std::int
       out[c] = std::exp(in[c] - largest);
       total += out[c];
     }
-    for (std::int64_t c = 0; c < columns; ++c) out[c] /= total;
+    for (std::int64_t c = 0; c < columns; ++c)
+      out[c] /= total;
   }
 }
 
@@ -59,15 +65,18 @@ void activation_forward(Activation activation, const Tensor& x, Tensor& y) {
       return;
     case Activation::relu:
 #pragma omp parallel for simd
-      for (std::int64_t i = 0; i < count; ++i) out[i] = std::max(in[i], 0.0f);
+      for (std::int64_t i = 0; i < count; ++i)
+        out[i] = std::max(in[i], 0.0f);
       return;
     case Activation::sigmoid:
 #pragma omp parallel for simd
-      for (std::int64_t i = 0; i < count; ++i) out[i] = 1.0f / (1.0f + std::exp(-in[i]));
+      for (std::int64_t i = 0; i < count; ++i)
+        out[i] = 1.0f / (1.0f + std::exp(-in[i]));
       return;
     case Activation::tanh:
 #pragma omp parallel for simd
-      for (std::int64_t i = 0; i < count; ++i) out[i] = std::tanh(in[i]);
+      for (std::int64_t i = 0; i < count; ++i)
+        out[i] = std::tanh(in[i]);
       return;
     case Activation::softmax: {
       const std::int64_t columns = x.dim(x.rank() - 1);
@@ -90,22 +99,26 @@ void activation_backward(Activation activation, const Tensor& y, const Tensor& d
       return;
     case Activation::relu:
 #pragma omp parallel for simd
-      for (std::int64_t i = 0; i < count; ++i) result[i] = out[i] > 0.0f ? gradient[i] : 0.0f;
+      for (std::int64_t i = 0; i < count; ++i)
+        result[i] = out[i] > 0.0f ? gradient[i] : 0.0f;
       return;
     case Activation::sigmoid:
 #pragma omp parallel for simd
-      for (std::int64_t i = 0; i < count; ++i) result[i] = gradient[i] * out[i] * (1.0f - out[i]);
+      for (std::int64_t i = 0; i < count; ++i)
+        result[i] = gradient[i] * out[i] * (1.0f - out[i]);
       return;
     case Activation::tanh:
 #pragma omp parallel for simd
-      for (std::int64_t i = 0; i < count; ++i) result[i] = gradient[i] * (1.0f - out[i] * out[i]);
+      for (std::int64_t i = 0; i < count; ++i)
+        result[i] = gradient[i] * (1.0f - out[i] * out[i]);
       return;
     case Activation::softmax: {
       const std::int64_t columns = y.dim(y.rank() - 1);
 #pragma omp parallel for
       for (std::int64_t r = 0; r < count / columns; ++r) {
         float dot = 0;
-        for (std::int64_t c = 0; c < columns; ++c) dot += gradient[r * columns + c] * out[r * columns + c];
+        for (std::int64_t c = 0; c < columns; ++c)
+          dot += gradient[r * columns + c] * out[r * columns + c];
         for (std::int64_t c = 0; c < columns; ++c) {
           result[r * columns + c] = out[r * columns + c] * (gradient[r * columns + c] - dot);
         }

@@ -13,8 +13,12 @@ namespace ringtrain::ops {
 
 namespace {
 
-std::int64_t channels_of(const Tensor& x) { return x.dim(x.rank() - 1); }
-std::int64_t rows_of(const Tensor& x) { return x.numel() / channels_of(x); }
+std::int64_t channels_of(const Tensor& x) {
+  return x.dim(x.rank() - 1);
+}
+std::int64_t rows_of(const Tensor& x) {
+  return x.numel() / channels_of(x);
+}
 
 // Per-channel sums of first(r, c) and second(r, c) over all rows, threads reducing partial sums in double.
 template <typename Terms>
@@ -85,7 +89,8 @@ void batchnorm_update_moving(Tensor& moving_mean, Tensor& moving_variance, const
                              const Tensor& variance, float momentum) {
   require_cpu("batchnorm_update_moving", {&moving_mean, &moving_variance, &mean, &variance});
   for (std::int64_t c = 0; c < mean.numel(); ++c) {
-    moving_mean.data<float>()[c] = momentum * moving_mean.data<float>()[c] + (1 - momentum) * mean.data<float>()[c];
+    moving_mean.data<float>()[c] =
+        momentum * moving_mean.data<float>()[c] + (1 - momentum) * mean.data<float>()[c];
     moving_variance.data<float>()[c] =
         momentum * moving_variance.data<float>()[c] + (1 - momentum) * variance.data<float>()[c];
   }
@@ -106,7 +111,8 @@ void batchnorm_normalize(const Tensor& x, const Tensor& mean, const Tensor& inv_
   float* output = y.data<float>();
 #pragma omp parallel for
   for (std::int64_t r = 0; r < rows; ++r) {
-    for (std::int64_t c = 0; c < channels; ++c) output[r * channels + c] = input[r * channels + c] * scale[c] + shift[c];
+    for (std::int64_t c = 0; c < channels; ++c)
+      output[r * channels + c] = input[r * channels + c] * scale[c] + shift[c];
   }
 }
 
@@ -128,8 +134,8 @@ void batchnorm_backward_sums(const Tensor& x, const Tensor& dy, const Tensor& me
 }
 
 void batchnorm_backward_data(const Tensor& x, const Tensor& dy, const Tensor& mean, const Tensor& inv_std,
-                             const Tensor& gamma, const Tensor& sum_dy, const Tensor& sum_dy_xhat, double count,
-                             Tensor& dx) {
+                             const Tensor& gamma, const Tensor& sum_dy, const Tensor& sum_dy_xhat,
+                             double count, Tensor& dx) {
   require_cpu("batchnorm_backward_data", {&x, &dy, &mean, &inv_std, &gamma, &sum_dy, &sum_dy_xhat, &dx});
   const std::int64_t channels = channels_of(x), rows = rows_of(x);
   std::vector<float> scale(static_cast<std::size_t>(channels)), mean_dy(static_cast<std::size_t>(channels)),

@@ -17,14 +17,17 @@ Padding parse_padding(const std::string& text) {
   RT_FAIL("unknown padding '" << text << "': use same or valid");
 }
 
-std::string to_string(Padding padding) { return padding == Padding::same ? "same" : "valid"; }
+std::string to_string(Padding padding) {
+  return padding == Padding::same ? "same" : "valid";
+}
 
 PaddedDim padded_dim(std::int64_t in, std::int64_t kernel, std::int64_t stride, Padding padding) {
-  RT_CHECK(in > 0 && kernel > 0 && stride > 0,
-           "convolution sizes must be positive: input " << in << ", kernel " << kernel << ", stride " << stride);
+  RT_CHECK(in > 0 && kernel > 0 && stride > 0, "convolution sizes must be positive: input "
+                                                   << in << ", kernel " << kernel << ", stride " << stride);
   PaddedDim dim;
   if (padding == Padding::valid) {
-    RT_CHECK(in >= kernel, "kernel " << kernel << " is larger than the input " << in << " with padding 'valid'");
+    RT_CHECK(in >= kernel,
+             "kernel " << kernel << " is larger than the input " << in << " with padding 'valid'");
     dim.out = (in - kernel) / stride + 1;
     return dim;
   }
@@ -130,8 +133,8 @@ ConvPrimitives make_primitives(const Conv2DGeometry& g, bool with_bias) {
   p.forward_dst = LayoutBridge(dst, forward_pd.dst_desc());
 
   const dnnl::convolution_backward_data::primitive_desc data_pd(
-      dnnl::convolution_backward_data::desc(dnnl::algorithm::convolution_direct, any_src, any_weights, any_dst,
-                                            strides, pad_before, pad_after),
+      dnnl::convolution_backward_data::desc(dnnl::algorithm::convolution_direct, any_src, any_weights,
+                                            any_dst, strides, pad_before, pad_after),
       engine, forward_pd);
   p.backward_data = dnnl::convolution_backward_data(data_pd);
   p.data_diff_dst = LayoutBridge(dst, data_pd.diff_dst_desc());
@@ -139,8 +142,8 @@ ConvPrimitives make_primitives(const Conv2DGeometry& g, bool with_bias) {
   p.data_diff_src = LayoutBridge(src, data_pd.diff_src_desc());
 
   const dnnl::convolution_backward_weights::primitive_desc weights_pd(
-      dnnl::convolution_backward_weights::desc(dnnl::algorithm::convolution_direct, any_src, any_weights, p.bias,
-                                               any_dst, strides, pad_before, pad_after),
+      dnnl::convolution_backward_weights::desc(dnnl::algorithm::convolution_direct, any_src, any_weights,
+                                               p.bias, any_dst, strides, pad_before, pad_after),
       engine, forward_pd);
   p.backward_weights = dnnl::convolution_backward_weights(weights_pd);
   p.weights_src = LayoutBridge(src, weights_pd.src_desc());
@@ -154,8 +157,8 @@ const ConvPrimitives& primitives_for(const Conv2DGeometry& g, bool with_bias) {
                          std::int64_t, std::int64_t, std::int64_t, std::int64_t, std::int64_t, bool>;
   static std::map<Key, ConvPrimitives> cache;
   static std::mutex mutex;
-  const Key key{g.batch, g.in_h, g.in_w, g.in_c, g.out_c, g.kernel_h, g.kernel_w, g.stride_h, g.stride_w,
-                g.pad_top, g.pad_left, with_bias};
+  const Key key{g.batch,    g.in_h,     g.in_w,     g.in_c,    g.out_c,    g.kernel_h,
+                g.kernel_w, g.stride_h, g.stride_w, g.pad_top, g.pad_left, with_bias};
   std::lock_guard lock(mutex);
   auto found = cache.find(key);
   if (found == cache.end()) found = cache.emplace(key, make_primitives(g, with_bias)).first;
@@ -166,7 +169,8 @@ memory wrap(const memory::desc& desc, const Tensor& tensor) {
   return memory(desc, cpu_engine(), tensor.data<float>());
 }
 
-void check_shapes(const char* op, const Conv2DGeometry& g, const Tensor& x, const Tensor& w, const Tensor& y) {
+void check_shapes(const char* op, const Conv2DGeometry& g, const Tensor& x, const Tensor& w,
+                  const Tensor& y) {
   require_shape(op, "input", x, {g.batch, g.in_h, g.in_w, g.in_c});
   require_shape(op, "kernel", w, {g.kernel_h, g.kernel_w, g.in_c, g.out_c});
   require_shape(op, "output", y, {g.batch, g.out_h, g.out_w, g.out_c});
@@ -174,7 +178,8 @@ void check_shapes(const char* op, const Conv2DGeometry& g, const Tensor& x, cons
 
 }  // namespace
 
-void conv2d_forward(const Conv2DGeometry& g, const Tensor& x, const Tensor& w, const Tensor& bias, Tensor& y) {
+void conv2d_forward(const Conv2DGeometry& g, const Tensor& x, const Tensor& w, const Tensor& bias,
+                    Tensor& y) {
   require_cpu("conv2d_forward", {&x, &w, &bias, &y});
   check_shapes("conv2d_forward", g, x, w, y);
   const ConvPrimitives& p = primitives_for(g, bias.defined());

@@ -17,8 +17,8 @@ inline void require_cpu(const char* op, std::initializer_list<const Tensor*> ten
 
 // Shapes must agree; the message names the op and both shapes.
 inline void require_shape(const char* op, const char* what, const Tensor& tensor, const Shape& expected) {
-  RT_CHECK(tensor.shape() == expected,
-           op << ": " << what << " has shape " << to_string(tensor.shape()) << ", expected " << to_string(expected));
+  RT_CHECK(tensor.shape() == expected, op << ": " << what << " has shape " << to_string(tensor.shape())
+                                          << ", expected " << to_string(expected));
 }
 
 }  // namespace ringtrain::ops

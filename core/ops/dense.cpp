@@ -29,11 +29,13 @@ void dense_forward(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor&
   float* output = y.data<float>();
 #pragma omp parallel for
   for (std::int64_t row = 0; row < batch; ++row) {
-    for (std::int64_t column = 0; column < out; ++column) output[row * out + column] += b[column];
+    for (std::int64_t column = 0; column < out; ++column)
+      output[row * out + column] += b[column];
   }
 }
 
-void dense_backward(const Tensor& x, const Tensor& w, const Tensor& dy, Tensor& dx, Tensor& dw, Tensor& dbias) {
+void dense_backward(const Tensor& x, const Tensor& w, const Tensor& dy, Tensor& dx, Tensor& dw,
+                    Tensor& dbias) {
   require_cpu("dense_backward", {&x, &w, &dy, &dx, &dw, &dbias});
   const std::int64_t batch = x.dim(0), in = w.dim(0), out = w.dim(1);
   require_shape("dense_backward", "dy", dy, {batch, out});
@@ -44,9 +46,11 @@ void dense_backward(const Tensor& x, const Tensor& w, const Tensor& dy, Tensor& 
   if (!dbias.defined()) return;
   const float* gradient = dy.data<float>();
   float* db = dbias.data<float>();
-  for (std::int64_t column = 0; column < out; ++column) db[column] = 0;
+  for (std::int64_t column = 0; column < out; ++column)
+    db[column] = 0;
   for (std::int64_t row = 0; row < batch; ++row) {
-    for (std::int64_t column = 0; column < out; ++column) db[column] += gradient[row * out + column];
+    for (std::int64_t column = 0; column < out; ++column)
+      db[column] += gradient[row * out + column];
   }
 }
 

@@ -10,6 +10,7 @@ void dense_forward(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor&
 
 // Given dy [batch, out]: dx = dy w^T (skipped when dx is undefined), dw = x^T dy, dbias = sum over the
 // batch of dy (skipped when dbias is undefined). dw and dbias are overwritten, not accumulated.
-void dense_backward(const Tensor& x, const Tensor& w, const Tensor& dy, Tensor& dx, Tensor& dw, Tensor& dbias);
+void dense_backward(const Tensor& x, const Tensor& w, const Tensor& dy, Tensor& dx, Tensor& dw,
+                    Tensor& dbias);
 
 }  // namespace ringtrain::ops

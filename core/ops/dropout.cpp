@@ -9,7 +9,8 @@ namespace ringtrain::ops {
 namespace {
 
 // out[i] = in[i] * (kept ? 1 / (1 - rate) : 0), the mask from the key.
-void apply_mask(const char* op, const Tensor& in_tensor, float rate, const DropoutKey& key, Tensor& out_tensor) {
+void apply_mask(const char* op, const Tensor& in_tensor, float rate, const DropoutKey& key,
+                Tensor& out_tensor) {
   require_cpu(op, {&in_tensor, &out_tensor});
   RT_CHECK(rate >= 0.0f && rate < 1.0f, op << ": dropout rate " << rate << " must be in [0, 1)");
   const Philox generator(key.seed, RandomStream::dropout, key.layer);
@@ -20,7 +21,8 @@ void apply_mask(const char* op, const Tensor& in_tensor, float rate, const Dropo
   float* out = out_tensor.data<float>();
 #pragma omp parallel for
   for (std::int64_t r = 0; r < rows; ++r) {
-    const std::uint64_t base = (key.first_sample + static_cast<std::uint64_t>(r)) * static_cast<std::uint64_t>(features);
+    const std::uint64_t base =
+        (key.first_sample + static_cast<std::uint64_t>(r)) * static_cast<std::uint64_t>(features);
     for (std::int64_t f = 0; f < features; ++f) {
       const bool kept = generator.uniform(key.step, base + static_cast<std::uint64_t>(f)) >= rate;
       out[r * features + f] = kept ? in[r * features + f] * keep_scale : 0.0f;

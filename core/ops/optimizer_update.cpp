@@ -14,7 +14,8 @@ void sgd_update(Tensor& params, const Tensor& grads, Tensor& velocity, float lea
   const std::int64_t count = params.numel();
   if (!velocity.defined()) {
 #pragma omp parallel for simd
-    for (std::int64_t i = 0; i < count; ++i) p[i] -= learning_rate * g[i];
+    for (std::int64_t i = 0; i < count; ++i)
+      p[i] -= learning_rate * g[i];
     return;
   }
   float* u = velocity.data<float>();
@@ -30,8 +31,8 @@ void adam_update(Tensor& params, const Tensor& grads, Tensor& m, Tensor& v, floa
   require_cpu("adam_update", {&params, &grads, &m, &v});
   RT_CHECK(step >= 1, "adam_update: step " << step << " must start at 1");
   const double t = static_cast<double>(step);
-  const float corrected_rate = static_cast<float>(learning_rate * std::sqrt(1.0 - std::pow(beta2, t)) /
-                                                  (1.0 - std::pow(beta1, t)));
+  const float corrected_rate =
+      static_cast<float>(learning_rate * std::sqrt(1.0 - std::pow(beta2, t)) / (1.0 - std::pow(beta1, t)));
   float* p = params.data<float>();
   const float* g = grads.data<float>();
   float* first = m.data<float>();

@@ -50,7 +50,8 @@ void maxpool2d_backward(const Tensor& dy, const Tensor& argmax, Tensor& dx) {
   const float* gradient = dy.data<float>();
   const std::int32_t* winner = argmax.data<std::int32_t>();
   float* output = dx.data<float>();
-  for (std::int64_t i = 0; i < dy.numel(); ++i) output[winner[i]] += gradient[i];
+  for (std::int64_t i = 0; i < dy.numel(); ++i)
+    output[winner[i]] += gradient[i];
 }
 
 void global_average_pool_forward(const Tensor& x, Tensor& y) {
@@ -61,11 +62,14 @@ void global_average_pool_forward(const Tensor& x, Tensor& y) {
   float* output = y.data<float>();
 #pragma omp parallel for
   for (std::int64_t n = 0; n < batch; ++n) {
-    for (std::int64_t c = 0; c < channels; ++c) output[n * channels + c] = 0;
+    for (std::int64_t c = 0; c < channels; ++c)
+      output[n * channels + c] = 0;
     for (std::int64_t p = 0; p < pixels; ++p) {
-      for (std::int64_t c = 0; c < channels; ++c) output[n * channels + c] += input[(n * pixels + p) * channels + c];
+      for (std::int64_t c = 0; c < channels; ++c)
+        output[n * channels + c] += input[(n * pixels + p) * channels + c];
     }
-    for (std::int64_t c = 0; c < channels; ++c) output[n * channels + c] /= static_cast<float>(pixels);
+    for (std::int64_t c = 0; c < channels; ++c)
+      output[n * channels + c] /= static_cast<float>(pixels);
   }
 }
 
@@ -79,7 +83,8 @@ void global_average_pool_backward(const Tensor& dy, Tensor& dx) {
 #pragma omp parallel for
   for (std::int64_t n = 0; n < batch; ++n) {
     for (std::int64_t p = 0; p < pixels; ++p) {
-      for (std::int64_t c = 0; c < channels; ++c) output[(n * pixels + p) * channels + c] = gradient[n * channels + c] * share;
+      for (std::int64_t c = 0; c < channels; ++c)
+        output[(n * pixels + p) * channels + c] = gradient[n * channels + c] * share;
     }
   }
 }

@@ -8,7 +8,8 @@
 
 namespace ringtrain::ops {
 
-LossSums softmax_cross_entropy(const Tensor& logits, const Tensor& labels, float gradient_scale, Tensor& dlogits) {
+LossSums softmax_cross_entropy(const Tensor& logits, const Tensor& labels, float gradient_scale,
+                               Tensor& dlogits) {
   require_cpu("softmax_cross_entropy", {&logits, &labels, &dlogits});
   const std::int64_t rows = logits.dim(0), classes = logits.dim(1);
   require_shape("softmax_cross_entropy", "labels", labels, {rows});
@@ -16,7 +17,8 @@ LossSums softmax_cross_entropy(const Tensor& logits, const Tensor& labels, float
   const std::int32_t* label = labels.data<std::int32_t>();
   float* gradient = dlogits.defined() ? dlogits.data<float>() : nullptr;
   for (std::int64_t r = 0; r < rows; ++r) {
-    RT_CHECK(label[r] >= 0 && label[r] < classes, "label " << label[r] << " at row " << r << " outside [0, " << classes << ")");
+    RT_CHECK(label[r] >= 0 && label[r] < classes,
+             "label " << label[r] << " at row " << r << " outside [0, " << classes << ")");
   }
   double loss_sum = 0;
   std::int64_t correct = 0;
@@ -27,14 +29,16 @@ LossSums softmax_cross_entropy(const Tensor& logits, const Tensor& labels, float
     const std::int64_t best = std::max_element(row, row + classes) - row;
     const float largest = row[best];
     double total = 0;
-    for (std::int64_t c = 0; c < classes; ++c) total += std::exp(static_cast<double>(row[c] - largest));
+    for (std::int64_t c = 0; c < classes; ++c)
+      total += std::exp(static_cast<double>(row[c] - largest));
     const double log_total = std::log(total);
     loss_sum += log_total - static_cast<double>(row[target] - largest);
     correct += best == target ? 1 : 0;
     if (gradient == nullptr) continue;
     for (std::int64_t c = 0; c < classes; ++c) {
       const double probability = std::exp(static_cast<double>(row[c] - largest) - log_total);
-      gradient[r * classes + c] = static_cast<float>((probability - (c == target ? 1.0 : 0.0)) * gradient_scale);
+      gradient[r * classes + c] =
+          static_cast<float>((probability - (c == target ? 1.0 : 0.0)) * gradient_scale);
     }
   }
   return {loss_sum, correct};

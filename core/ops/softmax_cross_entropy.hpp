@@ -9,8 +9,8 @@
 namespace ringtrain::ops {
 
 struct LossSums {
-  double loss_sum = 0;        // sum over the rows of -log softmax(logits)[label]
-  std::int64_t correct = 0;   // rows whose arg-max logit equals the label (first maximum wins)
+  double loss_sum = 0;       // sum over the rows of -log softmax(logits)[label]
+  std::int64_t correct = 0;  // rows whose arg-max logit equals the label (first maximum wins)
 };
 
 // logits [batch, classes], labels int32 [batch] in [0, classes). When dlogits is defined it receives

@@ -16,7 +16,8 @@ class Sgd final : public Optimizer {
   }
 
   void step(ParameterStore& store, float learning_rate) override {
-    ops::sgd_update(store.values(), store.gradients(), velocity_, learning_rate, static_cast<float>(momentum_));
+    ops::sgd_update(store.values(), store.gradients(), velocity_, learning_rate,
+                    static_cast<float>(momentum_));
     ++steps_;
   }
 
@@ -45,16 +46,17 @@ class Adam final : public Optimizer {
 
   void step(ParameterStore& store, float learning_rate) override {
     ++steps_;
-    ops::adam_update(store.values(), store.gradients(), m_, v_, learning_rate, static_cast<float>(settings_.beta1),
-                     static_cast<float>(settings_.beta2), static_cast<float>(settings_.epsilon), steps_);
+    ops::adam_update(store.values(), store.gradients(), m_, v_, learning_rate,
+                     static_cast<float>(settings_.beta1), static_cast<float>(settings_.beta2),
+                     static_cast<float>(settings_.epsilon), steps_);
   }
 
   std::vector<StateTensor> state() override { return {{"adam/m", m_}, {"adam/v", v_}}; }
 
   std::string describe() const override {
     std::ostringstream out;
-    out << "Adam(beta_1=" << settings_.beta1 << ", beta_2=" << settings_.beta2 << ", epsilon=" << settings_.epsilon
-        << ")";
+    out << "Adam(beta_1=" << settings_.beta1 << ", beta_2=" << settings_.beta2
+        << ", epsilon=" << settings_.epsilon << ")";
     return out.str();
   }
 

@@ -13,8 +13,8 @@
 namespace ringtrain {
 
 struct OptimizerSettings {
-  std::string name = "adam";  // "sgd" or "adam"
-  double momentum = 0.0;      // SGD
+  std::string name = "adam";                          // "sgd" or "adam"
+  double momentum = 0.0;                              // SGD
   double beta1 = 0.9, beta2 = 0.999, epsilon = 1e-7;  // Adam (Keras defaults)
 };
 

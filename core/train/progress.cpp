@@ -29,8 +29,8 @@ std::string bar(std::int64_t done, std::int64_t total) {
 std::string counter(std::int64_t done, std::int64_t total) {
   const std::string total_text = std::to_string(total);
   std::string done_text = std::to_string(done);
-  return std::string(total_text.size() - std::min(total_text.size(), done_text.size()), ' ') + done_text + "/" +
-         total_text;
+  return std::string(total_text.size() - std::min(total_text.size(), done_text.size()), ' ') + done_text +
+         "/" + total_text;
 }
 
 std::string metrics_text(const StepMetrics& m) {
@@ -47,7 +47,8 @@ ProgressStyle progress_style_for_stdout() {
 ProgressPrinter::ProgressPrinter(std::ostream& out, ProgressStyle style) : out_(out), style_(style) {}
 
 void ProgressPrinter::on_epoch_begin(int epoch, int epochs, double learning_rate) {
-  out_ << "Epoch " << epoch + 1 << "/" << epochs << format(" - learning rate %.6g", learning_rate) << std::endl;
+  out_ << "Epoch " << epoch + 1 << "/" << epochs << format(" - learning rate %.6g", learning_rate)
+       << std::endl;
   last_print_ = {};
 }
 
@@ -65,12 +66,14 @@ void ProgressPrinter::on_step_end(const StepMetrics& metrics) {
 }
 
 void ProgressPrinter::on_epoch_end(const EpochMetrics& metrics) {
-  const double per_step_ms = 1000.0 * metrics.seconds / static_cast<double>(std::max<std::int64_t>(last_.steps, 1));
+  const double per_step_ms =
+      1000.0 * metrics.seconds / static_cast<double>(std::max<std::int64_t>(last_.steps, 1));
   if (style_ == ProgressStyle::live) out_ << "\r";
   out_ << counter(last_.steps, last_.steps) << " " << bar(1, 1) << format(" - %.0fs", metrics.seconds)
        << format(" %.0fms/step", per_step_ms) << format(" - %.0f img/s", metrics.images_per_second)
        << format(" - loss: %.4f", metrics.loss) << format(" - accuracy: %.4f", metrics.accuracy)
-       << format(" - val_loss: %.4f", metrics.val_loss) << format(" - val_accuracy: %.4f", metrics.val_accuracy);
+       << format(" - val_loss: %.4f", metrics.val_loss)
+       << format(" - val_accuracy: %.4f", metrics.val_accuracy);
   if (style_ == ProgressStyle::live) out_ << "\033[K";
   out_ << std::endl;
 }

@@ -48,8 +48,8 @@ Evaluation Trainer::evaluate(const data::Dataset& dataset) {
   std::int64_t correct = 0;
   for (std::int64_t step = 0; step < batches.steps(); ++step) {
     dataset.gather_batch(batches.batch(step), images, labels);
-    const ops::LossSums sums = ops::softmax_cross_entropy(model_.forward_logits(images, context), labels, 1.0f,
-                                                          no_gradient);
+    const ops::LossSums sums =
+        ops::softmax_cross_entropy(model_.forward_logits(images, context), labels, 1.0f, no_gradient);
     loss_sum += sums.loss_sum;
     correct += sums.correct;
   }
@@ -66,15 +66,16 @@ std::vector<EpochMetrics> Trainer::fit(const data::Dataset& train, const data::D
   data::BatchPrefetcher prefetcher(train, sampler, 0, 0);
   for (int epoch = 0; epoch < config_.epochs; ++epoch) {
     const double learning_rate = config_.schedule.at_epoch(epoch);
-    for (auto* observer : observers_) observer->on_epoch_begin(epoch, config_.epochs, learning_rate);
+    for (auto* observer : observers_)
+      observer->on_epoch_begin(epoch, config_.epochs, learning_rate);
     const auto start = Clock::now();
     double loss_sum = 0;
     std::int64_t correct = 0, seen = 0;
     for (std::int64_t step = 0; step < steps; ++step) {
       const data::Batch& batch = prefetcher.next();
       RT_CHECK(batch.epoch == epoch && batch.step == step, "prefetcher out of step: got epoch "
-                                                               << batch.epoch << " step " << batch.step << ", expected "
-                                                               << epoch << " step " << step);
+                                                               << batch.epoch << " step " << batch.step
+                                                               << ", expected " << epoch << " step " << step);
       const std::uint64_t global_step = static_cast<std::uint64_t>(epoch * steps + step);
       const StepResult result = train_step(batch, static_cast<float>(learning_rate), global_step);
       RT_CHECK(std::isfinite(result.loss_sum),
@@ -92,7 +93,8 @@ std::vector<EpochMetrics> Trainer::fit(const data::Dataset& train, const data::D
       metrics.accuracy = static_cast<double>(correct) / static_cast<double>(seen);
       metrics.elapsed_seconds = seconds_since(start);
       metrics.images_per_second = static_cast<double>(seen) / std::max(metrics.elapsed_seconds, 1e-9);
-      for (auto* observer : observers_) observer->on_step_end(metrics);
+      for (auto* observer : observers_)
+        observer->on_step_end(metrics);
     }
     const double train_seconds = seconds_since(start);
     const Evaluation evaluation = evaluate(validation);
@@ -105,7 +107,8 @@ std::vector<EpochMetrics> Trainer::fit(const data::Dataset& train, const data::D
     metrics.learning_rate = learning_rate;
     metrics.seconds = seconds_since(start);
     metrics.images_per_second = static_cast<double>(seen) / train_seconds;
-    for (auto* observer : observers_) observer->on_epoch_end(metrics);
+    for (auto* observer : observers_)
+      observer->on_epoch_end(metrics);
     history.push_back(metrics);
   }
   return history;

@@ -8,7 +8,9 @@
 namespace ringtrain {
 namespace {
 
-TEST(CudaRuntime, DeviceCountNeverThrows) { EXPECT_GE(cuda::device_count(), 0); }
+TEST(CudaRuntime, DeviceCountNeverThrows) {
+  EXPECT_GE(cuda::device_count(), 0);
+}
 
 TEST(CudaRuntime, DescribeNamesTheBuild) {
   const std::string text = cuda::describe();
@@ -40,7 +42,8 @@ TEST(CudaRuntime, TensorRoundTripAndScaleKernel) {
   Tensor scaled = Tensor::empty({5}, DType::f32, Device::cuda);
   cuda::scale(scaled.data<float>(), device.data<float>(), -2.0f, 5);
   const std::vector<float> back = scaled.to_vector();
-  for (std::size_t i = 0; i < values.size(); ++i) EXPECT_EQ(back[i], -2.0f * values[i]) << i;
+  for (std::size_t i = 0; i < values.size(); ++i)
+    EXPECT_EQ(back[i], -2.0f * values[i]) << i;
   EXPECT_EQ(device.to_vector(), values);
 }
 

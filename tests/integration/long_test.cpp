@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <ostream>
 #include <string>
 
 #include "tests/integration/cli_fixtures.hpp"
@@ -13,6 +14,9 @@ struct Target {
   const char* config;
   double accuracy;
 };
+
+// For readable test names in ctest -N (instead of the bytes of the struct).
+void PrintTo(const Target& target, std::ostream* out) { *out << target.config << " >= " << target.accuracy; }
 
 class LongExperiment : public ::testing::TestWithParam<Target> {};
 
