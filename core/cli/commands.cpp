@@ -79,7 +79,7 @@ int bench_command(const std::vector<std::string>& arguments) {
   }
   const auto parsed = parse(arguments, options);
   Session session = open_session(parsed);
-  const int steps = parsed["steps"].as<int>(), warmup = parsed["warmup"].as<int>();
+  const int steps = parsed.values["steps"].as<int>(), warmup = parsed.values["warmup"].as<int>();
   RT_CHECK(steps > 0 && warmup >= 0,
            "bench: --steps " << steps << " must be positive and --warmup " << warmup << " not negative");
   const TrainConfig& config = session.config;
@@ -97,7 +97,7 @@ int bench_command(const std::vector<std::string>& arguments) {
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const double images = static_cast<double>(steps) * static_cast<double>(config.batch_size);
   std::printf("bench config=%s batch=%lld threads=%d steps=%d seconds=%.3f\n",
-              parsed.count("config") ? parsed["config"].as<std::string>().c_str() : "-",
+              parsed.config_path.empty() ? "-" : parsed.config_path.c_str(),
               static_cast<long long>(config.batch_size), config.threads, steps, seconds);
   std::printf("bench img_per_s=%.1f ms_per_step=%.3f\n", images / seconds, 1000.0 * seconds / steps);
   return 0;

@@ -8,39 +8,49 @@
 
 namespace ringtrain::cli {
 
+// clang-format off
 po::options_description run_options() {
   po::options_description options("Model and training (flags, or keys of the --config file)");
-  options.add_options()("name", po::value<std::string>()->default_value("model"),
-                        "model name shown in the summary")("input-shape",
-                                                           po::value<std::string>()->default_value("28,28,1"),
-                                                           "per-sample input shape, e.g. 784 or 28,28,1")(
-      "layer", po::value<std::vector<std::string>>()->composing(),
-      "a layer, in order: TYPE key=value ... (dense, conv2d, batch_normalization, activation, dropout, "
-      "reshape, flatten, max_pooling2d, global_average_pooling2d)")(
-      "epochs", po::value<int>()->default_value(10), "training epochs")(
-      "batch-size", po::value<std::int64_t>()->default_value(128), "samples per training step")(
-      "optimizer", po::value<std::string>()->default_value("adam"), "sgd or adam")(
-      "lr", po::value<double>()->default_value(0.001), "initial learning rate")(
-      "lr-decay", po::value<double>()->default_value(1.0), "learning rate at epoch e is lr * lr-decay^e")(
-      "momentum", po::value<double>()->default_value(0.0), "SGD momentum")(
-      "seed", po::value<std::uint64_t>()->default_value(42), "seed of initialization, shuffling and dropout")(
-      "threads", po::value<int>()->default_value(0), "CPU threads (0: all cores)")(
-      "device", po::value<std::string>()->default_value("auto"), "auto, cpu or cuda")(
-      "data", po::value<std::string>(),
-      "directory of the MNIST IDX files (default: $RINGTRAIN_DATA or ~/.cache/ringtrain/mnist)")(
-      "csv", po::value<std::string>(), "write one row of metrics per epoch to this CSV file");
+  options.add_options()
+      ("name", po::value<std::string>()->default_value("model"), "model name shown in the summary")
+      ("input-shape", po::value<std::string>()->default_value("28,28,1"),
+       "per-sample input shape, e.g. 784 or 28,28,1")
+      ("layer", po::value<std::vector<std::string>>()->composing(),
+       "a layer, in order: TYPE key=value ... (dense, conv2d, batch_normalization, activation, dropout, "
+       "reshape, flatten, max_pooling2d, global_average_pooling2d)")
+      ("epochs", po::value<int>()->default_value(10), "training epochs")
+      ("batch-size", po::value<std::int64_t>()->default_value(128), "samples per training step")
+      ("optimizer", po::value<std::string>()->default_value("adam"), "sgd or adam")
+      ("lr", po::value<double>()->default_value(0.001), "initial learning rate")
+      ("lr-decay", po::value<double>()->default_value(1.0), "learning rate at epoch e is lr * lr-decay^e")
+      ("momentum", po::value<double>()->default_value(0.0), "SGD momentum")
+      ("seed", po::value<std::int64_t>()->default_value(42), "seed of initialization, shuffling and dropout")
+      ("threads", po::value<int>()->default_value(0), "CPU threads (0: all cores)")
+      ("device", po::value<std::string>()->default_value("auto"), "auto, cpu or cuda")
+      ("data", po::value<std::string>(),
+       "directory of the MNIST IDX files (default: $RINGTRAIN_DATA or ~/.cache/ringtrain/mnist)")
+      ("csv", po::value<std::string>(), "write one row of metrics per epoch to this CSV file");
   return options;
 }
 
 po::options_description bench_options() {
   po::options_description options("Benchmark");
-  options.add_options()("steps", po::value<int>()->default_value(200), "timed training steps")(
-      "warmup", po::value<int>()->default_value(20), "untimed steps before timing");
+  options.add_options()
+      ("steps", po::value<int>()->default_value(200), "timed training steps")
+      ("warmup", po::value<int>()->default_value(20), "untimed steps before timing");
   return options;
 }
+// clang-format on
 
-po::variables_map parse(const std::vector<std::string>& arguments, const po::options_description& flags) {
-  po::variables_map options;
+std::string ParsedOptions::source_of(const std::string& option) const {
+  if (from_command_line.count(option)) return "command line";
+  if (values.count(option) && !values[option].defaulted() && !config_path.empty()) return config_path;
+  return "default";
+}
+
+ParsedOptions parse(const std::vector<std::string>& arguments, const po::options_description& flags) {
+  ParsedOptions parsed;
+  po::variables_map& options = parsed.values;
   po::options_description all;
   all.add(flags);
   all.add_options()("config", po::value<std::string>(), "INI file of model and training options");
@@ -49,8 +59,12 @@ po::variables_map parse(const std::vector<std::string>& arguments, const po::opt
   } catch (const po::error& error) {
     RT_FAIL("command line: " << error.what() << " (see --help)");
   }
+  for (const auto& [key, value] : options) {
+    if (!value.defaulted()) parsed.from_command_line.insert(key);
+  }
   if (options.count("config")) {
     const std::string path = options["config"].as<std::string>();
+    parsed.config_path = path;
     std::ifstream file(path);
     RT_CHECK(file.good(), "cannot read the config file " << path << ": check the path");
     try {
@@ -60,15 +74,19 @@ po::variables_map parse(const std::vector<std::string>& arguments, const po::opt
     }
   }
   po::notify(options);
-  return options;
+  return parsed;
 }
 
-TrainConfig train_config(const po::variables_map& options) {
+TrainConfig train_config(const ParsedOptions& parsed) {
+  const po::variables_map& options = parsed.values;
   TrainConfig config;
-  const std::string source = options.count("config") ? options["config"].as<std::string>() : "command line";
+  for (const auto& [key, value] : options)
+    config.sources[key] = parsed.source_of(key);
+  const std::string source = parsed.config_path.empty() ? "command line" : parsed.config_path;
   config.name = options["name"].as<std::string>();
   config.model.source = source;
-  config.model.input_shape = parse_shape(options["input-shape"].as<std::string>(), "input-shape", source);
+  config.model.input_shape =
+      parse_shape(options["input-shape"].as<std::string>(), "input-shape", parsed.source_of("input-shape"));
   if (options.count("layer")) config.model.layers = options["layer"].as<std::vector<std::string>>();
   config.epochs = options["epochs"].as<int>();
   config.batch_size = options["batch-size"].as<std::int64_t>();
@@ -76,11 +94,13 @@ TrainConfig train_config(const po::variables_map& options) {
   config.optimizer.momentum = options["momentum"].as<double>();
   config.schedule.initial = options["lr"].as<double>();
   config.schedule.decay = options["lr-decay"].as<double>();
-  config.seed = options["seed"].as<std::uint64_t>();
+  const std::int64_t seed = options["seed"].as<std::int64_t>();
+  RT_CHECK(seed >= 0, parsed.source_of("seed") << ": seed=" << seed << " must be 0 or more");
+  config.seed = static_cast<std::uint64_t>(seed);
   config.threads = options["threads"].as<int>();
   const std::string device = options["device"].as<std::string>();
   RT_CHECK(device == "auto" || device == "cpu" || device == "cuda",
-           source << ": device=" << device << " is not auto, cpu or cuda");
+           parsed.source_of("device") << ": device=" << device << " is not auto, cpu or cuda");
   RT_CHECK(device != "cuda",
            "--device cuda: this version of ringtrain runs its layers on the CPU only; "
            "use --device cpu or auto");

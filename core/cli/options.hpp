@@ -3,6 +3,7 @@
 #pragma once
 
 #include <boost/program_options.hpp>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -17,9 +18,18 @@ po::options_description run_options();
 // Options only some commands take (bench's --steps, --warmup).
 po::options_description bench_options();
 
+struct ParsedOptions {
+  po::variables_map values;
+  std::set<std::string> from_command_line;
+  std::string config_path;  // empty without --config
+
+  // "command line", the config file's path, or "default": where an option's value came from.
+  std::string source_of(const std::string& option) const;
+};
+
 // Reads flags and, when --config names one, the config file. Unknown options are errors naming their source.
-po::variables_map parse(const std::vector<std::string>& arguments, const po::options_description& flags);
+ParsedOptions parse(const std::vector<std::string>& arguments, const po::options_description& flags);
 // Builds the run's configuration from the parsed options, validated.
-TrainConfig train_config(const po::variables_map& options);
+TrainConfig train_config(const ParsedOptions& options);
 
 }  // namespace ringtrain::cli

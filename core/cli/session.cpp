@@ -7,7 +7,7 @@
 
 namespace ringtrain::cli {
 
-Session open_session(const po::variables_map& options) {
+Session open_session(const ParsedOptions& options) {
   Session session;
   session.config = train_config(options);
   if (session.config.threads > 0) omp_set_num_threads(session.config.threads);

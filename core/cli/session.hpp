@@ -18,7 +18,7 @@ struct Session {
 };
 
 // Applies --threads and builds the model (initialized from the seed) and its optimizer.
-Session open_session(const po::variables_map& options);
+Session open_session(const ParsedOptions& options);
 
 // Prints the help of a command: its usage line and its option groups.
 void print_help(const std::string& usage, const po::options_description& options);

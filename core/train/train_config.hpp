@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <string>
 
 #include "core/device.hpp"
@@ -25,6 +26,11 @@ struct TrainConfig {
   Device device = Device::cpu;
   std::filesystem::path data_dir;
   std::filesystem::path csv_path;  // empty: no CSV
+  // Where each option's value came from ("command line" or the config file), for error messages.
+  std::map<std::string, std::string> sources;
+
+  // "command line", the config file's path, or "default".
+  std::string source_of(const std::string& option) const;
 };
 
 // Checks ranges (positive epochs, batch and rate, decay in (0, 1], ...); errors name the source and field.

@@ -79,7 +79,7 @@ std::vector<EpochMetrics> Trainer::fit(const data::Dataset& train, const data::D
       const std::uint64_t global_step = static_cast<std::uint64_t>(epoch * steps + step);
       const StepResult result = train_step(batch, static_cast<float>(learning_rate), global_step);
       RT_CHECK(std::isfinite(result.loss_sum),
-               "the loss became " << result.loss_sum / static_cast<double>(result.count) << " at epoch "
+               "the loss became " << (std::isnan(result.loss_sum) ? "NaN" : "infinite") << " at epoch "
                                   << epoch + 1 << " step " << step + 1
                                   << ": training stopped; lower the learning rate (lr) and try again");
       loss_sum += result.loss_sum;
