@@ -19,15 +19,16 @@ using data::testing::TemporaryDirectory;
 const std::string kExperiment1 = experiment("01_dense_softmax.ini");
 
 // A valid experiment-1-like config (no optimizer or lr keys) with `layers` and then `extra`.
-std::string config_text(const std::string& layers = "layer = flatten\nlayer = dense units=10 activation=softmax\n",
-                        const std::string& extra = "") {
-  return "name = test\ninput-shape = 28,28,1\n" + layers + "batch-size = 16\nepochs = 1\n" +
-         extra;
+std::string config_text(
+    const std::string& layers = "layer = flatten\nlayer = dense units=10 activation=softmax\n",
+    const std::string& extra = "") {
+  return "name = test\ninput-shape = 28,28,1\n" + layers + "batch-size = 16\nepochs = 1\n" + extra;
 }
 
 // Expects a clean failure: exited (not a signal) with 1 or 2, a ringtrain error (not an internal one) whose
 // output contains every one of `fragments`.
-void expect_failure(const CommandResult& result, const std::vector<std::string>& fragments, int expected_code = 1) {
+void expect_failure(const CommandResult& result, const std::vector<std::string>& fragments,
+                    int expected_code = 1) {
   ASSERT_TRUE(result.exited) << result.describe();
   EXPECT_EQ(result.exit_code, expected_code) << result.describe();
   EXPECT_NE(result.err.find("ringtrain: error:"), std::string::npos) << result.describe();
@@ -58,7 +59,8 @@ TEST_F(CliErrors, MissingConfigFileIsNamed) {
 }
 
 TEST_F(CliErrors, UnknownLayerTypeNamesFileLayerAndType) {
-  const auto config = write_config("bad_layer.ini", config_text("layer = flatten\nlayer = dense_layer units=10\n"));
+  const auto config =
+      write_config("bad_layer.ini", config_text("layer = flatten\nlayer = dense_layer units=10\n"));
   for (const char* command : {"summary", "train"}) {
     expect_failure(run_ringtrain({command, "--config", config}),
                    {config, "layer 2", "unknown layer type", "dense_layer"});
@@ -77,7 +79,8 @@ TEST_F(CliErrors, UnknownCommandLineOptionIsNamed) {
 TEST_F(CliErrors, UnknownLayerOptionNamesLayerAndOption) {
   const auto config =
       write_config("bad_option.ini", config_text("layer = flatten\nlayer = dense units=10 unitz=3\n"));
-  expect_failure(run_ringtrain({"summary", "--config", config}), {config, "layer 2", "unknown option", "unitz=3"});
+  expect_failure(run_ringtrain({"summary", "--config", config}),
+                 {config, "layer 2", "unknown option", "unitz=3"});
 }
 
 TEST_F(CliErrors, NegativeLearningRate) {
@@ -98,12 +101,14 @@ TEST_F(CliErrors, ZeroBatchSize) {
 }
 
 TEST_F(CliErrors, NonNumericValueIsNamed) {
-  expect_failure(run_ringtrain({"train", "--config", kExperiment1, "--batch-size", "many"}), {"batch-size", "many"});
+  expect_failure(run_ringtrain({"train", "--config", kExperiment1, "--batch-size", "many"}),
+                 {"batch-size", "many"});
 }
 
 TEST_F(CliErrors, DropoutRateOne) {
   const auto config = write_config(
-      "dropout.ini", config_text("layer = flatten\nlayer = dropout 1\nlayer = dense units=10 activation=softmax\n"));
+      "dropout.ini",
+      config_text("layer = flatten\nlayer = dropout 1\nlayer = dense units=10 activation=softmax\n"));
   expect_failure(run_ringtrain({"summary", "--config", config}), {config, "layer 2", "rate=1", "[0, 1)"});
 }
 
@@ -174,9 +179,9 @@ TEST_F(BrokenData, TruncatedTrainImagesHeader) {
 
 TEST_F(BrokenData, WrongMagic) {
   // A labels header in the images file: magic 0x801 where 0x803 belongs.
-  data::testing::write_file(train_images(),
-                            data::testing::idx_file_bytes(data::kIdxLabelsMagic, {64, 28, 28},
-                                                          data::testing::patterned_images(64, 28, 28).pixels));
+  data::testing::write_file(
+      train_images(), data::testing::idx_file_bytes(data::kIdxLabelsMagic, {64, 28, 28},
+                                                    data::testing::patterned_images(64, 28, 28).pixels));
   expect_failure(train(), {train_images().string(), "magic"});
 }
 
@@ -188,13 +193,14 @@ TEST_F(BrokenData, LabelTen) {
 }
 
 TEST_F(BrokenData, ImageLabelCountMismatch) {
-  data::testing::write_file(train_labels(), data::testing::idx_labels_bytes(std::vector<std::uint8_t>(60, 1)));
+  data::testing::write_file(train_labels(),
+                            data::testing::idx_labels_bytes(std::vector<std::uint8_t>(60, 1)));
   expect_failure(train(), {train_images().string(), train_labels().string(), "64", "60"});
 }
 
 TEST_F(BrokenData, BatchLargerThanDataset) {
-  const auto result = run_ringtrain({"train", "--config", kExperiment1, "--data", data_dir().string(), "--epochs",
-                                     "1", "--batch-size", "128"});
+  const auto result = run_ringtrain({"train", "--config", kExperiment1, "--data", data_dir().string(),
+                                     "--epochs", "1", "--batch-size", "128"});
   expect_failure(result, {"batch size 128", "64 samples"});
 }
 
@@ -202,16 +208,18 @@ TEST_F(BrokenData, DivergingLossStopsWithEpochAndStep) {
   // SGD with a learning rate near float's limit overflows the logits in the second step; training must stop
   // with an error naming the epoch and the step, not print NaN metrics. (lr 1e30 is not enough for this
   // one-layer model: the weights grow to ~1e30 per step and the loss stays finite, ~1e32.)
-  const auto result = run_ringtrain({"train", "--config", kExperiment1, "--data", data_dir().string(), "--optimizer",
-                                     "sgd", "--lr", "1e38", "--batch-size", "16", "--epochs", "3"});
+  const auto result =
+      run_ringtrain({"train", "--config", kExperiment1, "--data", data_dir().string(), "--optimizer", "sgd",
+                     "--lr", "1e38", "--batch-size", "16", "--epochs", "3"});
   expect_failure(result, {"the loss became", "at epoch 1 step 2", "lower the learning rate"});
   EXPECT_EQ(result.out.find("final val_accuracy"), std::string::npos) << result.describe();
 }
 
 TEST_F(BrokenData, HugeLearningRateGivesFiniteNumbersOrAnError) {
   // lr 1e30: either a clean error about the loss, or a run whose printed numbers are never nan/inf.
-  const auto result = run_ringtrain({"train", "--config", kExperiment1, "--data", data_dir().string(), "--optimizer",
-                                     "sgd", "--lr", "1e30", "--batch-size", "16", "--epochs", "2"});
+  const auto result =
+      run_ringtrain({"train", "--config", kExperiment1, "--data", data_dir().string(), "--optimizer", "sgd",
+                     "--lr", "1e30", "--batch-size", "16", "--epochs", "2"});
   ASSERT_TRUE(result.exited) << result.describe();
   if (result.exit_code != 0) {
     expect_failure(result, {"the loss became", "at epoch ", " step "});
@@ -224,8 +232,8 @@ TEST_F(BrokenData, HugeLearningRateGivesFiniteNumbersOrAnError) {
 
 TEST_F(BrokenData, BenchOnFakeDataPrintsRates) {
   // bench without the real MNIST: a few steps over the small fake dataset (wrapping around its epochs).
-  const auto result = run_ringtrain({"bench", "--config", kExperiment1, "--data", data_dir().string(), "--batch-size",
-                                     "16", "--steps", "6", "--warmup", "2"});
+  const auto result = run_ringtrain({"bench", "--config", kExperiment1, "--data", data_dir().string(),
+                                     "--batch-size", "16", "--steps", "6", "--warmup", "2"});
   ASSERT_TRUE(result.exited) << result.describe();
   ASSERT_EQ(result.exit_code, 0) << result.describe();
   const auto bench = parse_bench_line(last_line(result.out));
@@ -235,8 +243,9 @@ TEST_F(BrokenData, BenchOnFakeDataPrintsRates) {
 }
 
 TEST_F(BrokenData, BenchRejectsZeroSteps) {
-  expect_failure(run_ringtrain({"bench", "--config", kExperiment1, "--data", data_dir().string(), "--steps", "0"}),
-                 {"--steps 0", "positive"});
+  expect_failure(
+      run_ringtrain({"bench", "--config", kExperiment1, "--data", data_dir().string(), "--steps", "0"}),
+      {"--steps 0", "positive"});
 }
 
 TEST(CliHelp, EachCommandListsItsOptions) {
@@ -245,9 +254,10 @@ TEST(CliHelp, EachCommandListsItsOptions) {
     const auto result = run_ringtrain({command, "--help"});
     ASSERT_TRUE(result.exited) << result.describe();
     EXPECT_EQ(result.exit_code, 0) << result.describe();
-    EXPECT_NE(result.out.find(std::string("usage: ringtrain ") + command), std::string::npos) << result.describe();
-    for (const char* option : {"--config", "--batch-size", "--lr", "--lr-decay", "--epochs", "--optimizer", "--seed",
-                               "--threads", "--data", "--csv", "--layer"}) {
+    EXPECT_NE(result.out.find(std::string("usage: ringtrain ") + command), std::string::npos)
+        << result.describe();
+    for (const char* option : {"--config", "--batch-size", "--lr", "--lr-decay", "--epochs", "--optimizer",
+                               "--seed", "--threads", "--data", "--csv", "--layer"}) {
       EXPECT_NE(result.out.find(option), std::string::npos) << option << " missing; " << result.describe();
     }
   }

@@ -17,11 +17,17 @@
 
 namespace ringtrain::integration {
 
-std::string ringtrain_binary() { return RINGTRAIN_BINARY; }
+std::string ringtrain_binary() {
+  return RINGTRAIN_BINARY;
+}
 
-std::filesystem::path source_dir() { return RINGTRAIN_SOURCE_DIR; }
+std::filesystem::path source_dir() {
+  return RINGTRAIN_SOURCE_DIR;
+}
 
-std::string experiment(const std::string& file) { return (source_dir() / "experiments" / file).string(); }
+std::string experiment(const std::string& file) {
+  return (source_dir() / "experiments" / file).string();
+}
 
 CommandResult run_ringtrain(const std::vector<std::string>& arguments, std::chrono::seconds timeout) {
   std::vector<std::string> argv{ringtrain_binary()};
@@ -40,7 +46,8 @@ std::optional<std::filesystem::path> real_mnist_dir(std::string& why) {
   for (const data::Split split : {data::Split::train, data::Split::test}) {
     for (const std::string& name : {data::mnist_images_file(split), data::mnist_labels_file(split)}) {
       std::error_code ignored;
-      if (!std::filesystem::exists(dir / name, ignored) && !std::filesystem::exists(dir / (name + ".gz"), ignored)) {
+      if (!std::filesystem::exists(dir / name, ignored) &&
+          !std::filesystem::exists(dir / (name + ".gz"), ignored)) {
         why = "MNIST is not in " + dir.string() + " (no " + name + "); run scripts/fetch-mnist.sh";
         return std::nullopt;
       }
@@ -52,9 +59,11 @@ std::optional<std::filesystem::path> real_mnist_dir(std::string& why) {
 void write_fake_mnist(const std::filesystem::path& dir, std::int64_t train, std::int64_t test) {
   using namespace data::testing;
   std::filesystem::create_directories(dir);
-  for (const auto& [split, count] : {std::pair{data::Split::train, train}, std::pair{data::Split::test, test}}) {
+  for (const auto& [split, count] :
+       {std::pair{data::Split::train, train}, std::pair{data::Split::test, test}}) {
     std::vector<std::uint8_t> labels;
-    for (std::int64_t i = 0; i < count; ++i) labels.push_back(static_cast<std::uint8_t>(i % 10));
+    for (std::int64_t i = 0; i < count; ++i)
+      labels.push_back(static_cast<std::uint8_t>(i % 10));
     write_file(dir / data::mnist_images_file(split), idx_images_bytes(patterned_images(count, 28, 28)));
     write_file(dir / data::mnist_labels_file(split), idx_labels_bytes(labels));
   }

@@ -52,7 +52,8 @@ CommandResult run_command(const std::vector<std::string>& argv, std::chrono::sec
   posix_spawn_file_actions_adddup2(&actions, err_pipe[1], STDERR_FILENO);
 
   std::vector<char*> args;
-  for (const auto& argument : argv) args.push_back(const_cast<char*>(argument.c_str()));
+  for (const auto& argument : argv)
+    args.push_back(const_cast<char*>(argument.c_str()));
   args.push_back(nullptr);
   pid_t pid = 0;
   const int spawned = ::posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ);
@@ -72,8 +73,8 @@ CommandResult run_command(const std::vector<std::string>& argv, std::chrono::sec
   int open_count = 2;
   char buffer[65536];
   while (open_count > 0) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline -
-                                                                            std::chrono::steady_clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
       result.timed_out = true;
       ::kill(pid, SIGKILL);

@@ -8,12 +8,12 @@
 namespace ringtrain::integration {
 
 struct CommandResult {
-  bool exited = false;    // ended through exit(); false when killed by a signal or not started
-  int exit_code = -1;     // exit status when `exited`
-  int signal = 0;         // the signal that ended it, when it did not exit
-  bool timed_out = false; // killed (SIGKILL) after the timeout
-  std::string out;        // its stdout
-  std::string err;        // its stderr
+  bool exited = false;     // ended through exit(); false when killed by a signal or not started
+  int exit_code = -1;      // exit status when `exited`
+  int signal = 0;          // the signal that ended it, when it did not exit
+  bool timed_out = false;  // killed (SIGKILL) after the timeout
+  std::string out;         // its stdout
+  std::string err;         // its stderr
   std::string output() const { return out + err; }
   // One line describing how it ended, followed by its output, for failure messages.
   std::string describe() const;

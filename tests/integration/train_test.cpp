@@ -35,9 +35,9 @@ class TrainExperiment1 : public ::testing::Test {
     last_ = result;
     EXPECT_TRUE(result.exited && result.exit_code == 0) << result.describe();
     const auto final_line = parse_final_line(last_line(result.out));
-    EXPECT_TRUE(final_line.has_value()) << "last line '" << last_line(result.out)
-                                        << "' is not 'final val_accuracy=<x> val_loss=<y> epochs=<n> seconds=<s>'; "
-                                        << result.describe();
+    EXPECT_TRUE(final_line.has_value())
+        << "last line '" << last_line(result.out)
+        << "' is not 'final val_accuracy=<x> val_loss=<y> epochs=<n> seconds=<s>'; " << result.describe();
     return final_line.value_or(FinalLine{});
   }
 
@@ -64,14 +64,15 @@ TEST_F(TrainExperiment1, TwoEpochsWriteFinalLineAndCsv) {
     std::vector<double> values;
     std::istringstream in(lines[row]);
     std::string field;
-    while (std::getline(in, field, ',')) values.push_back(std::stod(field));
+    while (std::getline(in, field, ','))
+      values.push_back(std::stod(field));
     ASSERT_EQ(values.size(), 7u) << lines[row];
     EXPECT_EQ(values[0], static_cast<double>(row - 1)) << lines[row];
-    EXPECT_GT(values[1], 0.0) << lines[row];                   // loss
-    EXPECT_GT(values[2], 0.5) << lines[row];                   // accuracy
-    EXPECT_GE(values[4], 0.80) << lines[row];                  // val_accuracy
-    EXPECT_NEAR(values[5], 0.01, 1e-9) << lines[row];          // lr, no decay
-    EXPECT_GE(values[6], 0.0) << lines[row];                   // seconds
+    EXPECT_GT(values[1], 0.0) << lines[row];           // loss
+    EXPECT_GT(values[2], 0.5) << lines[row];           // accuracy
+    EXPECT_GE(values[4], 0.80) << lines[row];          // val_accuracy
+    EXPECT_NEAR(values[5], 0.01, 1e-9) << lines[row];  // lr, no decay
+    EXPECT_GE(values[6], 0.0) << lines[row];           // seconds
     if (row == 2) {
       EXPECT_NEAR(values[4], final_line.val_accuracy, 5e-5) << lines[row];
       EXPECT_NEAR(values[3], final_line.val_loss, 5e-5) << lines[row];
