@@ -17,6 +17,12 @@ namespace ringtrain::cli {
 
 namespace {
 
+std::string format(const char* pattern, double value) {
+  char text[64];
+  std::snprintf(text, sizeof text, pattern, value);
+  return text;
+}
+
 bool wants_help(const std::vector<std::string>& arguments) {
   for (const auto& argument : arguments) {
     if (argument == "--help" || argument == "-h") return true;
@@ -26,34 +32,35 @@ bool wants_help(const std::vector<std::string>& arguments) {
 
 }  // namespace
 
-int summary_command(const std::vector<std::string>& arguments) {
+int summary_command(const std::vector<std::string>& arguments, Replica& replica) {
   const auto options = run_options();
   if (wants_help(arguments)) {
     print_help("ringtrain summary --config FILE [options]", options);
     return 0;
   }
-  Session session = open_session(parse(arguments, options));
+  Session session = open_session(parse(arguments, options), replica.processes_on_node);
   std::cout << model_summary(*session.model, session.config.name);
   return 0;
 }
 
-int train_command(const std::vector<std::string>& arguments) {
+int train_command(const std::vector<std::string>& arguments, Replica& replica) {
   const auto options = run_options();
   if (wants_help(arguments)) {
     print_help("ringtrain train --config FILE [options]", options);
     return 0;
   }
-  Session session = open_session(parse(arguments, options));
+  Session session = open_session(parse(arguments, options), replica.processes_on_node);
   const TrainConfig& config = session.config;
   const data::Dataset train = data::load_mnist(config.data_dir, data::Split::train);
   const data::Dataset validation = data::load_mnist(config.data_dir, data::Split::test);
   std::cout << model_summary(*session.model, config.name);
   std::cout << "Training on " << train.count() << " samples, validating on " << validation.count()
-            << " samples; batch " << config.batch_size << ", " << session.optimizer->describe() << ", lr "
-            << config.schedule.initial << " * " << config.schedule.decay << "^epoch, seed " << config.seed
-            << "\n";
+            << " samples; global batch " << config.batch_size << " over " << replica.communicator.size()
+            << " process(es) of " << config.threads << " thread(s), " << session.optimizer->describe()
+            << ", lr " << config.schedule.initial << " * " << config.schedule.decay << "^epoch, seed "
+            << config.seed << "\n";
 
-  Trainer trainer(*session.model, *session.optimizer, config);
+  Trainer trainer(*session.model, *session.optimizer, config, &replica.communicator);
   ProgressPrinter progress(std::cout, progress_style_for_stdout());
   trainer.add_observer(progress);
   std::unique_ptr<CsvLogger> csv;
@@ -65,12 +72,13 @@ int train_command(const std::vector<std::string>& arguments) {
   double seconds = 0;
   for (const auto& epoch : history)
     seconds += epoch.seconds;
-  std::printf("final val_accuracy=%.4f val_loss=%.4f epochs=%zu seconds=%.1f\n", history.back().val_accuracy,
-              history.back().val_loss, history.size(), seconds);
+  std::cout << format("final val_accuracy=%.4f", history.back().val_accuracy)
+            << format(" val_loss=%.4f", history.back().val_loss) << " epochs=" << history.size()
+            << format(" seconds=%.1f", seconds) << std::endl;
   return 0;
 }
 
-int bench_command(const std::vector<std::string>& arguments) {
+int bench_command(const std::vector<std::string>& arguments, Replica& replica) {
   auto options = run_options();
   options.add(bench_options());
   if (wants_help(arguments)) {
@@ -78,15 +86,15 @@ int bench_command(const std::vector<std::string>& arguments) {
     return 0;
   }
   const auto parsed = parse(arguments, options);
-  Session session = open_session(parsed);
+  Session session = open_session(parsed, replica.processes_on_node);
   const int steps = parsed.values["steps"].as<int>(), warmup = parsed.values["warmup"].as<int>();
   RT_CHECK(steps > 0 && warmup >= 0,
            "bench: --steps " << steps << " must be positive and --warmup " << warmup << " not negative");
   const TrainConfig& config = session.config;
   const data::Dataset train = data::load_mnist(config.data_dir, data::Split::train);
   const data::EpochSampler sampler(train.count(), config.batch_size, config.seed, data::Remainder::drop);
-  data::BatchPrefetcher prefetcher(train, sampler, 0, 0);
-  Trainer trainer(*session.model, *session.optimizer, config);
+  Trainer trainer(*session.model, *session.optimizer, config, &replica.communicator);
+  data::BatchPrefetcher prefetcher(train, sampler, 0, 0, trainer.shard());
   const auto lr = static_cast<float>(config.schedule.initial);
   std::uint64_t step = 0;
   for (; step < static_cast<std::uint64_t>(warmup); ++step)
@@ -96,10 +104,12 @@ int bench_command(const std::vector<std::string>& arguments) {
     trainer.train_step(prefetcher.next(), lr, step);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const double images = static_cast<double>(steps) * static_cast<double>(config.batch_size);
-  std::printf("bench config=%s batch=%lld threads=%d steps=%d seconds=%.3f\n",
-              parsed.config_path.empty() ? "-" : parsed.config_path.c_str(),
-              static_cast<long long>(config.batch_size), config.threads, steps, seconds);
-  std::printf("bench img_per_s=%.1f ms_per_step=%.3f\n", images / seconds, 1000.0 * seconds / steps);
+  std::cout << "bench config=" << (parsed.config_path.empty() ? "-" : parsed.config_path)
+            << " global_batch=" << config.batch_size << " processes=" << replica.communicator.size()
+            << " threads=" << config.threads << " steps=" << steps << format(" seconds=%.3f", seconds)
+            << "\n";
+  std::cout << format("bench img_per_s=%.1f", images / seconds)
+            << format(" ms_per_step=%.3f", 1000.0 * seconds / steps) << std::endl;
   return 0;
 }
 

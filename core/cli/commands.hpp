@@ -1,13 +1,22 @@
-// The CLI's subcommands; each takes the arguments after its name and returns the exit code.
+// The CLI's subcommands; each takes the arguments after its name and this process's place in the run, and
+// returns the exit code. Only rank 0 writes to standard output.
 #pragma once
 
 #include <string>
 #include <vector>
 
+#include "core/comm/communicator.hpp"
+
 namespace ringtrain::cli {
 
-int train_command(const std::vector<std::string>& arguments);
-int summary_command(const std::vector<std::string>& arguments);
-int bench_command(const std::vector<std::string>& arguments);
+// Where this process runs: its communicator and how many processes share its node (they share its cores).
+struct Replica {
+  Communicator& communicator;
+  int processes_on_node = 1;
+};
+
+int train_command(const std::vector<std::string>& arguments, Replica& replica);
+int summary_command(const std::vector<std::string>& arguments, Replica& replica);
+int bench_command(const std::vector<std::string>& arguments, Replica& replica);
 
 }  // namespace ringtrain::cli

@@ -6,6 +6,7 @@
 #include "core/check.hpp"
 #include "core/cli/commands.hpp"
 #include "core/cuda/cuda_runtime.hpp"
+#include "distributed/world.hpp"
 
 namespace {
 
@@ -22,12 +23,19 @@ void print_usage() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  ringtrain::MpiRuntime mpi(argc, argv);
+  const ringtrain::World& world = mpi.world();
+  // Rank 0 alone writes to standard output; every rank reports its own errors, prefixed with its rank.
+  if (world.rank != 0) std::cout.rdbuf(nullptr);
+  const std::string rank_prefix = world.size > 1 ? "rank " + std::to_string(world.rank) + ": " : "";
   const std::vector<std::string> arguments(argv + std::min(argc, 2), argv + argc);
   const std::string command = argc >= 2 ? argv[1] : "";
   try {
-    if (command == "train") return ringtrain::cli::train_command(arguments);
-    if (command == "summary") return ringtrain::cli::summary_command(arguments);
-    if (command == "bench") return ringtrain::cli::bench_command(arguments);
+    auto communicator = mpi.communicator();
+    ringtrain::cli::Replica replica{*communicator, world.local_size};
+    if (command == "train") return ringtrain::cli::train_command(arguments, replica);
+    if (command == "summary") return ringtrain::cli::summary_command(arguments, replica);
+    if (command == "bench") return ringtrain::cli::bench_command(arguments, replica);
     if (command == "version" || command == "--version") {
       std::cout << "ringtrain " << RINGTRAIN_VERSION << " (CPU: oneDNN; CUDA: " << ringtrain::cuda::describe()
                 << ")\n";
@@ -41,9 +49,11 @@ int main(int argc, char** argv) {
     if (!command.empty()) std::cerr << "\nringtrain: error: unknown command '" << command << "'\n";
     return 2;
   } catch (const ringtrain::Error& error) {
-    std::cerr << "ringtrain: error: " << error.what() << std::endl;
+    std::cerr << "ringtrain: error: " << rank_prefix << error.what() << std::endl;
   } catch (const std::exception& error) {
-    std::cerr << "ringtrain: internal error: " << error.what() << std::endl;
+    std::cerr << "ringtrain: internal error: " << rank_prefix << error.what() << std::endl;
   }
+  // A failure on one rank ends every rank: the others may be waiting for it inside a collective.
+  if (world.size > 1) mpi.abort(1);
   return 1;
 }

@@ -29,7 +29,17 @@ po::options_description run_options() {
       ("device", po::value<std::string>()->default_value("auto"), "auto, cpu or cuda")
       ("data", po::value<std::string>(),
        "directory of the MNIST IDX files (default: $RINGTRAIN_DATA or ~/.cache/ringtrain/mnist)")
-      ("csv", po::value<std::string>(), "write one row of metrics per epoch to this CSV file");
+      ("csv", po::value<std::string>(), "write one row of metrics per epoch to this CSV file")
+      ("bn-sync", po::value<std::string>()->default_value("global"),
+       "batch-norm statistics over the global batch (global) or each process's part (local)")
+      ("lr-scaling", po::value<std::string>()->default_value("none"),
+       "none, or linear: multiply the learning rate by the number of processes")
+      ("warmup-epochs", po::value<double>()->default_value(0.0),
+       "with linear scaling, ramp the learning rate up to the scaled one over this many epochs")
+      ("bucket-kib", po::value<std::int64_t>()->default_value(256), "gradient all-reduce bucket size in KiB")
+      ("fail-at-step", po::value<std::int64_t>()->default_value(-1),
+       "testing: make --fail-rank fail at this global step (counted from 0)")
+      ("fail-rank", po::value<int>()->default_value(1), "testing: the rank --fail-at-step fails");
   return options;
 }
 
@@ -108,6 +118,18 @@ TrainConfig train_config(const ParsedOptions& parsed) {
   config.data_dir = options.count("data") ? std::filesystem::path(options["data"].as<std::string>())
                                           : data::default_mnist_dir();
   if (options.count("csv")) config.csv_path = options["csv"].as<std::string>();
+  const std::string bn_sync = options["bn-sync"].as<std::string>();
+  RT_CHECK(bn_sync == "global" || bn_sync == "local",
+           parsed.source_of("bn-sync") << ": bn-sync=" << bn_sync << " is not global or local");
+  config.bn_sync = bn_sync == "global" ? BatchNormSync::global : BatchNormSync::local;
+  const std::string scaling = options["lr-scaling"].as<std::string>();
+  RT_CHECK(scaling == "none" || scaling == "linear",
+           parsed.source_of("lr-scaling") << ": lr-scaling=" << scaling << " is not none or linear");
+  config.lr_scaling = scaling == "linear" ? LearningRateScaling::linear : LearningRateScaling::none;
+  config.warmup_epochs = options["warmup-epochs"].as<double>();
+  config.bucket_kib = options["bucket-kib"].as<std::int64_t>();
+  config.fail_at_step = options["fail-at-step"].as<std::int64_t>();
+  config.fail_rank = options["fail-rank"].as<int>();
   validate(config);
   return config;
 }

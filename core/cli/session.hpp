@@ -17,8 +17,9 @@ struct Session {
   std::unique_ptr<Optimizer> optimizer;
 };
 
-// Applies --threads and builds the model (initialized from the seed) and its optimizer.
-Session open_session(const ParsedOptions& options);
+// Applies --threads (default: this node's cores shared among its processes) and builds the model (initialized
+// from the seed) and its optimizer.
+Session open_session(const ParsedOptions& options, int processes_on_node);
 
 // Prints the help of a command: its usage line and its option groups.
 void print_help(const std::string& usage, const po::options_description& options);

@@ -6,15 +6,17 @@
 namespace ringtrain::data {
 
 BatchPrefetcher::BatchPrefetcher(const Dataset& dataset, const EpochSampler& sampler, std::int64_t epoch,
-                                 std::int64_t first_step)
-    : dataset_(dataset), sampler_(sampler) {
+                                 std::int64_t first_step, Shard shard)
+    : dataset_(dataset), sampler_(sampler), shard_(shard) {
   RT_CHECK(epoch >= 0, "epoch " << epoch << " is negative; epochs count from 0");
   RT_CHECK(first_step >= 0 && first_step < sampler_.steps_per_epoch(),
            "first step " << first_step << " outside the epoch of " << sampler_.steps_per_epoch() << " steps");
-  const Shape images_shape = dataset_.sample_shape().with_batch(sampler_.batch_size());
+  const std::int64_t rows = (shard.index + 1) * sampler_.batch_size() / shard.count -
+                            shard.index * sampler_.batch_size() / shard.count;
+  const Shape images_shape = dataset_.sample_shape().with_batch(rows);
   for (Batch& buffer : buffers_) {
     buffer.images = Tensor::empty(images_shape, DType::f32);
-    buffer.labels = Tensor::empty(Shape{sampler_.batch_size()}, DType::i32);
+    buffer.labels = Tensor::empty(Shape{rows}, DType::i32);
   }
   worker_ = std::thread([this, epoch, first_step] { run_worker(epoch, first_step); });
 }
@@ -54,7 +56,7 @@ void BatchPrefetcher::run_worker(std::int64_t epoch, std::int64_t step) {
       }
       // The buffer in `slot` belongs to this thread until it is counted ready.
       Batch& buffer = buffers_[static_cast<std::size_t>(slot)];
-      dataset_.gather_batch(sampler_.batch(epoch, step), buffer.images, buffer.labels);
+      dataset_.gather_batch(shard_of(sampler_.batch(epoch, step), shard_), buffer.images, buffer.labels);
       buffer.epoch = epoch;
       buffer.step = step;
       {

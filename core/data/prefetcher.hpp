@@ -29,7 +29,7 @@ struct Batch {
 class BatchPrefetcher {
  public:
   BatchPrefetcher(const Dataset& dataset, const EpochSampler& sampler, std::int64_t epoch,
-                  std::int64_t first_step);
+                  std::int64_t first_step, Shard shard = {});
   ~BatchPrefetcher();
   BatchPrefetcher(const BatchPrefetcher&) = delete;
   BatchPrefetcher& operator=(const BatchPrefetcher&) = delete;
@@ -42,7 +42,8 @@ class BatchPrefetcher {
   void run_worker(std::int64_t epoch, std::int64_t step);
 
   const Dataset& dataset_;
-  EpochSampler sampler_;  // used by the worker thread only
+  EpochSampler sampler_;
+  Shard shard_;  // used by the worker thread only
   std::array<Batch, 2> buffers_;
 
   std::mutex mutex_;

@@ -78,4 +78,12 @@ std::span<const std::int64_t> SequentialBatches::batch(std::int64_t step) const 
   return slice_batch(indices_, batch_size_, step);
 }
 
+std::span<const std::int64_t> shard_of(std::span<const std::int64_t> indices, Shard shard) {
+  RT_CHECK(shard.count > 0 && shard.index >= 0 && shard.index < shard.count,
+           "shard " << shard.index << " of " << shard.count << " does not exist");
+  const auto n = static_cast<std::int64_t>(indices.size());
+  const std::int64_t begin = shard.index * n / shard.count, end = (shard.index + 1) * n / shard.count;
+  return indices.subspan(static_cast<std::size_t>(begin), static_cast<std::size_t>(end - begin));
+}
+
 }  // namespace ringtrain::data

@@ -15,6 +15,16 @@ std::vector<std::int64_t> epoch_permutation(std::int64_t count, std::uint64_t se
 // What happens to the samples left over after the last full batch of an epoch.
 enum class Remainder { drop, keep };
 
+// This process's part of the data: shard `index` of `count` equal, contiguous parts.
+struct Shard {
+  int index = 0;
+  int count = 1;
+};
+
+// The contiguous slice [index * n / count, (index + 1) * n / count) of `indices` (n = its size): every
+// element in exactly one shard, sizes differing by at most one.
+std::span<const std::int64_t> shard_of(std::span<const std::int64_t> indices, Shard shard);
+
 // Global batches of a shuffled epoch: batch(epoch, step) is slice `step` of epoch_permutation(count, seed,
 // epoch).
 class EpochSampler {

@@ -33,9 +33,15 @@ class BatchNormalization final : public Layer {
     moving_variance_ =
         Tensor::from_vector({channels}, std::vector<float>(static_cast<std::size_t>(channels), 1.0f))
             .to(device);
-    for (Tensor* buffer : {&sum_, &sum_sq_, &mean_, &variance_, &inv_std_, &sum_dy_, &sum_dy_xhat_}) {
+    for (Tensor* buffer : {&mean_, &variance_, &inv_std_})
       *buffer = Tensor::zeros({channels}, DType::f32, device);
-    }
+    // Each pair of per-channel sums shares one buffer, so one all-reduce synchronises both.
+    statistics_ = Tensor::zeros({2 * channels}, DType::f32, device);
+    sum_ = statistics_.view({channels}, 0);
+    sum_sq_ = statistics_.view({channels}, channels);
+    gradient_statistics_ = Tensor::zeros({2 * channels}, DType::f32, device);
+    sum_dy_ = gradient_statistics_.view({channels}, 0);
+    sum_dy_xhat_ = gradient_statistics_.view({channels}, channels);
     return input_shape;
   }
 
@@ -60,14 +66,16 @@ class BatchNormalization final : public Layer {
 
   Tensor backward(const Tensor& dy, const StepContext& context) override {
     const Tensor dy_rows = dy.reshaped(input_.shape());
-    Tensor& sum_dy = settings_.center ? beta_->gradient : sum_dy_;
-    Tensor& sum_dy_xhat = settings_.scale ? gamma_->gradient : sum_dy_xhat_;
-    ops::batchnorm_backward_sums(input_, dy_rows, mean_, inv_std_, sum_dy, sum_dy_xhat);
+    ops::batchnorm_backward_sums(input_, dy_rows, mean_, inv_std_, sum_dy_, sum_dy_xhat_);
+    // The parameter gradients are this process's part; the gradient all-reduce adds the others.
+    if (beta_ != nullptr) beta_->gradient.copy_from(sum_dy_);
+    if (gamma_ != nullptr) gamma_->gradient.copy_from(sum_dy_xhat_);
     if (!context.input_gradient_needed) return Tensor();
+    if (context.batch_statistics != nullptr) context.batch_statistics->sum(gradient_statistics_);
     ensure(input_gradient_, dy.shape(), device_);
     Tensor dx_rows = input_gradient_.reshaped(input_.shape());
-    ops::batchnorm_backward_data(input_, dy_rows, mean_, inv_std_, gamma(), sum_dy, sum_dy_xhat,
-                                 static_cast<double>(rows_), dx_rows);
+    ops::batchnorm_backward_data(input_, dy_rows, mean_, inv_std_, gamma(), sum_dy_, sum_dy_xhat_,
+                                 statistics_rows(context), dx_rows);
     return input_gradient_;
   }
 
@@ -76,6 +84,11 @@ class BatchNormalization final : public Layer {
   }
 
  private:
+  // Rows the batch statistics are taken over: this process's, or every replica's when synchronised.
+  double statistics_rows(const StepContext& context) const {
+    const int replicas = context.batch_statistics != nullptr ? context.batch_statistics->size() : 1;
+    return static_cast<double>(rows_) * replicas;
+  }
   Tensor gamma() const { return gamma_ ? gamma_->value : Tensor(); }
   Tensor beta() const { return beta_ ? beta_->value : Tensor(); }
 
@@ -84,7 +97,8 @@ class BatchNormalization final : public Layer {
   Parameter* gamma_ = nullptr;
   Parameter* beta_ = nullptr;
   Tensor moving_mean_, moving_variance_;
-  Tensor sum_, sum_sq_, mean_, variance_, inv_std_, sum_dy_, sum_dy_xhat_;
+  Tensor statistics_, sum_, sum_sq_, gradient_statistics_, sum_dy_, sum_dy_xhat_;
+  Tensor mean_, variance_, inv_std_;
   std::int64_t rows_ = 0;
   Tensor input_, output_, input_gradient_;
 };

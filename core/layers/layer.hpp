@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "core/comm/communicator.hpp"
 #include "core/model/parameter_store.hpp"
 #include "core/tensor.hpp"
 
@@ -19,6 +20,9 @@ struct StepContext {
   std::uint64_t step = 0;             // optimizer steps taken before this one
   std::uint64_t first_sample = 0;     // global index, within the global batch, of this process's row 0
   bool input_gradient_needed = true;  // false for the first layer: its dx is never used
+  // When set, batch normalization takes its statistics over every replica's rows (synchronised batch norm);
+  // every replica must hold the same number of rows.
+  Communicator* batch_statistics = nullptr;
 };
 
 // A named tensor that is not trained but is part of the model (batch-norm moving statistics).

@@ -1,6 +1,7 @@
 // Sequential: building, forward to logits, backward and prediction.
 #include "core/model/sequential.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <map>
 
@@ -50,6 +51,15 @@ void Sequential::build(std::uint64_t seed, Device device) {
     shape = layer.build(shape, store_, device);
     output_shapes_.push_back(shape);
   }
+  for (const auto& layer : layers_) {
+    std::int64_t offset = -1;
+    for (const auto& parameter : store_.parameters()) {
+      if (parameter->name.rfind(layer->name() + "/", 0) == 0) {
+        offset = offset < 0 ? parameter->offset : std::min(offset, parameter->offset);
+      }
+    }
+    first_parameter_offset_.push_back(offset);
+  }
   for (first_trained_layer_ = 0; first_trained_layer_ + 1 < layers_.size(); ++first_trained_layer_) {
     if (parameter_count(*layers_[first_trained_layer_]) > 0) break;
   }
@@ -73,13 +83,15 @@ Tensor Sequential::forward_logits(const Tensor& x, const StepContext& context) {
   return activation;
 }
 
-void Sequential::backward(const Tensor& dlogits, const StepContext& context) {
+void Sequential::backward(const Tensor& dlogits, const StepContext& context,
+                          const std::function<void(std::int64_t)>& gradients_ready) {
   Tensor gradient = dlogits;
   StepContext layer_context = context;
   // Layers before the first one with parameters need no gradient at all; the first one needs no dx.
   for (std::size_t i = logits_layers(); i-- > first_trained_layer_;) {
     layer_context.input_gradient_needed = i > first_trained_layer_;
     gradient = layers_[i]->backward(gradient, layer_context);
+    if (gradients_ready && first_parameter_offset_[i] >= 0) gradients_ready(first_parameter_offset_[i]);
   }
 }
 

@@ -2,6 +2,7 @@
 // the fused loss; a final softmax Activation is folded into the loss in training and evaluation.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -24,8 +25,10 @@ class Sequential {
   // Forward through every layer but a final softmax: the logits the fused loss takes. x holds a batch of
   // samples with as many values as the input shape (28x28 images feed an input shape of (784,) too).
   Tensor forward_logits(const Tensor& x, const StepContext& context);
-  // Backward from dlogits through every layer, writing all parameter gradients.
-  void backward(const Tensor& dlogits, const StepContext& context);
+  // Backward from dlogits through every layer, writing all parameter gradients. After each layer with
+  // parameters, gradients_ready(offset) says that the flat gradients from `offset` to the end are final.
+  void backward(const Tensor& dlogits, const StepContext& context,
+                const std::function<void(std::int64_t)>& gradients_ready = {});
   // Class probabilities (softmax applied) in inference mode.
   Tensor predict(const Tensor& x);
 
@@ -49,6 +52,7 @@ class Sequential {
   ParameterStore store_;
   Device device_ = Device::cpu;
   std::size_t first_trained_layer_ = 0;
+  std::vector<std::int64_t> first_parameter_offset_;  // per layer; -1 without parameters
   bool built_ = false;
 };
 

@@ -24,6 +24,9 @@ void validate(const TrainConfig& config) {
   RT_CHECK(config.threads >= 0, where("threads") << config.threads << " must be 0 (all cores) or more");
   RT_CHECK(config.optimizer.name == "sgd" || config.optimizer.name == "adam",
            where("optimizer") << config.optimizer.name << " is not sgd or adam");
+  RT_CHECK(config.warmup_epochs >= 0, where("warmup-epochs")
+                                          << config.warmup_epochs << " must not be negative");
+  RT_CHECK(config.bucket_kib > 0, where("bucket-kib") << config.bucket_kib << " must be positive");
   RT_CHECK(config.optimizer.momentum >= 0 && config.optimizer.momentum < 1,
            where("momentum") << config.optimizer.momentum << " must be in [0, 1)");
 }

@@ -14,6 +14,11 @@
 
 namespace ringtrain {
 
+// Batch-norm statistics over the global batch (every replica's rows) or this process's rows only.
+enum class BatchNormSync { global, local };
+// Learning rate as given, or multiplied by the number of processes (with --warmup-epochs to ramp up to it).
+enum class LearningRateScaling { none, linear };
+
 struct TrainConfig {
   std::string name = "model";
   ModelSpec model;
@@ -26,6 +31,12 @@ struct TrainConfig {
   Device device = Device::cpu;
   std::filesystem::path data_dir;
   std::filesystem::path csv_path;  // empty: no CSV
+  BatchNormSync bn_sync = BatchNormSync::global;
+  LearningRateScaling lr_scaling = LearningRateScaling::none;
+  double warmup_epochs = 0;
+  std::int64_t bucket_kib = 256;   // gradient all-reduce bucket size
+  std::int64_t fail_at_step = -1;  // testing: this rank throws at this global step
+  int fail_rank = 1;
   // Where each option's value came from ("command line" or the config file), for error messages.
   std::map<std::string, std::string> sources;
 

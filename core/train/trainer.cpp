@@ -1,9 +1,12 @@
 // The training loop, one step and evaluation.
 #include "core/train/trainer.hpp"
 
+#include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 
+#include "core/comm/replicas.hpp"
 #include "core/data/sampler.hpp"
 #include "core/ops/softmax_cross_entropy.hpp"
 
@@ -19,42 +22,86 @@ double seconds_since(Clock::time_point start) {
 
 }  // namespace
 
-Trainer::Trainer(Sequential& model, Optimizer& optimizer, const TrainConfig& config)
-    : model_(model), optimizer_(optimizer), config_(config) {}
+Trainer::Trainer(Sequential& model, Optimizer& optimizer, const TrainConfig& config,
+                 Communicator* communicator)
+    : model_(model), optimizer_(optimizer), config_(config), communicator_(communicator) {
+  if (communicator_ == nullptr) {
+    own_communicator_ = make_single_process_communicator();
+    communicator_ = own_communicator_.get();
+  }
+  const int ranks = communicator_->size();
+  RT_CHECK(config_.batch_size % ranks == 0,
+           config_.source_of("batch-size")
+               << ": batch-size=" << config_.batch_size << " is the global batch and must "
+               << "divide among the " << ranks << " processes: use a multiple of " << ranks);
+  buckets_ =
+      std::make_unique<GradientBuckets>(*communicator_, model_.parameters().gradients(),
+                                        config_.bucket_kib * 1024 / static_cast<std::int64_t>(sizeof(float)));
+}
 
-StepResult Trainer::train_step(const data::Batch& batch, float learning_rate, std::uint64_t step) {
+double Trainer::learning_rate(int epoch, std::int64_t step, std::int64_t steps_per_epoch) const {
+  const double base = config_.schedule.at_epoch(epoch);
+  if (config_.lr_scaling == LearningRateScaling::none) return base;
+  const double ranks = communicator_->size();
+  const double progress = epoch + static_cast<double>(step) / static_cast<double>(steps_per_epoch);
+  if (progress >= config_.warmup_epochs) return base * ranks;
+  return base * (1.0 + (ranks - 1.0) * progress / config_.warmup_epochs);
+}
+
+StepResult Trainer::train_step(const data::Batch& batch, float rate, std::uint64_t step) {
+  const data::Shard part = shard();
+  RT_CHECK(config_.fail_at_step < 0 || static_cast<std::int64_t>(step) != config_.fail_at_step ||
+               part.index != config_.fail_rank,
+           "failure injected for testing at step " << step + 1 << " on rank " << part.index);
   StepContext context;
   context.mode = Mode::train;
   context.seed = config_.seed;
   context.step = step;
+  context.first_sample = static_cast<std::uint64_t>(part.index * config_.batch_size / part.count);
+  if (config_.bn_sync == BatchNormSync::global && part.count > 1) context.batch_statistics = communicator_;
   const Tensor logits = model_.forward_logits(batch.images, context);
   if (!dlogits_.defined() || dlogits_.shape() != logits.shape()) {
     dlogits_ = Tensor::empty(logits.shape(), DType::f32, logits.device());
   }
-  const std::int64_t count = batch.labels.numel();
-  const ops::LossSums sums =
-      ops::softmax_cross_entropy(logits, batch.labels, 1.0f / static_cast<float>(count), dlogits_);
-  model_.backward(dlogits_, context);
-  optimizer_.step(model_.parameters(), learning_rate);
-  return {sums.loss_sum, sums.correct, count};
+  // The loss is the mean over the global batch: each rank's share of the gradient is scaled by 1 / global
+  // batch, and the sum over ranks is the gradient of one process training the whole batch.
+  const ops::LossSums sums = ops::softmax_cross_entropy(
+      logits, batch.labels, 1.0f / static_cast<float>(config_.batch_size), dlogits_);
+  model_.backward(dlogits_, context, [this](std::int64_t offset) { buckets_->ready_from(offset); });
+  buckets_->finish();
+  // Every rank sees the same sums, so every rank takes the same decision on a non-finite loss.
+  std::array<double, 3> totals{sums.loss_sum, static_cast<double>(sums.correct),
+                               static_cast<double>(batch.labels.numel())};
+  communicator_->sum(totals);
+  optimizer_.step(model_.parameters(), rate);
+  return {totals[0], static_cast<std::int64_t>(totals[1]), static_cast<std::int64_t>(totals[2])};
 }
 
 Evaluation Trainer::evaluate(const data::Dataset& dataset) {
-  const data::SequentialBatches batches(dataset.count(), config_.batch_size);
+  // Each rank evaluates one contiguous part of the dataset, no padding and no repeats, and the sums are
+  // exact.
+  std::vector<std::int64_t> all(static_cast<std::size_t>(dataset.count()));
+  for (std::size_t i = 0; i < all.size(); ++i)
+    all[i] = static_cast<std::int64_t>(i);
+  const auto mine = data::shard_of(all, shard());
+  const std::int64_t batch_size = std::max<std::int64_t>(config_.batch_size / shard().count, 1);
   StepContext context;
   context.mode = Mode::inference;
   Tensor images, labels, no_gradient;
   double loss_sum = 0;
   std::int64_t correct = 0;
-  for (std::int64_t step = 0; step < batches.steps(); ++step) {
-    dataset.gather_batch(batches.batch(step), images, labels);
+  for (std::size_t begin = 0; begin < mine.size(); begin += static_cast<std::size_t>(batch_size)) {
+    const std::size_t rows = std::min(mine.size() - begin, static_cast<std::size_t>(batch_size));
+    dataset.gather_batch(mine.subspan(begin, rows), images, labels);
     const ops::LossSums sums =
         ops::softmax_cross_entropy(model_.forward_logits(images, context), labels, 1.0f, no_gradient);
     loss_sum += sums.loss_sum;
     correct += sums.correct;
   }
+  std::array<double, 2> totals{loss_sum, static_cast<double>(correct)};
+  communicator_->sum(totals);
   const auto count = static_cast<double>(dataset.count());
-  return {loss_sum / count, static_cast<double>(correct) / count, dataset.count()};
+  return {totals[0] / count, totals[1] / count, dataset.count()};
 }
 
 std::vector<EpochMetrics> Trainer::fit(const data::Dataset& train, const data::Dataset& validation) {
@@ -63,11 +110,13 @@ std::vector<EpochMetrics> Trainer::fit(const data::Dataset& train, const data::D
   RT_CHECK(steps > 0, "batch-size " << config_.batch_size << " is larger than the " << train.count()
                                     << " training samples");
   std::vector<EpochMetrics> history;
-  data::BatchPrefetcher prefetcher(train, sampler, 0, 0);
+  broadcast_parameters(model_.parameters(), *communicator_);
+  check_replicas_agree(model_.parameters(), *communicator_, "at the start");
+  data::BatchPrefetcher prefetcher(train, sampler, 0, 0, shard());
   for (int epoch = 0; epoch < config_.epochs; ++epoch) {
-    const double learning_rate = config_.schedule.at_epoch(epoch);
+    const double epoch_learning_rate = learning_rate(epoch, 0, steps);
     for (auto* observer : observers_)
-      observer->on_epoch_begin(epoch, config_.epochs, learning_rate);
+      observer->on_epoch_begin(epoch, config_.epochs, epoch_learning_rate);
     const auto start = Clock::now();
     double loss_sum = 0;
     std::int64_t correct = 0, seen = 0;
@@ -77,7 +126,8 @@ std::vector<EpochMetrics> Trainer::fit(const data::Dataset& train, const data::D
                                                                << batch.epoch << " step " << batch.step
                                                                << ", expected " << epoch << " step " << step);
       const std::uint64_t global_step = static_cast<std::uint64_t>(epoch * steps + step);
-      const StepResult result = train_step(batch, static_cast<float>(learning_rate), global_step);
+      const auto rate = static_cast<float>(learning_rate(epoch, step, steps));
+      const StepResult result = train_step(batch, rate, global_step);
       RT_CHECK(std::isfinite(result.loss_sum),
                "the loss became " << (std::isnan(result.loss_sum) ? "NaN" : "infinite") << " at epoch "
                                   << epoch + 1 << " step " << step + 1
@@ -104,7 +154,7 @@ std::vector<EpochMetrics> Trainer::fit(const data::Dataset& train, const data::D
     metrics.accuracy = static_cast<double>(correct) / static_cast<double>(seen);
     metrics.val_loss = evaluation.loss;
     metrics.val_accuracy = evaluation.accuracy;
-    metrics.learning_rate = learning_rate;
+    metrics.learning_rate = epoch_learning_rate;
     metrics.seconds = seconds_since(start);
     metrics.images_per_second = static_cast<double>(seen) / train_seconds;
     for (auto* observer : observers_)

@@ -4,8 +4,11 @@
 
 #include <vector>
 
+#include "core/comm/communicator.hpp"
+#include "core/comm/gradient_buckets.hpp"
 #include "core/data/mnist.hpp"
 #include "core/data/prefetcher.hpp"
+#include "core/data/sampler.hpp"
 #include "core/model/sequential.hpp"
 #include "core/optim/optimizer.hpp"
 #include "core/train/observer.hpp"
@@ -25,22 +28,34 @@ struct StepResult {
   std::int64_t count = 0;
 };
 
+// Data parallel over `communicator`'s ranks: every rank holds the same model, takes its contiguous slice of
+// each global batch (config.batch_size), and the gradients are summed over ranks in buckets during backward.
+// With one rank it is plain training.
 class Trainer {
  public:
-  Trainer(Sequential& model, Optimizer& optimizer, const TrainConfig& config);
+  Trainer(Sequential& model, Optimizer& optimizer, const TrainConfig& config,
+          Communicator* communicator = nullptr);
 
   void add_observer(TrainingObserver& observer) { observers_.push_back(&observer); }
   // Trains config.epochs epochs; validation after each. Stops with an error if the loss is not finite.
   std::vector<EpochMetrics> fit(const data::Dataset& train, const data::Dataset& validation);
-  // One optimizer step on a batch at this learning rate; `step` is the global step (keys dropout).
-  StepResult train_step(const data::Batch& batch, float learning_rate, std::uint64_t step);
-  // Loss and accuracy over every sample of the dataset, in order, in inference mode.
+  // One optimizer step on this rank's slice of a global batch; `step` is the global step (keys dropout).
+  // The result sums over all ranks.
+  StepResult train_step(const data::Batch& batch, float rate, std::uint64_t step);
+  // Loss and accuracy over every sample of the dataset (each rank a contiguous part), in inference mode.
   Evaluation evaluate(const data::Dataset& dataset);
+  // The learning rate of a step: the schedule's, scaled and warmed up as configured.
+  double learning_rate(int epoch, std::int64_t step, std::int64_t steps_per_epoch) const;
+  // This rank's part of the data.
+  data::Shard shard() const { return {communicator_->rank(), communicator_->size()}; }
 
  private:
   Sequential& model_;
   Optimizer& optimizer_;
   const TrainConfig& config_;
+  std::unique_ptr<Communicator> own_communicator_;
+  Communicator* communicator_;
+  std::unique_ptr<GradientBuckets> buckets_;
   Tensor dlogits_;
   std::vector<TrainingObserver*> observers_;
 };

@@ -1,0 +1,89 @@
+// The MPI communicator for CPU tensors: in-place MPI_Allreduce / MPI_Iallreduce sums and MPI_Bcast.
+#include <mpi.h>
+
+#include "core/comm/communicator.hpp"
+#include "distributed/mpi_check.hpp"
+
+namespace ringtrain {
+
+namespace {
+
+void require_host_floats(const Tensor& buffer, const char* what) {
+  RT_CHECK(buffer.device() == Device::cpu && buffer.dtype() == DType::f32,
+           what << ": the MPI communicator takes float32 CPU tensors, not " << to_string(buffer.dtype())
+                << " on " << to_string(buffer.device()));
+}
+
+int element_count(const Tensor& buffer) {
+  RT_CHECK(buffer.numel() <= 0x7fffffff,
+           "buffer of " << buffer.numel() << " elements is too large for one MPI call");
+  return static_cast<int>(buffer.numel());
+}
+
+class MpiPendingSum final : public PendingSum {
+ public:
+  explicit MpiPendingSum(MPI_Request request) : request_(request) {}
+  ~MpiPendingSum() override {
+    if (request_ != MPI_REQUEST_NULL) MPI_Wait(&request_, MPI_STATUS_IGNORE);
+  }
+  void wait() override { MPI_CHECK(MPI_Wait(&request_, MPI_STATUS_IGNORE)); }
+
+ private:
+  MPI_Request request_;
+};
+
+class MpiCommunicator final : public Communicator {
+ public:
+  explicit MpiCommunicator(MPI_Comm comm) : comm_(comm) {
+    MPI_CHECK(MPI_Comm_rank(comm_, &rank_));
+    MPI_CHECK(MPI_Comm_size(comm_, &size_));
+  }
+
+  int rank() const override { return rank_; }
+  int size() const override { return size_; }
+
+  void sum(Tensor& buffer) override {
+    require_host_floats(buffer, "sum");
+    MPI_CHECK(
+        MPI_Allreduce(MPI_IN_PLACE, buffer.data<float>(), element_count(buffer), MPI_FLOAT, MPI_SUM, comm_));
+  }
+
+  std::unique_ptr<PendingSum> start_sum(Tensor& buffer) override {
+    require_host_floats(buffer, "start_sum");
+    MPI_Request request = MPI_REQUEST_NULL;
+    MPI_CHECK(MPI_Iallreduce(MPI_IN_PLACE, buffer.data<float>(), element_count(buffer), MPI_FLOAT, MPI_SUM,
+                             comm_, &request));
+    return std::make_unique<MpiPendingSum>(request);
+  }
+
+  void broadcast(Tensor& buffer, int root) override {
+    require_host_floats(buffer, "broadcast");
+    MPI_CHECK(MPI_Bcast(buffer.data<float>(), element_count(buffer), MPI_FLOAT, root, comm_));
+  }
+
+  void sum(std::span<double> values) override {
+    MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, values.data(), static_cast<int>(values.size()), MPI_DOUBLE, MPI_SUM,
+                            comm_));
+  }
+
+  std::vector<std::uint64_t> all_gather(std::uint64_t value) override {
+    std::vector<std::uint64_t> values(static_cast<std::size_t>(size_));
+    MPI_CHECK(MPI_Allgather(&value, 1, MPI_UINT64_T, values.data(), 1, MPI_UINT64_T, comm_));
+    return values;
+  }
+
+  void barrier() override { MPI_CHECK(MPI_Barrier(comm_)); }
+
+ private:
+  MPI_Comm comm_;
+  int rank_ = 0;
+  int size_ = 1;
+};
+
+}  // namespace
+
+std::unique_ptr<Communicator> make_mpi_communicator(MPI_Comm comm) {
+  return std::make_unique<MpiCommunicator>(comm);
+}
+
+}  // namespace ringtrain

@@ -1,0 +1,47 @@
+// MPI start-up and shutdown, world discovery (local rank by a shared-memory split), and the abort path.
+#include "distributed/world.hpp"
+
+#include <cstdlib>
+
+#include "distributed/mpi_check.hpp"
+
+namespace ringtrain {
+
+std::unique_ptr<Communicator> make_mpi_communicator(MPI_Comm comm);
+
+std::string mpi_error_text(int code) {
+  char text[MPI_MAX_ERROR_STRING];
+  int length = 0;
+  MPI_Error_string(code, text, &length);
+  return std::string(text, static_cast<std::size_t>(length));
+}
+
+MpiRuntime::MpiRuntime(int& argc, char**& argv) {
+  int provided = 0;
+  MPI_CHECK(MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided));
+  // Errors come back as codes that MPI_CHECK turns into messages, instead of aborting inside MPI.
+  MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+  MPI_CHECK(MPI_Comm_rank(MPI_COMM_WORLD, &world_.rank));
+  MPI_CHECK(MPI_Comm_size(MPI_COMM_WORLD, &world_.size));
+  MPI_Comm node;
+  MPI_CHECK(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, world_.rank, MPI_INFO_NULL, &node));
+  MPI_CHECK(MPI_Comm_rank(node, &world_.local_rank));
+  MPI_CHECK(MPI_Comm_size(node, &world_.local_size));
+  MPI_Comm_free(&node);
+}
+
+MpiRuntime::~MpiRuntime() {
+  MPI_Finalize();
+}
+
+std::unique_ptr<Communicator> MpiRuntime::communicator() const {
+  if (world_.size == 1) return make_single_process_communicator();
+  return make_mpi_communicator(MPI_COMM_WORLD);
+}
+
+void MpiRuntime::abort(int code) const {
+  if (world_.size > 1) MPI_Abort(MPI_COMM_WORLD, code);
+  std::exit(code);
+}
+
+}  // namespace ringtrain
