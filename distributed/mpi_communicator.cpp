@@ -1,7 +1,6 @@
 // The MPI communicator for CPU tensors: in-place MPI_Allreduce / MPI_Iallreduce sums and MPI_Bcast.
-#include <mpi.h>
+#include "distributed/mpi_communicator.hpp"
 
-#include "core/comm/communicator.hpp"
 #include "distributed/mpi_check.hpp"
 
 namespace ringtrain {

@@ -4,10 +4,9 @@
 #include <cstdlib>
 
 #include "distributed/mpi_check.hpp"
+#include "distributed/mpi_communicator.hpp"
 
 namespace ringtrain {
-
-std::unique_ptr<Communicator> make_mpi_communicator(MPI_Comm comm);
 
 std::string mpi_error_text(int code) {
   char text[MPI_MAX_ERROR_STRING];

@@ -23,10 +23,9 @@ void check_replicas_agree(const ParameterStore& store, Communicator& communicato
   const std::vector<std::uint64_t> checksums = communicator.all_gather(parameter_checksum(store));
   std::ostringstream differing;
   for (std::size_t rank = 1; rank < checksums.size(); ++rank) {
-    if (checksums[rank] != checksums[0]) differing << (differing.tellp() > 0 ? ", " : "") << rank;
+    if (checksums[rank] != checksums[0]) differing << (differing.tellp() > 0 ? ", " : "") << "rank " << rank;
   }
-  RT_CHECK(differing.tellp() == 0, "parameters " << when << " differ between rank 0 and rank(s) "
-                                                 << differing.str()
+  RT_CHECK(differing.tellp() == 0, "parameters " << when << " differ between rank 0 and " << differing.str()
                                                  << ": the replicas are no longer identical");
 }
 

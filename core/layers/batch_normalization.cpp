@@ -53,8 +53,9 @@ class BatchNormalization final : public Layer {
     Tensor output_rows = output_.reshaped({rows_, channels});
     if (context.mode == Mode::train) {
       ops::batchnorm_sums(input_, sum_, sum_sq_);
-      ops::batchnorm_statistics(sum_, sum_sq_, static_cast<double>(rows_), settings_.epsilon, mean_,
-                                variance_, inv_std_);
+      if (context.batch_statistics != nullptr) context.batch_statistics->sum(statistics_);
+      ops::batchnorm_statistics(sum_, sum_sq_, statistics_rows(context), settings_.epsilon, mean_, variance_,
+                                inv_std_);
       ops::batchnorm_update_moving(moving_mean_, moving_variance_, mean_, variance_, settings_.momentum);
       ops::batchnorm_normalize(input_, mean_, inv_std_, gamma(), beta(), output_rows);
     } else {
