@@ -1,0 +1,136 @@
+// ringtrain under mpirun, as a user starts it: the run on 2 processes prints once and ends like the run on 1;
+// a rank that fails (the test-only --fail-at-step flag) or is killed with SIGKILL ends the whole job within
+// 60 seconds, non-zero, with output that names the rank.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <thread>
+
+#include "tests/data/idx_test_files.hpp"
+#include "tests/integration/cli_fixtures.hpp"
+
+namespace ringtrain::integration {
+namespace {
+
+namespace fs = std::filesystem;
+using data::testing::TemporaryDirectory;
+using Clock = std::chrono::steady_clock;
+
+CommandResult run_mpirun(int processes, const std::vector<std::string>& arguments,
+                         std::chrono::seconds timeout = std::chrono::seconds(300)) {
+  std::vector<std::string> argv{RINGTRAIN_MPIEXEC, "-np", std::to_string(processes), "--oversubscribe",
+                                ringtrain_binary()};
+  argv.insert(argv.end(), arguments.begin(), arguments.end());
+  return run_command(argv, timeout);
+}
+
+std::string file_text(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// The pid of the ringtrain process of MPI rank `rank` whose command line holds `marker`, or 0.
+pid_t find_rank_process(int rank, const std::string& marker) {
+  for (const auto& entry : fs::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    const std::string command_line = file_text(entry.path() / "cmdline");
+    if (command_line.find(ringtrain_binary()) != 0 || command_line.find(marker) == std::string::npos)
+      continue;
+    const std::string environment = file_text(entry.path() / "environ");
+    if (environment.find("OMPI_COMM_WORLD_RANK=" + std::to_string(rank) + '\0') != std::string::npos)
+      return static_cast<pid_t>(std::stol(name));
+  }
+  return 0;
+}
+
+class MpiRun : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    // Open MPI refuses to start as root unless told (it changes nothing for other users); the ranks share
+    // two cores, so their OpenMP threads sleep rather than spin while they wait.
+    setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 1);
+    setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1);
+    setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
+    write_fake_mnist(dir_.path(), 2560, 250);
+  }
+
+  std::vector<std::string> train_arguments(const std::vector<std::string>& extra) const {
+    std::vector<std::string> arguments{"train",  "--config",           experiment("01_dense_softmax.ini"),
+                                       "--data", dir_.path().string(), "--threads",
+                                       "1"};
+    arguments.insert(arguments.end(), extra.begin(), extra.end());
+    return arguments;
+  }
+
+  TemporaryDirectory dir_;
+};
+
+TEST_F(MpiRun, TwoProcessesPrintOnceAndEndLikeOne) {
+  const CommandResult one = run_mpirun(1, train_arguments({"--epochs", "2"}));
+  const CommandResult two = run_mpirun(2, train_arguments({"--epochs", "2"}));
+  ASSERT_TRUE(one.exited && one.exit_code == 0) << one.describe();
+  ASSERT_TRUE(two.exited && two.exit_code == 0) << two.describe();
+  const auto final_one = parse_final_line(last_line(one.out));
+  const auto final_two = parse_final_line(last_line(two.out));
+  ASSERT_TRUE(final_one && final_two) << one.describe() << two.describe();
+  EXPECT_NEAR(final_two->val_accuracy, final_one->val_accuracy, 0.0041)
+      << "one correct answer of 250 is 0.004";
+  int final_lines = 0;
+  for (const auto& line : split_lines(two.out))
+    final_lines += line.starts_with("final ");
+  EXPECT_EQ(final_lines, 1) << "only rank 0 prints; " << two.describe();
+  EXPECT_NE(two.out.find("over 2 process(es)"), std::string::npos) << two.describe();
+}
+
+TEST_F(MpiRun, ABatchThatDoesNotDivideIsAClearError) {
+  const CommandResult result = run_mpirun(3, train_arguments({"--batch-size", "128"}));
+  EXPECT_FALSE(result.exited && result.exit_code == 0) << result.describe();
+  EXPECT_NE(result.err.find("batch-size=128"), std::string::npos) << result.describe();
+  EXPECT_NE(result.err.find("multiple of 3"), std::string::npos) << result.describe();
+}
+
+TEST_F(MpiRun, AFailingRankEndsEveryRankNamingItself) {
+  const auto start = Clock::now();
+  const CommandResult result =
+      run_mpirun(2, train_arguments({"--epochs", "1000", "--fail-at-step", "7", "--fail-rank", "1"}),
+                 std::chrono::seconds(120));
+  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  EXPECT_FALSE(result.timed_out) << result.describe();
+  EXPECT_FALSE(result.exited && result.exit_code == 0) << result.describe();
+  EXPECT_LT(seconds, 60.0);
+  EXPECT_NE(result.err.find("rank 1: failure injected for testing at step 8"), std::string::npos)
+      << result.describe();
+}
+
+TEST_F(MpiRun, ARankKilledWithSigkillEndsTheJob) {
+  std::atomic<bool> killed = false;
+  Clock::time_point kill_time;
+  std::thread killer([&] {
+    // Rank 1 of this test's job (its --data directory is this test's own), once it is training.
+    for (int attempt = 0; attempt < 600 && !killed; ++attempt) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      const pid_t pid = find_rank_process(1, dir_.path().string());
+      if (pid == 0) continue;
+      std::this_thread::sleep_for(std::chrono::seconds(2));
+      kill_time = Clock::now();
+      killed = ::kill(pid, SIGKILL) == 0;
+    }
+  });
+  const CommandResult result =
+      run_mpirun(2, train_arguments({"--epochs", "100000"}), std::chrono::seconds(180));
+  const auto end = Clock::now();
+  killer.join();
+  ASSERT_TRUE(killed) << "rank 1 was never found; " << result.describe();
+  EXPECT_FALSE(result.timed_out) << result.describe();
+  EXPECT_FALSE(result.exited && result.exit_code == 0) << result.describe();
+  EXPECT_LT(std::chrono::duration<double>(end - kill_time).count(), 60.0);
+  EXPECT_NE(result.output().find("rank 1"), std::string::npos) << result.describe();
+}
+
+}  // namespace
+}  // namespace ringtrain::integration
