@@ -16,7 +16,7 @@ best_ringtrain=0
 best_torch=0
 for threads in 1 2; do
   line=$(build/ringtrain bench --config experiments/09_batch_norm.ini --steps "${steps}" --threads "${threads}" \
-           --data "${data}" | tail -n 1)
+           --data "${data}" | grep "^bench img_per_s=")
   rate=$(value img_per_s <<<"${line}")
   printf '%-10s %-8s %12s %12s\n' ringtrain "${threads}" "${rate}" "$(value ms_per_step <<<"${line}")"
   best_ringtrain=$(awk -v a="${best_ringtrain}" -v b="${rate}" 'BEGIN { print (b > a ? b : a) }')

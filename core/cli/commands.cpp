@@ -1,11 +1,13 @@
 // train, summary and bench: each parses its options, opens a session and runs.
 #include "core/cli/commands.hpp"
 
+#include <array>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
 
 #include "core/cli/session.hpp"
+#include "core/comm/timed_communicator.hpp"
 #include "core/data/prefetcher.hpp"
 #include "core/data/sampler.hpp"
 #include "core/model/summary.hpp"
@@ -93,23 +95,34 @@ int bench_command(const std::vector<std::string>& arguments, Replica& replica) {
   const TrainConfig& config = session.config;
   const data::Dataset train = data::load_mnist(config.data_dir, data::Split::train);
   const data::EpochSampler sampler(train.count(), config.batch_size, config.seed, data::Remainder::drop);
-  Trainer trainer(*session.model, *session.optimizer, config, &replica.communicator);
+  // Time blocked in communication is the part of it that compute did not hide.
+  TimedCommunicator communicator(replica.communicator);
+  Trainer trainer(*session.model, *session.optimizer, config, &communicator);
   data::BatchPrefetcher prefetcher(train, sampler, 0, 0, trainer.shard());
   const auto lr = static_cast<float>(config.schedule.initial);
   std::uint64_t step = 0;
   for (; step < static_cast<std::uint64_t>(warmup); ++step)
     trainer.train_step(prefetcher.next(), lr, step);
+  communicator.barrier();
+  communicator.reset();
   const auto start = std::chrono::steady_clock::now();
   for (int i = 0; i < steps; ++i, ++step)
     trainer.train_step(prefetcher.next(), lr, step);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const double images = static_cast<double>(steps) * static_cast<double>(config.batch_size);
+  // Blocked time, averaged over the ranks.
+  std::array<double, 1> blocked{communicator.blocked_seconds()};
+  replica.communicator.sum(blocked);
+  const double exposed = blocked[0] / replica.communicator.size();
   std::cout << "bench config=" << (parsed.config_path.empty() ? "-" : parsed.config_path)
             << " global_batch=" << config.batch_size << " processes=" << replica.communicator.size()
             << " threads=" << config.threads << " steps=" << steps << format(" seconds=%.3f", seconds)
             << "\n";
   std::cout << format("bench img_per_s=%.1f", images / seconds)
             << format(" ms_per_step=%.3f", 1000.0 * seconds / steps) << std::endl;
+  std::cout << format("bench compute_ms_per_step=%.3f", 1000.0 * (seconds - exposed) / steps)
+            << format(" exposed_communication_ms_per_step=%.3f", 1000.0 * exposed / steps)
+            << format(" exposed_communication_share=%.1f%%", 100.0 * exposed / seconds) << std::endl;
   return 0;
 }
 

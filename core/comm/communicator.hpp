@@ -16,6 +16,9 @@ namespace ringtrain {
 class PendingSum {
  public:
   virtual ~PendingSum() = default;
+  // Lets the reduction advance without waiting for it (MPI advances non-blocking collectives only inside
+  // MPI calls, so the caller polls between pieces of work).
+  virtual void poll() = 0;
   virtual void wait() = 0;
 };
 

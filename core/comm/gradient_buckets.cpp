@@ -16,6 +16,8 @@ GradientBuckets::GradientBuckets(Communicator& communicator, Tensor gradients, s
 }
 
 void GradientBuckets::ready_from(std::int64_t offset) {
+  for (auto& pending : pending_)
+    pending->poll();
   while (started_ < buckets_.size() && buckets_[started_].begin >= offset) {
     pending_.push_back(communicator_.start_sum(buckets_[started_].view));
     ++started_;

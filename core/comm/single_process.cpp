@@ -7,6 +7,7 @@ namespace {
 
 class Done final : public PendingSum {
  public:
+  void poll() override {}
   void wait() override {}
 };
 

@@ -100,11 +100,14 @@ std::optional<FinalLine> parse_final_line(const std::string& line) {
   return result;
 }
 
-std::optional<BenchLine> parse_bench_line(const std::string& line) {
+std::optional<BenchLine> find_bench_line(const std::string& output) {
   static const std::regex pattern("^bench img_per_s=" + kNumber + " ms_per_step=" + kNumber + "$");
   std::smatch match;
-  if (!std::regex_match(line, match, pattern)) return std::nullopt;
-  return BenchLine{std::stod(match[1].str()), std::stod(match[2].str())};
+  for (const auto& line : split_lines(output)) {
+    if (std::regex_match(line, match, pattern))
+      return BenchLine{std::stod(match[1].str()), std::stod(match[2].str())};
+  }
+  return std::nullopt;
 }
 
 }  // namespace ringtrain::integration

@@ -43,11 +43,11 @@ struct FinalLine {
 };
 std::optional<FinalLine> parse_final_line(const std::string& line);
 
-// "bench img_per_s=<x> ms_per_step=<y>"
+// The line "bench img_per_s=<x> ms_per_step=<y>" of bench's output.
 struct BenchLine {
   double images_per_second = 0;
   double ms_per_step = 0;
 };
-std::optional<BenchLine> parse_bench_line(const std::string& line);
+std::optional<BenchLine> find_bench_line(const std::string& output);
 
 }  // namespace ringtrain::integration

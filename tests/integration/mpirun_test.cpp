@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <thread>
@@ -85,6 +86,26 @@ TEST_F(MpiRun, TwoProcessesPrintOnceAndEndLikeOne) {
     final_lines += line.starts_with("final ");
   EXPECT_EQ(final_lines, 1) << "only rank 0 prints; " << two.describe();
   EXPECT_NE(two.out.find("over 2 process(es)"), std::string::npos) << two.describe();
+}
+
+TEST_F(MpiRun, BenchSplitsTheStepIntoComputeAndExposedCommunication) {
+  const CommandResult result =
+      run_mpirun(2, {"bench", "--config", experiment("01_dense_softmax.ini"), "--data", dir_.path().string(),
+                     "--threads", "1", "--steps", "20", "--warmup", "2"});
+  ASSERT_TRUE(result.exited && result.exit_code == 0) << result.describe();
+  const auto rates = find_bench_line(result.out);
+  ASSERT_TRUE(rates.has_value()) << result.describe();
+  double compute = -1, exposed = -1, share = -1;
+  ASSERT_EQ(std::sscanf(last_line(result.out).c_str(),
+                        "bench compute_ms_per_step=%lf exposed_communication_ms_per_step=%lf "
+                        "exposed_communication_share=%lf%%",
+                        &compute, &exposed, &share),
+            3)
+      << result.describe();
+  EXPECT_GT(compute, 0.0);
+  EXPECT_GE(exposed, 0.0);
+  EXPECT_NEAR(compute + exposed, rates->ms_per_step, 0.01) << result.describe();
+  EXPECT_NE(result.out.find("processes=2"), std::string::npos) << result.describe();
 }
 
 TEST_F(MpiRun, ABatchThatDoesNotDivideIsAClearError) {
