@@ -1,0 +1,278 @@
+// The NCCL communicator: set-up over MPI, stream ordering by events, and the watchdog that turns a stuck or
+// failed collective into an abort and an error.
+#include "distributed/nccl_communicator.hpp"
+
+#include <cuda_runtime.h>
+#include <nccl.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include "core/cuda/cuda_check.hpp"
+#include "distributed/mpi_check.hpp"
+
+#define NCCL_CHECK(call)                                                                                \
+  do {                                                                                                  \
+    const ncclResult_t nccl_check_status_ = (call);                                                     \
+    RT_CHECK(nccl_check_status_ == ncclSuccess || nccl_check_status_ == ncclInProgress,                 \
+             "NCCL error " << ncclGetErrorString(nccl_check_status_) << " in " #call " at " << __FILE__ \
+                           << ':' << __LINE__);                                                         \
+  } while (false)
+
+namespace ringtrain {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+void require_device_floats(const Tensor& buffer, const char* what) {
+  RT_CHECK(buffer.device() == Device::cuda && buffer.dtype() == DType::f32,
+           what << ": the NCCL communicator takes float32 CUDA tensors, not " << to_string(buffer.dtype())
+                << " on " << to_string(buffer.device()));
+}
+
+// Watches the collectives in flight: each is an event recorded after it on the NCCL stream. Polls every
+// few milliseconds; an asynchronous NCCL error, or an event still pending after the timeout, aborts the
+// communicator (which also ends any kernel of it that is stuck) and records why.
+class Watchdog {
+ public:
+  Watchdog(ncclComm_t comm, std::chrono::milliseconds timeout, int rank)
+      : comm_(comm), timeout_(timeout), rank_(rank), thread_([this] { run(); }) {}
+
+  ~Watchdog() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    thread_.join();
+    for (auto& entry : in_flight_)
+      cudaEventDestroy(entry.event);
+  }
+
+  // Takes ownership of `event`, recorded after a collective named `what`.
+  void watch(cudaEvent_t event, const char* what) {
+    std::lock_guard lock(mutex_);
+    in_flight_.push_back({event, what, Clock::now()});
+  }
+
+  // Throws the recorded failure, if any.
+  void check() const {
+    std::lock_guard lock(mutex_);
+    RT_CHECK(failure_.empty(), failure_);
+  }
+
+  bool aborted() const { return aborted_; }
+
+ private:
+  struct Entry {
+    cudaEvent_t event;
+    const char* what;
+    Clock::time_point started;
+  };
+
+  void run() {
+    std::unique_lock lock(mutex_);
+    while (!stopping_) {
+      wake_.wait_for(lock, std::chrono::milliseconds(10));
+      if (aborted_) continue;
+      std::string why;
+      ncclResult_t asynchronous = ncclSuccess;
+      ncclCommGetAsyncError(comm_, &asynchronous);
+      if (asynchronous != ncclSuccess && asynchronous != ncclInProgress) {
+        why = std::string("NCCL reported ") + ncclGetErrorString(asynchronous);
+      }
+      while (why.empty() && !in_flight_.empty()) {
+        const Entry& oldest = in_flight_.front();
+        const cudaError_t state = cudaEventQuery(oldest.event);
+        if (state == cudaSuccess) {
+          cudaEventDestroy(oldest.event);
+          in_flight_.pop_front();
+        } else if (state == cudaErrorNotReady) {
+          if (Clock::now() - oldest.started > timeout_) {
+            std::ostringstream text;
+            text << "NCCL " << oldest.what << " did not finish within " << timeout_.count()
+                 << " ms (another rank failed or stopped?)";
+            why = text.str();
+          }
+          break;
+        } else {
+          why = std::string("CUDA error ") + cudaGetErrorString(state) + " after NCCL " + oldest.what;
+        }
+      }
+      if (!why.empty()) {
+        std::ostringstream text;
+        text << "rank " << rank_ << ": " << why << "; the NCCL communicator was aborted";
+        failure_ = text.str();
+        ncclCommAbort(comm_);
+        aborted_ = true;
+      }
+    }
+  }
+
+  ncclComm_t comm_;
+  std::chrono::milliseconds timeout_;
+  int rank_;
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<Entry> in_flight_;
+  std::string failure_;
+  bool stopping_ = false;
+  std::atomic<bool> aborted_ = false;
+  std::thread thread_;
+};
+
+class NcclPendingSum final : public PendingSum {
+ public:
+  NcclPendingSum(cudaEvent_t done, const Watchdog& watchdog) : done_(done), watchdog_(watchdog) {}
+  ~NcclPendingSum() override { cudaEventDestroy(done_); }
+
+  void poll() override {}
+  // Work queued on the caller's stream from now on runs after the sum; the host does not wait.
+  void wait() override {
+    watchdog_.check();
+    CUDA_CHECK(cudaStreamWaitEvent(cudaStreamPerThread, done_, 0));
+  }
+
+ private:
+  cudaEvent_t done_;
+  const Watchdog& watchdog_;
+};
+
+class NcclCommunicator final : public Communicator {
+ public:
+  NcclCommunicator(MPI_Comm mpi, const NcclSettings& settings) : mpi_(mpi) {
+    MPI_CHECK(MPI_Comm_rank(mpi_, &rank_));
+    MPI_CHECK(MPI_Comm_size(mpi_, &size_));
+    CUDA_CHECK(cudaSetDevice(settings.device));
+    ncclUniqueId id;
+    if (rank_ == 0) NCCL_CHECK(ncclGetUniqueId(&id));
+    MPI_CHECK(MPI_Bcast(&id, sizeof id, MPI_BYTE, 0, mpi_));
+    // Non-blocking: initialisation and collectives return at once, so that a stuck one can be aborted.
+    ncclConfig_t config = NCCL_CONFIG_INITIALIZER;
+    config.blocking = 0;
+    NCCL_CHECK(ncclCommInitRankConfig(&comm_, size_, id, rank_, &config));
+    wait_until_ready("initialisation", settings.timeout);
+    CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
+    watchdog_ = std::make_unique<Watchdog>(comm_, settings.timeout, rank_);
+  }
+
+  ~NcclCommunicator() override {
+    const bool aborted = watchdog_->aborted();
+    watchdog_.reset();
+    if (!aborted) {
+      cudaStreamSynchronize(stream_);
+      ncclCommFinalize(comm_);
+      ncclCommDestroy(comm_);
+    }
+    cudaStreamDestroy(stream_);
+  }
+
+  int rank() const override { return rank_; }
+  int size() const override { return size_; }
+
+  void sum(Tensor& buffer) override { start_sum(buffer)->wait(); }
+
+  std::unique_ptr<PendingSum> start_sum(Tensor& buffer) override {
+    require_device_floats(buffer, "start_sum");
+    enqueue("all-reduce", [&] {
+      return ncclAllReduce(buffer.data<float>(), buffer.data<float>(), static_cast<std::size_t>(buffer.numel()),
+                           ncclFloat, ncclSum, comm_, stream_);
+    });
+    return std::make_unique<NcclPendingSum>(record_done("all-reduce"), *watchdog_);
+  }
+
+  void broadcast(Tensor& buffer, int root) override {
+    require_device_floats(buffer, "broadcast");
+    enqueue("broadcast", [&] {
+      return ncclBroadcast(buffer.data<float>(), buffer.data<float>(), static_cast<std::size_t>(buffer.numel()),
+                           ncclFloat, root, comm_, stream_);
+    });
+    NcclPendingSum(record_done("broadcast"), *watchdog_).wait();
+  }
+
+  void sum(std::span<double> values) override {
+    watchdog_->check();
+    MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, values.data(), static_cast<int>(values.size()), MPI_DOUBLE, MPI_SUM,
+                            mpi_));
+  }
+
+  std::vector<std::uint64_t> all_gather(std::uint64_t value) override {
+    watchdog_->check();
+    std::vector<std::uint64_t> values(static_cast<std::size_t>(size_));
+    MPI_CHECK(MPI_Allgather(&value, 1, MPI_UINT64_T, values.data(), 1, MPI_UINT64_T, mpi_));
+    return values;
+  }
+
+  void barrier() override {
+    watchdog_->check();
+    CUDA_CHECK(cudaStreamSynchronize(stream_));
+    watchdog_->check();
+    MPI_CHECK(MPI_Barrier(mpi_));
+  }
+
+ private:
+  // The NCCL stream waits for what the caller's stream has queued, then runs `collective`.
+  template <typename Collective>
+  void enqueue(const char* what, Collective&& collective) {
+    watchdog_->check();
+    cudaEvent_t ready;
+    CUDA_CHECK(cudaEventCreateWithFlags(&ready, cudaEventDisableTiming));
+    CUDA_CHECK(cudaEventRecord(ready, cudaStreamPerThread));
+    CUDA_CHECK(cudaStreamWaitEvent(stream_, ready, 0));
+    CUDA_CHECK(cudaEventDestroy(ready));
+    const ncclResult_t status = collective();
+    RT_CHECK(status == ncclSuccess || status == ncclInProgress,
+             "rank " << rank_ << ": NCCL " << what << " failed: " << ncclGetErrorString(status));
+  }
+
+  // An event after the last collective: one for the caller to wait on, one for the watchdog.
+  cudaEvent_t record_done(const char* what) {
+    cudaEvent_t done, watched;
+    CUDA_CHECK(cudaEventCreateWithFlags(&done, cudaEventDisableTiming));
+    CUDA_CHECK(cudaEventCreateWithFlags(&watched, cudaEventDisableTiming));
+    CUDA_CHECK(cudaEventRecord(done, stream_));
+    CUDA_CHECK(cudaEventRecord(watched, stream_));
+    watchdog_->watch(watched, what);
+    return done;
+  }
+
+  // Non-blocking NCCL calls finish in the background: polls until `what` has, or the timeout passes.
+  void wait_until_ready(const char* what, std::chrono::milliseconds timeout) {
+    const auto start = Clock::now();
+    ncclResult_t state = ncclInProgress;
+    while (true) {
+      NCCL_CHECK(ncclCommGetAsyncError(comm_, &state));
+      if (state != ncclInProgress) break;
+      if (Clock::now() - start > timeout) {
+        ncclCommAbort(comm_);
+        RT_FAIL("rank " << rank_ << ": NCCL " << what << " did not finish within " << timeout.count() << " ms");
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    RT_CHECK(state == ncclSuccess, "rank " << rank_ << ": NCCL " << what << " failed: " << ncclGetErrorString(state));
+  }
+
+  MPI_Comm mpi_;
+  int rank_ = 0;
+  int size_ = 1;
+  ncclComm_t comm_ = nullptr;
+  cudaStream_t stream_ = nullptr;
+  std::unique_ptr<Watchdog> watchdog_;
+};
+
+}  // namespace
+
+bool nccl_built() {
+  return true;
+}
+
+std::unique_ptr<Communicator> make_nccl_communicator(MPI_Comm comm, const NcclSettings& settings) {
+  return std::make_unique<NcclCommunicator>(comm, settings);
+}
+
+}  // namespace ringtrain
