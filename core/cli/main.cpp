@@ -31,6 +31,10 @@ int main(int argc, char** argv) {
   const std::vector<std::string> arguments(argv + std::min(argc, 2), argv + argc);
   const std::string command = argc >= 2 ? argv[1] : "";
   try {
+    // One process per GPU: each rank uses the GPU of its local rank (they share GPUs round-robin when the
+    // node has fewer GPUs than ranks).
+    if (const int gpus = ringtrain::cuda::device_count(); gpus > 0)
+      ringtrain::cuda::set_device(world.local_rank % gpus);
     auto communicator = mpi.communicator();
     ringtrain::cli::Replica replica{*communicator, world.local_size};
     if (command == "train") return ringtrain::cli::train_command(arguments, replica);

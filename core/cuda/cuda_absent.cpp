@@ -16,6 +16,9 @@ bool built() {
 int device_count() {
   return 0;
 }
+void set_device(int) {
+  built_without_cuda();
+}
 std::string describe() {
   return "built without CUDA";
 }

@@ -32,6 +32,12 @@ int device_count() {
   return count;
 }
 
+void set_device(int index) {
+  const int count = device_count();
+  RT_CHECK(index >= 0 && index < count, "GPU " << index << " does not exist: " << count << " usable GPU(s)");
+  CUDA_CHECK(cudaSetDevice(index));
+}
+
 std::string describe() {
   std::ostringstream out;
   int nccl_version = 0;

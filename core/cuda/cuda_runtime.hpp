@@ -11,6 +11,8 @@ namespace ringtrain::cuda {
 bool built();
 // Usable GPUs; 0 when the build has no CUDA, there is no driver or no device (never throws).
 int device_count();
+// Makes GPU `index` this process's current device (under mpirun: the GPU of its local rank).
+void set_device(int index);
 // "CUDA 13.0, cuDNN 9.19.0, NCCL 2.28.9", or why there is none.
 std::string describe();
 

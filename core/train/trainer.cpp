@@ -34,7 +34,7 @@ Trainer::Trainer(Sequential& model, Optimizer& optimizer, const TrainConfig& con
            config_.source_of("batch-size")
                << ": batch-size=" << config_.batch_size << " is the global batch and must "
                << "divide among the " << ranks << " processes: use a multiple of " << ranks << ", such as "
-               << std::max(config_.batch_size / ranks, 1) * ranks << " or "
+               << std::max<std::int64_t>(config_.batch_size / ranks, 1) * ranks << " or "
                << (config_.batch_size / ranks + 1) * ranks);
   buckets_ =
       std::make_unique<GradientBuckets>(*communicator_, model_.parameters().gradients(),
