@@ -1,0 +1,203 @@
+// Checkpoint files: writing (atomically), reading back with verification, and restoring into a model.
+#include "core/checkpoint/checkpoint.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <ctime>
+
+#include "core/check.hpp"
+#include "core/checkpoint/hdf5_file.hpp"
+
+namespace ringtrain {
+
+namespace {
+
+constexpr const char* kFormat = "ringtrain checkpoint";
+
+// Syncs a file or directory to disk; errors name it.
+void sync_path(const std::filesystem::path& path, bool directory) {
+  const int descriptor = ::open(path.c_str(), directory ? O_RDONLY | O_DIRECTORY : O_RDONLY);
+  RT_CHECK(descriptor >= 0, "cannot open " << path.string() << " to sync it to disk");
+  const int result = ::fsync(descriptor);
+  ::close(descriptor);
+  RT_CHECK(result == 0, "cannot sync " << path.string() << " to disk");
+}
+
+void write_tensor(Hdf5File& file, const std::string& name, const Tensor& tensor) {
+  const Tensor host = tensor.device() == Device::cpu ? tensor : tensor.to(Device::cpu);
+  file.write(name, host.shape().dims().empty() ? std::vector<std::int64_t>{1} : host.shape().dims(),
+             host.data<float>());
+}
+
+void write_scalar(Hdf5File& file, const std::string& name, std::int64_t value) {
+  file.write(name, {1}, &value);
+}
+
+void write_scalar(Hdf5File& file, const std::string& name, double value) {
+  file.write(name, {1}, &value);
+}
+
+std::int64_t read_integer(const Hdf5File& file, const std::string& name) {
+  const auto array = file.read_int64s(name);
+  RT_CHECK(array.values.size() == 1,
+           file.path().string() << ": " << name << " should hold one value, not " << array.values.size());
+  return array.values[0];
+}
+
+double read_real(const Hdf5File& file, const std::string& name) {
+  const auto array = file.read_doubles(name);
+  RT_CHECK(array.values.size() == 1,
+           file.path().string() << ": " << name << " should hold one value, not " << array.values.size());
+  return array.values[0];
+}
+
+std::string shape_text(const std::vector<std::int64_t>& dims) {
+  return to_string(Shape(dims));
+}
+
+// Checks the format and schema attributes: the errors that say "not ours" or "too new" come first.
+void check_format(const Hdf5File& file) {
+  const auto format = file.text_attribute("format");
+  RT_CHECK(format && *format == kFormat, file.path().string()
+                                             << " is an HDF5 file but not a ringtrain checkpoint "
+                                             << "(no format=\"" << kFormat << "\" attribute)");
+  const auto schema = file.integer_attribute("schema_version");
+  RT_CHECK(schema.has_value(), file.path().string() << ": the schema_version attribute is missing");
+  RT_CHECK(*schema <= kCheckpointSchema,
+           file.path().string() << ": schema_version " << *schema << " was written by a newer ringtrain ("
+                                << file.text_attribute("ringtrain_version").value_or("?")
+                                << "); this ringtrain reads schema " << kCheckpointSchema
+                                << " and older: upgrade ringtrain to resume from it");
+}
+
+}  // namespace
+
+std::string utc_timestamp() {
+  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm parts{};
+  gmtime_r(&now, &parts);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &parts);
+  return text;
+}
+
+void write_checkpoint(const std::filesystem::path& path, Sequential& model, Optimizer& optimizer,
+                      const CheckpointInfo& info) {
+  const std::filesystem::path directory = path.parent_path().empty() ? "." : path.parent_path();
+  std::string temporary_name = path.filename().string();
+  temporary_name.insert(0, 1, '.');
+  temporary_name.append(".partial-").append(std::to_string(::getpid()));
+  const std::filesystem::path temporary = directory / temporary_name;
+  try {
+    Hdf5File file = Hdf5File::create(temporary);
+    file.set_attribute("format", std::string(kFormat));
+    file.set_attribute("schema_version", kCheckpointSchema);
+    file.set_attribute("ringtrain_version", info.ringtrain_version);
+    file.set_attribute("world_size", info.world_size);
+    file.set_attribute("created", info.created.empty() ? utc_timestamp() : info.created);
+    file.set_attribute("optimizer", info.optimizer);
+    file.set_attribute("config", info.config_text);
+    for (const auto& parameter : model.parameters().parameters())
+      write_tensor(file, "parameters/" + parameter->name, parameter->value);
+    for (const auto& state : model.state())
+      write_tensor(file, "state/" + state.name, state.value);
+    for (const auto& slot : optimizer.state())
+      write_tensor(file, "optimizer/" + slot.name, slot.value);
+    write_scalar(file, "optimizer/steps", optimizer.steps());
+    const TrainingPosition& position = info.position;
+    write_scalar(file, "training/epoch", position.epoch);
+    write_scalar(file, "training/step", position.step);
+    write_scalar(file, "training/global_step", position.global_step);
+    write_scalar(file, "training/samples_seen", position.samples_seen);
+    write_scalar(file, "training/seed", static_cast<std::int64_t>(position.seed));
+    write_scalar(file, "training/loss_sum", position.loss_sum);
+    write_scalar(file, "training/correct", position.correct);
+    write_scalar(file, "training/seen", position.seen);
+    write_scalar(file, "training/val_accuracy", info.val_accuracy);
+    file.flush();
+    file.close();
+    sync_path(temporary, false);
+    std::filesystem::rename(temporary, path);
+    sync_path(directory, true);
+  } catch (...) {
+    std::error_code ignored;
+    std::filesystem::remove(temporary, ignored);
+    throw;
+  }
+}
+
+CheckpointInfo read_checkpoint(const std::filesystem::path& path) {
+  const Hdf5File file = Hdf5File::open_for_reading(path);
+  check_format(file);
+  CheckpointInfo info;
+  info.schema_version = *file.integer_attribute("schema_version");
+  info.ringtrain_version = file.text_attribute("ringtrain_version").value_or("");
+  info.world_size = file.integer_attribute("world_size").value_or(1);
+  info.created = file.text_attribute("created").value_or("");
+  info.optimizer = file.text_attribute("optimizer").value_or("");
+  info.config_text = file.text_attribute("config").value_or("");
+  // Every dataset is read once, so that a checksum failure anywhere shows now rather than at restore.
+  for (const std::string group : {"parameters", "state", "optimizer"}) {
+    for (const auto& name : file.datasets_under(group)) {
+      if (name != "optimizer/steps") file.read_floats(name);
+    }
+  }
+  RT_CHECK(!file.datasets_under("parameters").empty(), path.string() << ": no parameters/ datasets");
+  read_integer(file, "optimizer/steps");
+  TrainingPosition& position = info.position;
+  position.epoch = read_integer(file, "training/epoch");
+  position.step = read_integer(file, "training/step");
+  position.global_step = read_integer(file, "training/global_step");
+  position.samples_seen = read_integer(file, "training/samples_seen");
+  position.seed = static_cast<std::uint64_t>(read_integer(file, "training/seed"));
+  position.loss_sum = read_real(file, "training/loss_sum");
+  position.correct = read_integer(file, "training/correct");
+  position.seen = read_integer(file, "training/seen");
+  info.val_accuracy = read_real(file, "training/val_accuracy");
+  return info;
+}
+
+void restore_checkpoint(const std::filesystem::path& path, Sequential& model, Optimizer* optimizer) {
+  const Hdf5File file = Hdf5File::open_for_reading(path);
+  check_format(file);
+  // First every shape is checked, then values are loaded: a mismatch leaves the model as it was.
+  struct Load {
+    Tensor destination;
+    std::string dataset;
+  };
+  std::vector<Load> loads;
+  for (const auto& parameter : model.parameters().parameters())
+    loads.push_back({parameter->value, "parameters/" + parameter->name});
+  for (const auto& state : model.state())
+    loads.push_back({state.value, "state/" + state.name});
+  if (optimizer != nullptr) {
+    for (const auto& slot : optimizer->state())
+      loads.push_back({slot.value, "optimizer/" + slot.name});
+  }
+  std::vector<Hdf5Array<float>> arrays;
+  for (const auto& load : loads) {
+    RT_CHECK(file.exists(load.dataset),
+             path.string() << ": the model has " << load.dataset << " " << to_string(load.destination.shape())
+                           << " but the checkpoint has no such dataset: it was written for another "
+                           << (load.dataset.starts_with("optimizer/") ? "optimizer" : "architecture"));
+    arrays.push_back(file.read_floats(load.dataset));
+    const auto& stored = arrays.back().shape;
+    const auto expected = load.destination.shape().dims().empty() ? std::vector<std::int64_t>{1}
+                                                                  : load.destination.shape().dims();
+    RT_CHECK(stored == expected, path.string() << ": " << load.dataset << " has shape " << shape_text(stored)
+                                               << " in the checkpoint but " << shape_text(expected)
+                                               << " in the model: the checkpoint was written for another "
+                                               << "architecture");
+  }
+  const std::int64_t steps = read_integer(file, "optimizer/steps");
+  for (std::size_t i = 0; i < loads.size(); ++i) {
+    Tensor& destination = loads[i].destination;
+    const Tensor host = Tensor::from_vector(destination.shape(), arrays[i].values);
+    destination.copy_from(host.device() == destination.device() ? host : host.to(destination.device()));
+  }
+  if (optimizer != nullptr) optimizer->set_steps(steps);
+}
+
+}  // namespace ringtrain

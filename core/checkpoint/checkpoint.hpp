@@ -1,0 +1,67 @@
+// Checkpoints: one HDF5 file holding everything a run needs to continue exactly where it was, written
+// atomically. Layout, schema 1 (the README describes it for readers such as h5py):
+//   /                    attributes format="ringtrain checkpoint", schema_version, ringtrain_version,
+//                        world_size, created (UTC, ISO 8601), optimizer (its name), config (the run's
+//                        configuration as config-file text)
+//   /parameters/<layer>/<kind>    float32, the model's trainable parameters ("conv2d/kernel")
+//   /state/<layer>/<name>         float32, non-trainable state ("batch_normalization/moving_mean")
+//   /optimizer/<slot>             float32 slots over the flat parameter buffer ("adam/m"); /optimizer/steps
+//   int64 /training/<field>             the position: epoch, step (the next step to run within epoch),
+//   global_step,
+//                                 samples_seen, seed, and the running sums of the epoch in progress
+//                                 (loss_sum, correct, seen); val_accuracy of the last validation (-1: none)
+// Every dataset is chunked with HDF5's fletcher32 checksum.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+#include "core/model/sequential.hpp"
+#include "core/optim/optimizer.hpp"
+
+namespace ringtrain {
+
+constexpr std::int64_t kCheckpointSchema = 1;
+
+// Where training stands: the next step to run, and what the epoch in progress has summed so far.
+struct TrainingPosition {
+  std::int64_t epoch = 0;
+  std::int64_t step = 0;
+  std::int64_t global_step = 0;
+  std::int64_t samples_seen = 0;
+  std::uint64_t seed = 0;
+  double loss_sum = 0;
+  std::int64_t correct = 0;
+  std::int64_t seen = 0;
+};
+
+struct CheckpointInfo {
+  std::int64_t schema_version = kCheckpointSchema;
+  std::string ringtrain_version;
+  std::int64_t world_size = 1;
+  std::string created;
+  std::string optimizer;
+  std::string config_text;
+  TrainingPosition position;
+  double val_accuracy = -1;
+};
+
+// Writes the checkpoint to a temporary file in path's directory, flushes and syncs it, renames it to
+// `path` and syncs the directory: `path` is either the old file or the complete new one, never a part.
+void write_checkpoint(const std::filesystem::path& path, Sequential& model, Optimizer& optimizer,
+                      const CheckpointInfo& info);
+
+// Metadata and position, after reading every dataset back and verifying its checksum. Errors name the file
+// and what is wrong: not HDF5 or truncated, a newer schema, a missing dataset, a checksum failure.
+CheckpointInfo read_checkpoint(const std::filesystem::path& path);
+
+// Loads parameters and state into `model` (built with the checkpoint's architecture) and, when given, the
+// optimizer's slots and step count. A shape that differs is an error naming the first parameter and both
+// shapes; nothing is loaded then.
+void restore_checkpoint(const std::filesystem::path& path, Sequential& model, Optimizer* optimizer);
+
+// "2026-11-28T12:34:56Z"
+std::string utc_timestamp();
+
+}  // namespace ringtrain
