@@ -19,22 +19,11 @@
 
 #include "core/model/sequential.hpp"
 #include "core/optim/optimizer.hpp"
+#include "core/train/training_position.hpp"
 
 namespace ringtrain {
 
 constexpr std::int64_t kCheckpointSchema = 1;
-
-// Where training stands: the next step to run, and what the epoch in progress has summed so far.
-struct TrainingPosition {
-  std::int64_t epoch = 0;
-  std::int64_t step = 0;
-  std::int64_t global_step = 0;
-  std::int64_t samples_seen = 0;
-  std::uint64_t seed = 0;
-  double loss_sum = 0;
-  std::int64_t correct = 0;
-  std::int64_t seen = 0;
-};
 
 struct CheckpointInfo {
   std::int64_t schema_version = kCheckpointSchema;

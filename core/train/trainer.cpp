@@ -9,6 +9,7 @@
 #include "core/comm/replicas.hpp"
 #include "core/data/sampler.hpp"
 #include "core/ops/softmax_cross_entropy.hpp"
+#include "core/train/stop_request.hpp"
 
 namespace ringtrain {
 
@@ -71,12 +72,14 @@ StepResult Trainer::train_step(const data::Batch& batch, float rate, std::uint64
       logits, batch.labels, 1.0f / static_cast<float>(config_.batch_size), dlogits_);
   model_.backward(dlogits_, context, [this](std::int64_t offset) { buckets_->ready_from(offset); });
   buckets_->finish();
-  // Every rank sees the same sums, so every rank takes the same decision on a non-finite loss.
-  std::array<double, 3> totals{sums.loss_sum, static_cast<double>(sums.correct),
-                               static_cast<double>(batch.labels.numel())};
+  // Every rank sees the same sums, so every rank takes the same decision on a non-finite loss or a request
+  // to stop.
+  std::array<double, 4> totals{sums.loss_sum, static_cast<double>(sums.correct),
+                               static_cast<double>(batch.labels.numel()), stop_requested() ? 1.0 : 0.0};
   communicator_->sum(totals);
   optimizer_.step(model_.parameters(), rate);
-  return {totals[0], static_cast<std::int64_t>(totals[1]), static_cast<std::int64_t>(totals[2])};
+  return {totals[0], static_cast<std::int64_t>(totals[1]), static_cast<std::int64_t>(totals[2]),
+          totals[3] > 0};
 }
 
 Evaluation Trainer::evaluate(const data::Dataset& dataset) {
@@ -106,23 +109,30 @@ Evaluation Trainer::evaluate(const data::Dataset& dataset) {
   return {totals[0] / count, totals[1] / count, dataset.count()};
 }
 
-std::vector<EpochMetrics> Trainer::fit(const data::Dataset& train, const data::Dataset& validation) {
+std::vector<EpochMetrics> Trainer::fit(const data::Dataset& train, const data::Dataset& validation,
+                                       const TrainingPosition& start) {
   const data::EpochSampler sampler(train.count(), config_.batch_size, config_.seed, data::Remainder::drop);
   const std::int64_t steps = sampler.steps_per_epoch();
   RT_CHECK(steps > 0, "batch-size " << config_.batch_size << " is larger than the " << train.count()
                                     << " training samples");
+  RT_CHECK(start.step >= 0 && start.step < steps && start.epoch >= 0,
+           "cannot start at epoch " << start.epoch + 1 << " step " << start.step + 1 << ": an epoch has "
+                                    << steps << " steps");
   std::vector<EpochMetrics> history;
+  stopped_ = false;
   broadcast_parameters(model_.parameters(), *communicator_);
   check_replicas_agree(model_.parameters(), *communicator_, "at the start");
-  data::BatchPrefetcher prefetcher(train, sampler, 0, 0, shard());
-  for (int epoch = 0; epoch < config_.epochs; ++epoch) {
+  data::BatchPrefetcher prefetcher(train, sampler, start.epoch, start.step, shard());
+  TrainingPosition position = start;
+  position.seed = config_.seed;
+  for (int epoch = static_cast<int>(start.epoch); epoch < config_.epochs; ++epoch) {
     const double epoch_learning_rate = learning_rate(epoch, 0, steps);
     for (auto* observer : observers_)
       observer->on_epoch_begin(epoch, config_.epochs, epoch_learning_rate);
-    const auto start = Clock::now();
-    double loss_sum = 0;
-    std::int64_t correct = 0, seen = 0;
-    for (std::int64_t step = 0; step < steps; ++step) {
+    const auto begin = Clock::now();
+    const std::int64_t first_step = epoch == start.epoch ? start.step : 0;
+    bool stop = false;
+    for (std::int64_t step = first_step; step < steps && !stop; ++step) {
       const data::Batch& batch = prefetcher.next();
       RT_CHECK(batch.epoch == epoch && batch.step == step, "prefetcher out of step: got epoch "
                                                                << batch.epoch << " step " << batch.step
@@ -134,34 +144,58 @@ std::vector<EpochMetrics> Trainer::fit(const data::Dataset& train, const data::D
                "the loss became " << (std::isnan(result.loss_sum) ? "NaN" : "infinite") << " at epoch "
                                   << epoch + 1 << " step " << step + 1
                                   << ": training stopped; lower the learning rate (lr) and try again");
-      loss_sum += result.loss_sum;
-      correct += result.correct;
-      seen += result.count;
+      position.loss_sum += result.loss_sum;
+      position.correct += result.correct;
+      position.seen += result.count;
+      position.epoch = epoch;
+      position.step = step + 1;
+      position.global_step = static_cast<std::int64_t>(global_step) + 1;
+      position.samples_seen = position.global_step * config_.batch_size;
       StepMetrics metrics;
       metrics.epoch = epoch;
       metrics.step = step;
       metrics.steps = steps;
-      metrics.loss = loss_sum / static_cast<double>(seen);
-      metrics.accuracy = static_cast<double>(correct) / static_cast<double>(seen);
-      metrics.elapsed_seconds = seconds_since(start);
-      metrics.images_per_second = static_cast<double>(seen) / std::max(metrics.elapsed_seconds, 1e-9);
+      metrics.loss = position.loss_sum / static_cast<double>(position.seen);
+      metrics.accuracy = static_cast<double>(position.correct) / static_cast<double>(position.seen);
+      metrics.elapsed_seconds = seconds_since(begin);
+      const auto trained_here = static_cast<double>((step + 1 - first_step) * config_.batch_size);
+      metrics.images_per_second = trained_here / std::max(metrics.elapsed_seconds, 1e-9);
       for (auto* observer : observers_)
         observer->on_step_end(metrics);
+      stop = result.stop_requested;
+      // The last step's boundary is the epoch's end, after validation.
+      if (step + 1 < steps && boundary_handler_ != nullptr)
+        boundary_handler_->at_boundary({position, nullptr, stop});
     }
-    const double train_seconds = seconds_since(start);
+    if (stop && position.step < steps) {
+      stopped_ = true;
+      return history;
+    }
+    const double train_seconds = seconds_since(begin);
     const Evaluation evaluation = evaluate(validation);
     EpochMetrics metrics;
     metrics.epoch = epoch;
-    metrics.loss = loss_sum / static_cast<double>(seen);
-    metrics.accuracy = static_cast<double>(correct) / static_cast<double>(seen);
+    metrics.loss = position.loss_sum / static_cast<double>(position.seen);
+    metrics.accuracy = static_cast<double>(position.correct) / static_cast<double>(position.seen);
     metrics.val_loss = evaluation.loss;
     metrics.val_accuracy = evaluation.accuracy;
     metrics.learning_rate = epoch_learning_rate;
-    metrics.seconds = seconds_since(start);
-    metrics.images_per_second = static_cast<double>(seen) / train_seconds;
+    metrics.seconds = seconds_since(begin);
+    metrics.images_per_second =
+        static_cast<double>((steps - first_step) * config_.batch_size) / train_seconds;
     for (auto* observer : observers_)
       observer->on_epoch_end(metrics);
     history.push_back(metrics);
+    position.epoch = epoch + 1;
+    position.step = 0;
+    position.loss_sum = 0;
+    position.correct = 0;
+    position.seen = 0;
+    if (boundary_handler_ != nullptr) boundary_handler_->at_boundary({position, &history.back(), stop});
+    if (stop && epoch + 1 < config_.epochs) {
+      stopped_ = true;
+      return history;
+    }
   }
   return history;
 }

@@ -13,6 +13,7 @@
 #include "core/optim/optimizer.hpp"
 #include "core/train/observer.hpp"
 #include "core/train/train_config.hpp"
+#include "core/train/training_position.hpp"
 
 namespace ringtrain {
 
@@ -26,6 +27,22 @@ struct StepResult {
   double loss_sum = 0;
   std::int64_t correct = 0;
   std::int64_t count = 0;
+  bool stop_requested = false;  // some rank was asked to stop (stop_request.hpp)
+};
+
+// A step boundary as fit reaches it, the same on every rank: after a step within an epoch, or after an
+// epoch's validation (with its metrics). `position` is where training would continue from.
+struct Boundary {
+  TrainingPosition position;
+  const EpochMetrics* epoch = nullptr;  // set at the end of an epoch
+  bool stop_requested = false;          // fit returns after this boundary
+};
+
+// Called by fit at every boundary on every rank (the checkpointer is one); may use collectives.
+class BoundaryHandler {
+ public:
+  virtual ~BoundaryHandler() = default;
+  virtual void at_boundary(const Boundary& boundary) = 0;
 };
 
 // Data parallel over `communicator`'s ranks: every rank holds the same model, takes its contiguous slice of
@@ -37,8 +54,14 @@ class Trainer {
           Communicator* communicator = nullptr);
 
   void add_observer(TrainingObserver& observer) { observers_.push_back(&observer); }
-  // Trains config.epochs epochs; validation after each. Stops with an error if the loss is not finite.
-  std::vector<EpochMetrics> fit(const data::Dataset& train, const data::Dataset& validation);
+  void set_boundary_handler(BoundaryHandler& handler) { boundary_handler_ = &handler; }
+  // Trains from `start` (the beginning by default; a checkpoint's position to resume) to the end of
+  // config.epochs epochs, validating after each; returns the metrics of the epochs it finished. Stops with an
+  // error if the loss is not finite, and early, after the boundary that saw it, when a stop was requested.
+  std::vector<EpochMetrics> fit(const data::Dataset& train, const data::Dataset& validation,
+                                const TrainingPosition& start = {});
+  // Whether the last fit ended early on a stop request.
+  bool stopped() const { return stopped_; }
   // One optimizer step on this rank's slice of a global batch; `step` is the global step (keys dropout).
   // The result sums over all ranks.
   StepResult train_step(const data::Batch& batch, float rate, std::uint64_t step);
@@ -58,6 +81,8 @@ class Trainer {
   std::unique_ptr<GradientBuckets> buckets_;
   Tensor dlogits_;
   std::vector<TrainingObserver*> observers_;
+  BoundaryHandler* boundary_handler_ = nullptr;
+  bool stopped_ = false;
 };
 
 }  // namespace ringtrain

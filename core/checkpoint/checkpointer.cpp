@@ -1,0 +1,53 @@
+// Checkpointer: when to write, the replica check before, and pruning after.
+#include "core/checkpoint/checkpointer.hpp"
+
+#include "core/checkpoint/checkpoint.hpp"
+#include "core/checkpoint/run_directory.hpp"
+#include "core/comm/replicas.hpp"
+
+namespace ringtrain {
+
+Checkpointer::Checkpointer(CheckpointSettings settings, Sequential& model, Optimizer& optimizer,
+                           const std::string& optimizer_name, Communicator& communicator)
+    : settings_(std::move(settings)),
+      model_(model),
+      optimizer_(optimizer),
+      optimizer_name_(optimizer_name),
+      communicator_(communicator) {
+  if (communicator_.rank() != 0) return;
+  std::filesystem::create_directories(settings_.run_dir);
+  // A resumed run keeps the best copy it had unless it does better.
+  const auto best = best_checkpoint_path(settings_.run_dir);
+  if (settings_.keep_best && std::filesystem::exists(best)) {
+    try {
+      best_accuracy_ = read_checkpoint(best).val_accuracy;
+    } catch (const Error&) {
+      best_accuracy_ = -1;  // unreadable: the next epoch replaces it
+    }
+  }
+}
+
+void Checkpointer::at_boundary(const Boundary& boundary) {
+  if (boundary.epoch != nullptr) last_val_accuracy_ = boundary.epoch->val_accuracy;
+  const bool every_n =
+      settings_.every_steps > 0 && boundary.position.global_step % settings_.every_steps == 0;
+  if (boundary.epoch == nullptr && !every_n && !boundary.stop_requested) return;
+  check_replicas_agree(model_.parameters(), communicator_, "before writing a checkpoint");
+  if (communicator_.rank() != 0) return;
+  CheckpointInfo info;
+  info.ringtrain_version = RINGTRAIN_VERSION;
+  info.world_size = communicator_.size();
+  info.optimizer = optimizer_name_;
+  info.config_text = settings_.config_text;
+  info.position = boundary.position;
+  info.val_accuracy = last_val_accuracy_;
+  last_written_ = checkpoint_path(settings_.run_dir, boundary.position.global_step);
+  write_checkpoint(last_written_, model_, optimizer_, info);
+  keep_newest_checkpoints(settings_.run_dir, settings_.keep);
+  if (settings_.keep_best && boundary.epoch != nullptr && boundary.epoch->val_accuracy > best_accuracy_) {
+    best_accuracy_ = boundary.epoch->val_accuracy;
+    write_checkpoint(best_checkpoint_path(settings_.run_dir), model_, optimizer_, info);
+  }
+}
+
+}  // namespace ringtrain

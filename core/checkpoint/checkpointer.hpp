@@ -1,0 +1,46 @@
+// Checkpointer: at fit's step boundaries, writes the run's checkpoints into its run directory: every N steps,
+// at every epoch's end, and when a stop was requested; keeps the newest K, and optionally a copy of the best
+// by validation accuracy. Every rank calls it; the replicas' parameters are compared first, and rank 0 alone
+// writes.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include "core/comm/communicator.hpp"
+#include "core/model/sequential.hpp"
+#include "core/optim/optimizer.hpp"
+#include "core/train/trainer.hpp"
+
+namespace ringtrain {
+
+struct CheckpointSettings {
+  std::filesystem::path run_dir;
+  std::int64_t every_steps = 0;  // 0: at epoch ends (and stops) only
+  int keep = 3;
+  bool keep_best = false;
+  std::string config_text;  // the run's configuration, stored in each checkpoint
+};
+
+class Checkpointer final : public BoundaryHandler {
+ public:
+  Checkpointer(CheckpointSettings settings, Sequential& model, Optimizer& optimizer,
+               const std::string& optimizer_name, Communicator& communicator);
+
+  void at_boundary(const Boundary& boundary) override;
+
+  // The last checkpoint written (empty before the first).
+  const std::filesystem::path& last_written() const { return last_written_; }
+
+ private:
+  CheckpointSettings settings_;
+  Sequential& model_;
+  Optimizer& optimizer_;
+  std::string optimizer_name_;
+  Communicator& communicator_;
+  double best_accuracy_ = -1;
+  double last_val_accuracy_ = -1;
+  std::filesystem::path last_written_;
+};
+
+}  // namespace ringtrain

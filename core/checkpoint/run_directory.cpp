@@ -1,0 +1,60 @@
+// Run directories: checkpoint names, listing, pruning and the choice of the checkpoint to resume from.
+#include "core/checkpoint/run_directory.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <regex>
+
+#include "core/checkpoint/checkpoint.hpp"
+
+namespace ringtrain {
+
+namespace fs = std::filesystem;
+
+fs::path checkpoint_path(const fs::path& run_dir, std::int64_t global_step) {
+  char name[64];
+  std::snprintf(name, sizeof name, "checkpoint-%09lld.h5", static_cast<long long>(global_step));
+  return run_dir / name;
+}
+
+fs::path best_checkpoint_path(const fs::path& run_dir) {
+  return run_dir / "best.h5";
+}
+
+std::vector<fs::path> list_checkpoints(const fs::path& run_dir) {
+  static const std::regex pattern("checkpoint-([0-9]{9,})\\.h5");
+  std::vector<std::pair<std::int64_t, fs::path>> found;
+  std::error_code error;
+  for (const auto& entry : fs::directory_iterator(run_dir, error)) {
+    std::smatch match;
+    const std::string name = entry.path().filename().string();
+    if (entry.is_regular_file() && std::regex_match(name, match, pattern))
+      found.emplace_back(std::stoll(match[1].str()), entry.path());
+  }
+  std::sort(found.begin(), found.end());
+  std::vector<fs::path> paths;
+  for (auto& [step, path] : found)
+    paths.push_back(std::move(path));
+  return paths;
+}
+
+void keep_newest_checkpoints(const fs::path& run_dir, int keep) {
+  const auto paths = list_checkpoints(run_dir);
+  for (std::size_t i = 0; i + static_cast<std::size_t>(std::max(keep, 1)) < paths.size(); ++i)
+    fs::remove(paths[i]);
+}
+
+std::optional<fs::path> newest_usable_checkpoint(const fs::path& run_dir, std::ostream& report) {
+  const auto paths = list_checkpoints(run_dir);
+  for (auto path = paths.rbegin(); path != paths.rend(); ++path) {
+    try {
+      read_checkpoint(*path);
+      return *path;
+    } catch (const std::exception& error) {
+      report << "resume: skipping " << path->string() << ": " << error.what() << "\n";
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace ringtrain

@@ -1,0 +1,27 @@
+// A run directory: rank 0's checkpoints (checkpoint-<global step, 9 digits>.h5, plus best.h5) and metrics.
+// Listing, pruning to the newest K, and finding the newest checkpoint that reads back completely.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <ostream>
+#include <vector>
+
+namespace ringtrain {
+
+std::filesystem::path checkpoint_path(const std::filesystem::path& run_dir, std::int64_t global_step);
+std::filesystem::path best_checkpoint_path(const std::filesystem::path& run_dir);
+
+// The step checkpoints of `run_dir`, oldest first (by the step in their name).
+std::vector<std::filesystem::path> list_checkpoints(const std::filesystem::path& run_dir);
+
+// Removes all but the newest `keep` step checkpoints.
+void keep_newest_checkpoints(const std::filesystem::path& run_dir, int keep);
+
+// The newest step checkpoint that reads back completely and passes its checksums; each newer one that does
+// not is reported on `report`, with the reason. None when the directory holds no usable checkpoint.
+std::optional<std::filesystem::path> newest_usable_checkpoint(const std::filesystem::path& run_dir,
+                                                              std::ostream& report);
+
+}  // namespace ringtrain

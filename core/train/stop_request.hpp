@@ -1,0 +1,16 @@
+// Stop requests: a signal handler (SIGTERM, SIGUSR1) asks the run to stop; the trainer reads the request at
+// the next step boundary and, through a collective, every rank agrees to checkpoint and stop there.
+#pragma once
+
+namespace ringtrain {
+
+// Installs the handlers: the first signal requests a stop, a second one ends the process at once with
+// 128 + the signal's number.
+void install_stop_signal_handlers();
+// Async-signal-safe.
+void request_stop() noexcept;
+bool stop_requested() noexcept;
+// Forgets a request (tests).
+void clear_stop_request() noexcept;
+
+}  // namespace ringtrain
