@@ -84,7 +84,7 @@ std::string utc_timestamp() {
 }
 
 void write_checkpoint(const std::filesystem::path& path, Sequential& model, Optimizer& optimizer,
-                      const CheckpointInfo& info) {
+                      const CheckpointInfo& info, const std::function<void()>& before_rename) {
   const std::filesystem::path directory = path.parent_path().empty() ? "." : path.parent_path();
   std::string temporary_name = path.filename().string();
   temporary_name.insert(0, 1, '.');
@@ -119,6 +119,7 @@ void write_checkpoint(const std::filesystem::path& path, Sequential& model, Opti
     file.flush();
     file.close();
     sync_path(temporary, false);
+    if (before_rename) before_rename();
     std::filesystem::rename(temporary, path);
     sync_path(directory, true);
   } catch (...) {

@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 
 #include "core/model/sequential.hpp"
@@ -38,8 +39,9 @@ struct CheckpointInfo {
 
 // Writes the checkpoint to a temporary file in path's directory, flushes and syncs it, renames it to
 // `path` and syncs the directory: `path` is either the old file or the complete new one, never a part.
+// `before_rename` runs when the temporary file is complete and synced (tests stop a write there).
 void write_checkpoint(const std::filesystem::path& path, Sequential& model, Optimizer& optimizer,
-                      const CheckpointInfo& info);
+                      const CheckpointInfo& info, const std::function<void()>& before_rename = {});
 
 // Metadata and position, after reading every dataset back and verifying its checksum. Errors name the file
 // and what is wrong: not HDF5 or truncated, a newer schema, a missing dataset, a checksum failure.

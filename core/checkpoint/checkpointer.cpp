@@ -1,6 +1,10 @@
 // Checkpointer: when to write, the replica check before, and pruning after.
 #include "core/checkpoint/checkpointer.hpp"
 
+#include <chrono>
+#include <iostream>
+#include <thread>
+
 #include "core/checkpoint/checkpoint.hpp"
 #include "core/checkpoint/run_directory.hpp"
 #include "core/comm/replicas.hpp"
@@ -16,6 +20,11 @@ Checkpointer::Checkpointer(CheckpointSettings settings, Sequential& model, Optim
       communicator_(communicator) {
   if (communicator_.rank() != 0) return;
   std::filesystem::create_directories(settings_.run_dir);
+  for (const auto& entry : std::filesystem::directory_iterator(settings_.run_dir)) {
+    const std::string name = entry.path().filename().string();
+    if (name.starts_with(".checkpoint-") && name.find(".partial-") != std::string::npos)
+      std::filesystem::remove(entry.path());
+  }
   // A resumed run keeps the best copy it had unless it does better.
   const auto best = best_checkpoint_path(settings_.run_dir);
   if (settings_.keep_best && std::filesystem::exists(best)) {
@@ -42,7 +51,12 @@ void Checkpointer::at_boundary(const Boundary& boundary) {
   info.position = boundary.position;
   info.val_accuracy = last_val_accuracy_;
   last_written_ = checkpoint_path(settings_.run_dir, boundary.position.global_step);
-  write_checkpoint(last_written_, model_, optimizer_, info);
+  const auto pause = [&] {
+    if (boundary.position.global_step != settings_.pause_in_write_at_step) return;
+    std::cerr << "checkpoint write paused before the rename of " << last_written_.string() << std::endl;
+    std::this_thread::sleep_for(std::chrono::seconds(60));
+  };
+  write_checkpoint(last_written_, model_, optimizer_, info, pause);
   keep_newest_checkpoints(settings_.run_dir, settings_.keep);
   if (settings_.keep_best && boundary.epoch != nullptr && boundary.epoch->val_accuracy > best_accuracy_) {
     best_accuracy_ = boundary.epoch->val_accuracy;

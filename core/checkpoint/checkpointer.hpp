@@ -1,7 +1,7 @@
 // Checkpointer: at fit's step boundaries, writes the run's checkpoints into its run directory: every N steps,
 // at every epoch's end, and when a stop was requested; keeps the newest K, and optionally a copy of the best
 // by validation accuracy. Every rank calls it; the replicas' parameters are compared first, and rank 0 alone
-// writes.
+// writes. Temporary files a killed write left behind are removed when it starts.
 #pragma once
 
 #include <filesystem>
@@ -20,6 +20,8 @@ struct CheckpointSettings {
   int keep = 3;
   bool keep_best = false;
   std::string config_text;  // the run's configuration, stored in each checkpoint
+  std::int64_t pause_in_write_at_step =
+      -1;  // testing: rank 0 sleeps inside this step's write, before the rename
 };
 
 class Checkpointer final : public BoundaryHandler {

@@ -249,6 +249,12 @@ std::int64_t Hdf5File::length(const std::string& name) const {
   return static_cast<std::int64_t>(extent);
 }
 
+void Hdf5File::truncate(const std::string& name, std::int64_t new_length) {
+  const Hdf5Handle dataset = open_dataset(name);
+  const auto extent = static_cast<hsize_t>(std::max<std::int64_t>(new_length, 0));
+  H5_CHECK(H5Dset_extent(dataset.get(), &extent), path_.string() << ": cannot shorten the series " << name);
+}
+
 void Hdf5File::set_attribute(const std::string& name, const std::string& value) {
   const Hdf5Handle type = text_type(value.size());
   Hdf5Handle space(H5Screate(H5S_SCALAR), H5Sclose);

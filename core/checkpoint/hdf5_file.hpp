@@ -65,6 +65,8 @@ class Hdf5File {
   // Extendable 1-D datasets (appended to as training goes): created on first append.
   void append(const std::string& name, const std::vector<double>& values);
   std::int64_t length(const std::string& name) const;
+  // Shortens an extendable series to its first `length` values.
+  void truncate(const std::string& name, std::int64_t length);
 
   void set_attribute(const std::string& name, const std::string& value);
   void set_attribute(const std::string& name, std::int64_t value);

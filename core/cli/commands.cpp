@@ -6,6 +6,9 @@
 #include <cstdio>
 #include <iostream>
 
+#include "core/checkpoint/checkpointer.hpp"
+#include "core/checkpoint/metrics_file.hpp"
+#include "core/cli/run_files.hpp"
 #include "core/cli/session.hpp"
 #include "core/comm/timed_communicator.hpp"
 #include "core/data/prefetcher.hpp"
@@ -13,6 +16,7 @@
 #include "core/model/summary.hpp"
 #include "core/train/csv_logger.hpp"
 #include "core/train/progress.hpp"
+#include "core/train/stop_request.hpp"
 #include "core/train/trainer.hpp"
 
 namespace ringtrain::cli {
@@ -51,11 +55,14 @@ int train_command(const std::vector<std::string>& arguments, Replica& replica) {
     print_help("ringtrain train --config FILE [options]", options);
     return 0;
   }
-  Session session = open_session(parse(arguments, options), replica.processes_on_node);
+  const ParsedOptions parsed = parse(arguments, options);
+  Session session = open_session(parsed, replica.processes_on_node);
   const TrainConfig& config = session.config;
+  const RunFiles files = run_files(parsed);
   const data::Dataset train = data::load_mnist(config.data_dir, data::Split::train);
   const data::Dataset validation = data::load_mnist(config.data_dir, data::Split::test);
   std::cout << model_summary(*session.model, config.name);
+  const TrainingPosition start = resume_position(files, session, replica.communicator.size(), std::cout);
   std::cout << "Training on " << train.count() << " samples, validating on " << validation.count()
             << " samples; global batch " << config.batch_size << " over " << replica.communicator.size()
             << " process(es) of " << config.threads << " thread(s), " << session.optimizer->describe()
@@ -66,16 +73,40 @@ int train_command(const std::vector<std::string>& arguments, Replica& replica) {
   ProgressPrinter progress(std::cout, progress_style_for_stdout());
   trainer.add_observer(progress);
   std::unique_ptr<CsvLogger> csv;
-  if (!config.csv_path.empty()) {
+  if (!config.csv_path.empty() && replica.communicator.rank() == 0) {
     csv = std::make_unique<CsvLogger>(config.csv_path);
     trainer.add_observer(*csv);
   }
-  const auto history = trainer.fit(train, validation);
+  std::unique_ptr<Checkpointer> checkpointer;
+  std::unique_ptr<MetricsFile> metrics;
+  if (!files.run_dir.empty()) {
+    checkpointer = std::make_unique<Checkpointer>(
+        CheckpointSettings{files.run_dir, files.checkpoint_every, files.keep, files.keep_best,
+                           config_text(parsed), files.pause_in_checkpoint_write},
+        *session.model, *session.optimizer, config.optimizer.name, replica.communicator);
+    trainer.set_boundary_handler(*checkpointer);
+    if (replica.communicator.rank() == 0) {
+      metrics = std::make_unique<MetricsFile>(files.run_dir / "metrics.h5", files.log_every, start);
+      trainer.add_observer(*metrics);
+    }
+  }
+  install_stop_signal_handlers();
+  const auto history = trainer.fit(train, validation, start);
+  if (trainer.stopped()) {
+    std::cout << "stopped by a signal; "
+              << (checkpointer ? "checkpoint " + checkpointer->last_written().string()
+                               : "no --run-dir, no checkpoint")
+              << "; exit code " << kExitStoppedBySignal << " (resume with --resume auto)" << std::endl;
+    return kExitStoppedBySignal;
+  }
   double seconds = 0;
   for (const auto& epoch : history)
     seconds += epoch.seconds;
-  std::cout << format("final val_accuracy=%.4f", history.back().val_accuracy)
-            << format(" val_loss=%.4f", history.back().val_loss) << " epochs=" << history.size()
+  const Evaluation final_evaluation =
+      history.empty() ? trainer.evaluate(validation)
+                      : Evaluation{history.back().val_loss, history.back().val_accuracy, 0};
+  std::cout << format("final val_accuracy=%.4f", final_evaluation.accuracy)
+            << format(" val_loss=%.4f", final_evaluation.loss) << " epochs=" << history.size()
             << format(" seconds=%.1f", seconds) << std::endl;
   return 0;
 }

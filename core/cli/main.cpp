@@ -11,13 +11,16 @@
 namespace {
 
 void print_usage() {
-  std::cout << "ringtrain " << RINGTRAIN_VERSION << ": data-parallel training of Keras-like models\n\n"
-            << "usage: ringtrain COMMAND [options]   (ringtrain COMMAND --help for its options)\n\n"
-            << "commands:\n"
-            << "  train     train a model from a config file, printing progress and validation metrics\n"
-            << "  summary   print the model's layers, output shapes and parameter counts\n"
-            << "  bench     time training steps and print images per second\n"
-            << "  version   print the version and the backends this build has\n";
+  std::cout
+      << "ringtrain " << RINGTRAIN_VERSION << ": data-parallel training of Keras-like models\n\n"
+      << "usage: ringtrain COMMAND [options]   (ringtrain COMMAND --help for its options)\n\n"
+      << "commands:\n"
+      << "  train     train a model from a config file, printing progress and validation metrics\n"
+      << "  summary   print the model's layers, output shapes and parameter counts\n"
+      << "  bench     time training steps and print images per second\n"
+      << "  evaluate  accuracy of a checkpoint on the MNIST test set (the model comes from the checkpoint)\n"
+      << "  predict   classes of the images of an IDX file by a checkpoint's model\n"
+      << "  version   print the version and the backends this build has\n";
 }
 
 }  // namespace
@@ -40,6 +43,8 @@ int main(int argc, char** argv) {
     if (command == "train") return ringtrain::cli::train_command(arguments, replica);
     if (command == "summary") return ringtrain::cli::summary_command(arguments, replica);
     if (command == "bench") return ringtrain::cli::bench_command(arguments, replica);
+    if (command == "evaluate") return ringtrain::cli::evaluate_command(arguments, replica);
+    if (command == "predict") return ringtrain::cli::predict_command(arguments, replica);
     if (command == "version" || command == "--version") {
       std::cout << "ringtrain " << RINGTRAIN_VERSION << " (CPU: oneDNN; CUDA: " << ringtrain::cuda::describe()
                 << ")\n";

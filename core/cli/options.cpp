@@ -2,6 +2,8 @@
 #include "core/cli/options.hpp"
 
 #include <fstream>
+#include <set>
+#include <sstream>
 
 #include "core/check.hpp"
 #include "core/data/mnist.hpp"
@@ -25,7 +27,8 @@ po::options_description run_options() {
       ("lr-decay", po::value<double>()->default_value(1.0), "learning rate at epoch e is lr * lr-decay^e")
       ("momentum", po::value<double>()->default_value(0.0), "SGD momentum")
       ("seed", po::value<std::int64_t>()->default_value(42), "seed of initialization, shuffling and dropout")
-      ("threads", po::value<int>()->default_value(0), "CPU threads (0: all cores)")
+      ("threads", po::value<int>()->default_value(0),
+       "CPU threads per process (0: the node's cores divided among its processes)")
       ("device", po::value<std::string>()->default_value("auto"), "auto, cpu or cuda")
       ("data", po::value<std::string>(),
        "directory of the MNIST IDX files (default: $RINGTRAIN_DATA or ~/.cache/ringtrain/mnist)")
@@ -37,9 +40,20 @@ po::options_description run_options() {
       ("warmup-epochs", po::value<double>()->default_value(0.0),
        "with linear scaling, ramp the learning rate up to the scaled one over this many epochs")
       ("bucket-kib", po::value<std::int64_t>()->default_value(256), "gradient all-reduce bucket size in KiB")
+      ("run-dir", po::value<std::string>(),
+       "directory for this run's checkpoints and metrics.h5 (created if missing)")
+      ("checkpoint-every", po::value<std::int64_t>()->default_value(0),
+       "also checkpoint every N steps (0: at each epoch's end only)")
+      ("keep", po::value<int>()->default_value(3), "keep the newest K checkpoints")
+      ("keep-best", po::bool_switch(), "also keep best.h5, the checkpoint of the best validation accuracy")
+      ("log-every", po::value<std::int64_t>()->default_value(10), "steps between two rows of metrics.h5")
+      ("resume", po::value<std::string>(),
+       "continue from this checkpoint, or from the newest usable one in --run-dir with 'auto'")
       ("fail-at-step", po::value<std::int64_t>()->default_value(-1),
        "testing: make --fail-rank fail at this global step (counted from 0)")
-      ("fail-rank", po::value<int>()->default_value(1), "testing: the rank --fail-at-step fails");
+      ("fail-rank", po::value<int>()->default_value(1), "testing: the rank --fail-at-step fails")
+      ("pause-in-checkpoint-write", po::value<std::int64_t>()->default_value(-1),
+       "testing: rank 0 sleeps inside the write of this global step's checkpoint, before its rename");
   return options;
 }
 
@@ -57,6 +71,45 @@ std::string ParsedOptions::source_of(const std::string& option) const {
   if (values.count(option) && !values[option].defaulted() && !config_path.empty()) return config_path;
   return "default";
 }
+
+namespace {
+
+// Adds the options of a config file (or of config text) under `source` to what the flags set.
+void store_config(std::istream& in, const std::string& source, ParsedOptions& parsed) {
+  try {
+    po::store(po::parse_config_file(in, run_options()), parsed.values);
+  } catch (const po::error& error) {
+    RT_FAIL(source << ": " << error.what() << " (the keys are the options of --help, without the dashes)");
+  }
+}
+
+// An option's value as config-file text, or nothing for a type the table does not use.
+std::vector<std::string> value_lines(const std::string& key, const po::variable_value& value) {
+  const boost::any& any = value.value();
+  std::ostringstream text;
+  if (const auto* many = boost::any_cast<std::vector<std::string>>(&any)) {
+    std::vector<std::string> lines;
+    for (const auto& item : *many)
+      lines.push_back(key + " = " + item);
+    return lines;
+  }
+  text.precision(17);
+  if (const auto* string = boost::any_cast<std::string>(&any))
+    text << *string;
+  else if (const auto* integer = boost::any_cast<int>(&any))
+    text << *integer;
+  else if (const auto* wide = boost::any_cast<std::int64_t>(&any))
+    text << *wide;
+  else if (const auto* real = boost::any_cast<double>(&any))
+    text << *real;
+  else if (const auto* flag = boost::any_cast<bool>(&any))
+    text << (*flag ? "true" : "false");
+  else
+    return {};
+  return {key + " = " + text.str()};
+}
+
+}  // namespace
 
 ParsedOptions parse(const std::vector<std::string>& arguments, const po::options_description& flags) {
   ParsedOptions parsed;
@@ -77,14 +130,35 @@ ParsedOptions parse(const std::vector<std::string>& arguments, const po::options
     parsed.config_path = path;
     std::ifstream file(path);
     RT_CHECK(file.good(), "cannot read the config file " << path << ": check the path");
-    try {
-      po::store(po::parse_config_file(file, run_options()), options);
-    } catch (const po::error& error) {
-      RT_FAIL(path << ": " << error.what() << " (the keys are the options of --help, without the dashes)");
-    }
+    store_config(file, path, parsed);
   }
   po::notify(options);
   return parsed;
+}
+
+ParsedOptions parse_config_text(const std::string& text, const std::string& source) {
+  ParsedOptions parsed;
+  parsed.config_path = source;
+  std::istringstream in(text);
+  store_config(in, source, parsed);
+  po::notify(parsed.values);
+  return parsed;
+}
+
+std::string config_text(const ParsedOptions& parsed) {
+  // What defines the model and its training; not where files are or how this process runs.
+  static const std::set<std::string> left_out{
+      "config",  "data",   "csv",          "run-dir",   "resume",
+      "threads", "device", "fail-at-step", "fail-rank", "pause-in-checkpoint-write"};
+  std::string text;
+  const po::options_description table = run_options();
+  for (const auto& option : table.options()) {
+    const std::string& key = option->long_name();
+    if (left_out.count(key) || !parsed.values.count(key)) continue;
+    for (const auto& line : value_lines(key, parsed.values[key]))
+      text += line + "\n";
+  }
+  return text;
 }
 
 TrainConfig train_config(const ParsedOptions& parsed) {

@@ -29,6 +29,10 @@ struct ParsedOptions {
 
 // Reads flags and, when --config names one, the config file. Unknown options are errors naming their source.
 ParsedOptions parse(const std::vector<std::string>& arguments, const po::options_description& flags);
+// Reads config text (as a checkpoint stores it) as if it were a config file named `source`.
+ParsedOptions parse_config_text(const std::string& text, const std::string& source);
+// The options that define the model and its training, as config-file text (one "key = value" per line).
+std::string config_text(const ParsedOptions& options);
 // Builds the run's configuration from the parsed options, validated.
 TrainConfig train_config(const ParsedOptions& options);
 

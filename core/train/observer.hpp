@@ -6,11 +6,13 @@
 namespace ringtrain {
 
 struct StepMetrics {
-  int epoch = 0;           // from 0
-  std::int64_t step = 0;   // within the epoch, from 0
-  std::int64_t steps = 0;  // per epoch
-  double loss = 0;         // running mean over the epoch so far
-  double accuracy = 0;     // running
+  int epoch = 0;                 // from 0
+  std::int64_t step = 0;         // within the epoch, from 0
+  std::int64_t steps = 0;        // per epoch
+  std::int64_t global_step = 0;  // steps taken, this one included
+  double learning_rate = 0;      // of this step
+  double loss = 0;               // running mean over the epoch so far
+  double accuracy = 0;           // running
   double images_per_second = 0;
   double elapsed_seconds = 0;  // since the epoch began
 };

@@ -155,6 +155,8 @@ std::vector<EpochMetrics> Trainer::fit(const data::Dataset& train, const data::D
       metrics.epoch = epoch;
       metrics.step = step;
       metrics.steps = steps;
+      metrics.global_step = position.global_step;
+      metrics.learning_rate = rate;
       metrics.loss = position.loss_sum / static_cast<double>(position.seen);
       metrics.accuracy = static_cast<double>(position.correct) / static_cast<double>(position.seen);
       metrics.elapsed_seconds = seconds_since(begin);

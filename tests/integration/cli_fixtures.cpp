@@ -29,6 +29,45 @@ std::string experiment(const std::string& file) {
   return (source_dir() / "experiments" / file).string();
 }
 
+CommandResult run_mpirun(int processes, const std::vector<std::string>& arguments,
+                         std::chrono::seconds timeout, const std::function<void(pid_t)>& started) {
+  std::vector<std::string> argv{RINGTRAIN_MPIEXEC, "-np", std::to_string(processes), "--oversubscribe",
+                                ringtrain_binary()};
+  argv.insert(argv.end(), arguments.begin(), arguments.end());
+  return run_command(argv, timeout, started);
+}
+
+namespace {
+
+std::string file_text(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+}  // namespace
+
+std::vector<pid_t> find_ringtrain_processes(const std::string& marker) {
+  std::vector<pid_t> found;
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", error)) {
+    const std::string name = entry.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    const std::string command_line = file_text(entry.path() / "cmdline");
+    if (command_line.find(ringtrain_binary()) == 0 && command_line.find(marker) != std::string::npos)
+      found.push_back(static_cast<pid_t>(std::stol(name)));
+  }
+  return found;
+}
+
+pid_t find_rank_process(int rank, const std::string& marker) {
+  for (const pid_t pid : find_ringtrain_processes(marker)) {
+    const std::string environment = file_text("/proc/" + std::to_string(pid) + "/environ");
+    if (environment.find("OMPI_COMM_WORLD_RANK=" + std::to_string(rank) + '\0') != std::string::npos)
+      return pid;
+  }
+  return 0;
+}
+
 CommandResult run_ringtrain(const std::vector<std::string>& arguments, std::chrono::seconds timeout) {
   std::vector<std::string> argv{ringtrain_binary()};
   argv.insert(argv.end(), arguments.begin(), arguments.end());

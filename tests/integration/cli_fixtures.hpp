@@ -18,6 +18,16 @@ std::filesystem::path source_dir();
 // experiments/<file> in the source tree, e.g. experiment("01_dense_softmax.ini").
 std::string experiment(const std::string& file);
 
+// Runs `mpirun -np N --oversubscribe ringtrain arguments...` (the environment must allow root where needed).
+CommandResult run_mpirun(int processes, const std::vector<std::string>& arguments,
+                         std::chrono::seconds timeout = std::chrono::seconds(300),
+                         const std::function<void(pid_t)>& started = {});
+
+// The ringtrain processes whose command line holds `marker` (e.g. a test's own directory), and the one of
+// them that is MPI rank `rank` (0 when none).
+std::vector<pid_t> find_ringtrain_processes(const std::string& marker);
+pid_t find_rank_process(int rank, const std::string& marker);
+
 // Runs `ringtrain arguments...`.
 CommandResult run_ringtrain(const std::vector<std::string>& arguments,
                             std::chrono::seconds timeout = std::chrono::seconds(600));

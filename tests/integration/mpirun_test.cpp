@@ -21,34 +21,6 @@ namespace fs = std::filesystem;
 using data::testing::TemporaryDirectory;
 using Clock = std::chrono::steady_clock;
 
-CommandResult run_mpirun(int processes, const std::vector<std::string>& arguments,
-                         std::chrono::seconds timeout = std::chrono::seconds(300)) {
-  std::vector<std::string> argv{RINGTRAIN_MPIEXEC, "-np", std::to_string(processes), "--oversubscribe",
-                                ringtrain_binary()};
-  argv.insert(argv.end(), arguments.begin(), arguments.end());
-  return run_command(argv, timeout);
-}
-
-std::string file_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-// The pid of the ringtrain process of MPI rank `rank` whose command line holds `marker`, or 0.
-pid_t find_rank_process(int rank, const std::string& marker) {
-  for (const auto& entry : fs::directory_iterator("/proc")) {
-    const std::string name = entry.path().filename();
-    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    const std::string command_line = file_text(entry.path() / "cmdline");
-    if (command_line.find(ringtrain_binary()) != 0 || command_line.find(marker) == std::string::npos)
-      continue;
-    const std::string environment = file_text(entry.path() / "environ");
-    if (environment.find("OMPI_COMM_WORLD_RANK=" + std::to_string(rank) + '\0') != std::string::npos)
-      return static_cast<pid_t>(std::stol(name));
-  }
-  return 0;
-}
-
 class MpiRun : public ::testing::Test {
  protected:
   void SetUp() override {

@@ -31,7 +31,8 @@ std::string CommandResult::describe() const {
   return text.str();
 }
 
-CommandResult run_command(const std::vector<std::string>& argv, std::chrono::seconds timeout) {
+CommandResult run_command(const std::vector<std::string>& argv, std::chrono::seconds timeout,
+                          const std::function<void(pid_t)>& started) {
   CommandResult result;
   if (argv.empty()) return result;
   int out_pipe[2], err_pipe[2];
@@ -67,6 +68,7 @@ CommandResult run_command(const std::vector<std::string>& argv, std::chrono::sec
     return result;
   }
 
+  if (started) started(pid);
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
   std::string* sinks[2] = {&result.out, &result.err};

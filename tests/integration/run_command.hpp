@@ -1,6 +1,10 @@
 // Runs a program (no shell) and captures its stdout, its stderr and how it ended, for the integration tests.
 #pragma once
 
+#include <sys/types.h>
+
+#include <functional>
+
 #include <chrono>
 #include <string>
 #include <vector>
@@ -20,9 +24,10 @@ struct CommandResult {
 };
 
 // Runs argv[0] (a path) with `argv`, stdin from /dev/null, stdout and stderr captured separately.
-// The child is killed with SIGKILL after `timeout`.
+// The child is killed with SIGKILL after `timeout`. `started`, when given, gets the child's pid.
 CommandResult run_command(const std::vector<std::string>& argv,
-                          std::chrono::seconds timeout = std::chrono::seconds(600));
+                          std::chrono::seconds timeout = std::chrono::seconds(600),
+                          const std::function<void(pid_t)>& started = {});
 
 // Lines of `text`, without their '\n' (a trailing '\r' is removed as well).
 std::vector<std::string> split_lines(const std::string& text);

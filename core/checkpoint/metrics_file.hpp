@@ -1,0 +1,34 @@
+// MetricsFile: rank 0's metrics.h5 in the run directory, appended to as training goes. Layout:
+//   /steps/{global_step, epoch, loss, accuracy, learning_rate, images_per_second}   every --log-every steps
+//   /epochs/{epoch, loss, accuracy, val_loss, val_accuracy, learning_rate, seconds}  every epoch
+// All are extendable float64 series with fletcher32 checksums. The file is flushed at every epoch's end, so a
+// crash loses at most the rows of the epoch in progress. A resumed run first drops the rows written after the
+// position it resumes from, then continues the same series.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+
+#include "core/train/observer.hpp"
+#include "core/train/training_position.hpp"
+
+namespace ringtrain {
+
+class Hdf5File;
+
+class MetricsFile final : public TrainingObserver {
+ public:
+  // Opens (or creates) `path`, keeping only the rows up to `resumed_from`.
+  MetricsFile(const std::filesystem::path& path, std::int64_t log_every,
+              const TrainingPosition& resumed_from);
+  ~MetricsFile() override;
+
+  void on_step_end(const StepMetrics& metrics) override;
+  void on_epoch_end(const EpochMetrics& metrics) override;
+
+ private:
+  std::unique_ptr<Hdf5File> file_;
+  std::int64_t log_every_;
+};
+
+}  // namespace ringtrain

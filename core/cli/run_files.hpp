@@ -1,0 +1,32 @@
+// The run directory options of train (--run-dir, --checkpoint-every, --keep, --keep-best, --log-every,
+// --resume) and where a run starts: from the beginning, or from the checkpoint --resume names.
+#pragma once
+
+#include <filesystem>
+#include <ostream>
+#include <string>
+
+#include "core/cli/options.hpp"
+#include "core/cli/session.hpp"
+#include "core/train/training_position.hpp"
+
+namespace ringtrain::cli {
+
+struct RunFiles {
+  std::filesystem::path run_dir;  // empty: no checkpoints, no metrics.h5
+  std::int64_t checkpoint_every = 0;
+  int keep = 3;
+  bool keep_best = false;
+  std::int64_t log_every = 10;
+  std::string resume;                           // empty, a checkpoint's path, or "auto"
+  std::int64_t pause_in_checkpoint_write = -1;  // testing
+};
+
+RunFiles run_files(const ParsedOptions& options);
+
+// With --resume, loads the checkpoint into the session's model and optimizer and returns its position, after
+// checking that it continues this run (same seed and global batch); reports on `out` what it did. Without,
+// the beginning. `--resume auto` in a run directory without a usable checkpoint starts from the beginning.
+TrainingPosition resume_position(const RunFiles& files, Session& session, int world_size, std::ostream& out);
+
+}  // namespace ringtrain::cli
