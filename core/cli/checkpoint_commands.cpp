@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <iostream>
+#include <optional>
 
 #include "core/checkpoint/checkpoint.hpp"
 #include "core/cli/commands.hpp"
@@ -49,6 +50,17 @@ Session session_from_checkpoint(const std::string& path, int threads, int proces
   return session;
 }
 
+// The parsed options, or nothing when --help asked for the help (printed here).
+std::optional<ParsedOptions> parse_unless_help(const std::vector<std::string>& arguments,
+                                               const std::string& usage, bool predicting) {
+  const auto options = checkpoint_options(predicting);
+  if (std::find(arguments.begin(), arguments.end(), "--help") != arguments.end()) {
+    print_help(usage, options);
+    return std::nullopt;
+  }
+  return parse(arguments, options);
+}
+
 std::string required(const ParsedOptions& parsed, const std::string& option, const std::string& usage) {
   RT_CHECK(parsed.values.count(option), "--" << option << " is required: " << usage);
   return parsed.values[option].as<std::string>();
@@ -58,12 +70,9 @@ std::string required(const ParsedOptions& parsed, const std::string& option, con
 
 int evaluate_command(const std::vector<std::string>& arguments, Replica& replica) {
   const std::string usage = "ringtrain evaluate --checkpoint FILE [--data DIR]";
-  const auto options = checkpoint_options(false);
-  if (std::find(arguments.begin(), arguments.end(), "--help") != arguments.end()) {
-    print_help(usage, options);
-    return 0;
-  }
-  const ParsedOptions parsed = parse(arguments, options);
+  const auto options = parse_unless_help(arguments, usage, false);
+  if (!options) return 0;
+  const ParsedOptions& parsed = *options;
   const std::string path = required(parsed, "checkpoint", usage);
   Session session =
       session_from_checkpoint(path, parsed.values["threads"].as<int>(), replica.processes_on_node);
@@ -82,12 +91,9 @@ int evaluate_command(const std::vector<std::string>& arguments, Replica& replica
 
 int predict_command(const std::vector<std::string>& arguments, Replica& replica) {
   const std::string usage = "ringtrain predict --checkpoint FILE --images FILE.idx[.gz]";
-  const auto options = checkpoint_options(true);
-  if (std::find(arguments.begin(), arguments.end(), "--help") != arguments.end()) {
-    print_help(usage, options);
-    return 0;
-  }
-  const ParsedOptions parsed = parse(arguments, options);
+  const auto options = parse_unless_help(arguments, usage, true);
+  if (!options) return 0;
+  const ParsedOptions& parsed = *options;
   const std::string path = required(parsed, "checkpoint", usage);
   const std::string images_path = required(parsed, "images", usage);
   Session session =

@@ -1,6 +1,7 @@
 // Shared pieces of the CLI integration tests.
 #include "tests/integration/cli_fixtures.hpp"
 
+#include <cstdlib>
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -27,6 +28,12 @@ std::filesystem::path source_dir() {
 
 std::string experiment(const std::string& file) {
   return (source_dir() / "experiments" / file).string();
+}
+
+void prepare_mpirun_environment() {
+  setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 1);
+  setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1);
+  setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
 }
 
 CommandResult run_mpirun(int processes, const std::vector<std::string>& arguments,

@@ -18,6 +18,10 @@ std::filesystem::path source_dir();
 // experiments/<file> in the source tree, e.g. experiment("01_dense_softmax.ini").
 std::string experiment(const std::string& file);
 
+// Sets the environment mpirun's children inherit: Open MPI may run as root (it refuses unless told; this
+// changes nothing for other users), and ranks sharing few cores let their OpenMP threads sleep, not spin.
+void prepare_mpirun_environment();
+
 // Runs `mpirun -np N --oversubscribe ringtrain arguments...` (the environment must allow root where needed).
 CommandResult run_mpirun(int processes, const std::vector<std::string>& arguments,
                          std::chrono::seconds timeout = std::chrono::seconds(300),

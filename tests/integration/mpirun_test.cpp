@@ -24,11 +24,7 @@ using Clock = std::chrono::steady_clock;
 class MpiRun : public ::testing::Test {
  protected:
   void SetUp() override {
-    // Open MPI refuses to start as root unless told (it changes nothing for other users); the ranks share
-    // two cores, so their OpenMP threads sleep rather than spin while they wait.
-    setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 1);
-    setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1);
-    setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
+    prepare_mpirun_environment();
     write_fake_mnist(dir_.path(), 2560, 250);
   }
 

@@ -59,9 +59,7 @@ double worst_relative_difference(const std::map<std::string, std::vector<float>>
 class ResumeCli : public ::testing::Test {
  protected:
   void SetUp() override {
-    setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 1);
-    setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1);
-    setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
+    prepare_mpirun_environment();
     data_ = dir_.path() / "mnist";
     write_fake_mnist(data_, kStepsPerEpoch * 64, 150);
   }
