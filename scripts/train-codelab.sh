@@ -8,6 +8,6 @@ scripts/build.sh
 scripts/fetch-mnist.sh
 run_dir=runs/09_batch_norm
 mkdir -p "${run_dir}"
-build/ringtrain train --config experiments/09_batch_norm.ini --csv "${run_dir}/metrics.csv" "$@" \
-  | tee "${run_dir}/train.log"
-echo "wrote ${run_dir}/train.log and ${run_dir}/metrics.csv"
+build/ringtrain train --config experiments/09_batch_norm.ini --run-dir "${run_dir}" --keep-best \
+  --csv "${run_dir}/metrics.csv" "$@" | tee "${run_dir}/train.log"
+echo "wrote ${run_dir}/: train.log, metrics.csv, metrics.h5 and checkpoints (best.h5 and the newest three)"
