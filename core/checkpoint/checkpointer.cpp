@@ -43,6 +43,7 @@ void Checkpointer::at_boundary(const Boundary& boundary) {
   if (boundary.epoch == nullptr && !every_n && !boundary.stop_requested) return;
   check_replicas_agree(model_.parameters(), communicator_, "before writing a checkpoint");
   if (communicator_.rank() != 0) return;
+  if (before_write_) before_write_();
   CheckpointInfo info;
   info.ringtrain_version = RINGTRAIN_VERSION;
   info.world_size = communicator_.size();

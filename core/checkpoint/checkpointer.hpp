@@ -5,6 +5,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <string>
 
 #include "core/comm/communicator.hpp"
@@ -30,6 +31,9 @@ class Checkpointer final : public BoundaryHandler {
                const std::string& optimizer_name, Communicator& communicator);
 
   void at_boundary(const Boundary& boundary) override;
+  // Runs on rank 0 before each checkpoint is written (metrics.h5 is flushed there, so that the rows up to a
+  // checkpoint survive whatever comes after it).
+  void before_each_write(std::function<void()> action) { before_write_ = std::move(action); }
 
   // The last checkpoint written (empty before the first).
   const std::filesystem::path& last_written() const { return last_written_; }
@@ -43,6 +47,7 @@ class Checkpointer final : public BoundaryHandler {
   double best_accuracy_ = -1;
   double last_val_accuracy_ = -1;
   std::filesystem::path last_written_;
+  std::function<void()> before_write_;
 };
 
 }  // namespace ringtrain

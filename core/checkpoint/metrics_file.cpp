@@ -1,7 +1,11 @@
 // MetricsFile: the two groups of series, their rows, and trimming on resume.
 #include "core/checkpoint/metrics_file.hpp"
 
+#include "core/check.hpp"
+#include "core/checkpoint/checkpoint.hpp"
 #include "core/checkpoint/hdf5_file.hpp"
+
+#include <iostream>
 
 namespace ringtrain {
 
@@ -51,6 +55,10 @@ void MetricsFile::on_step_end(const StepMetrics& metrics) {
   append_row(*file_, "steps", kStepSeries,
              {static_cast<double>(metrics.global_step), static_cast<double>(metrics.epoch), metrics.loss,
               metrics.accuracy, metrics.learning_rate, metrics.images_per_second});
+}
+
+void MetricsFile::flush() {
+  file_->flush();
 }
 
 void MetricsFile::on_epoch_end(const EpochMetrics& metrics) {

@@ -1,9 +1,9 @@
 // MetricsFile: rank 0's metrics.h5 in the run directory, appended to as training goes. Layout:
 //   /steps/{global_step, epoch, loss, accuracy, learning_rate, images_per_second}   every --log-every steps
 //   /epochs/{epoch, loss, accuracy, val_loss, val_accuracy, learning_rate, seconds}  every epoch
-// All are extendable float64 series with fletcher32 checksums. The file is flushed at every epoch's end, so a
-// crash loses at most the rows of the epoch in progress. A resumed run first drops the rows written after the
-// position it resumes from, then continues the same series.
+// All are extendable float64 series with fletcher32 checksums. The file is flushed at every epoch's end and
+// before every checkpoint, so the rows up to the checkpoint a run resumes from survive a crash. A resumed run
+// first drops the rows written after the position it resumes from, then continues the same series.
 #pragma once
 
 #include <filesystem>
@@ -25,6 +25,8 @@ class MetricsFile final : public TrainingObserver {
 
   void on_step_end(const StepMetrics& metrics) override;
   void on_epoch_end(const EpochMetrics& metrics) override;
+  // Writes what is buffered to the operating system.
+  void flush();
 
  private:
   std::unique_ptr<Hdf5File> file_;

@@ -88,6 +88,7 @@ int train_command(const std::vector<std::string>& arguments, Replica& replica) {
     if (replica.communicator.rank() == 0) {
       metrics = std::make_unique<MetricsFile>(files.run_dir / "metrics.h5", files.log_every, start);
       trainer.add_observer(*metrics);
+      checkpointer->before_each_write([&metrics] { metrics->flush(); });
     }
   }
   install_stop_signal_handlers();

@@ -9,6 +9,8 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <numeric>
+#include <random>
 #include <thread>
 
 #include "core/checkpoint/checkpoint.hpp"
@@ -140,9 +142,18 @@ class ResumeCli : public ::testing::Test {
   fs::path data_;
 };
 
-TEST_F(ResumeCli, KilledAtFiveStepsAndResumedEndsBitwiseEqualOnOneProcess) {
+// Five different steps, drawn anew each run (the trace names them).
+std::vector<std::int64_t> random_steps() {
+  std::vector<std::int64_t> steps(kEpochs * kStepsPerEpoch - 8);  // time left to kill it before the end
+  std::iota(steps.begin(), steps.end(), 1);
+  std::shuffle(steps.begin(), steps.end(), std::mt19937(std::random_device{}()));
+  steps.resize(5);
+  return steps;
+}
+
+TEST_F(ResumeCli, KilledAtFiveRandomStepsAndResumedEndsBitwiseEqualOnOneProcess) {
   const auto expected = contents(uninterrupted(1));
-  for (const std::int64_t after : {2, 9, 17, 24, 33}) {
+  for (const std::int64_t after : random_steps()) {
     SCOPED_TRACE("killed after the checkpoint of step " + std::to_string(after));
     const fs::path run_dir = dir_.path() / ("killed-" + std::to_string(after));
     train_and_kill(1, run_dir, after);
@@ -150,6 +161,10 @@ TEST_F(ResumeCli, KilledAtFiveStepsAndResumedEndsBitwiseEqualOnOneProcess) {
     ASSERT_TRUE(resumed.exited && resumed.exit_code == 0) << resumed.describe();
     EXPECT_THAT(resumed.out, HasSubstr("resume: from "));
     EXPECT_TRUE(contents(final_checkpoint(run_dir)) == expected) << "not bitwise equal";
+    // metrics.h5 continued: one row per epoch and per 10 steps, none twice.
+    const Hdf5File metrics = Hdf5File::open_for_reading(run_dir / "metrics.h5");
+    EXPECT_EQ(metrics.read_doubles("epochs/epoch").values, (std::vector<double>{0, 1}));
+    EXPECT_EQ(metrics.read_doubles("steps/global_step").values, (std::vector<double>{10, 20, 30, 40}));
   }
 }
 
@@ -174,7 +189,8 @@ TEST_F(ResumeCli, AKillInsideACheckpointWriteLeavesThePreviousOneToResumeFrom) {
     // The run announces the pause on stderr; the temporary file is complete but not yet renamed.
     for (int attempt = 0; attempt < 3000 && !killed; ++attempt) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
-      for (const auto& entry : fs::directory_iterator(run_dir, *std::make_unique<std::error_code>())) {
+      std::error_code error;
+      for (const auto& entry : fs::directory_iterator(run_dir, error)) {
         if (entry.path().filename().string().starts_with(".checkpoint-000000012.h5.partial-") && child != 0) {
           std::this_thread::sleep_for(std::chrono::milliseconds(200));
           killed = ::kill(child, SIGKILL) == 0;
@@ -223,6 +239,35 @@ TEST_F(ResumeCli, Sigusr1CheckpointsAndExitsWithTheRequeueCodeOnOneAndTwoProcess
     ASSERT_TRUE(resumed.exited && resumed.exit_code == 0) << resumed.describe();
     EXPECT_TRUE(contents(final_checkpoint(run_dir)) == expected) << "not bitwise equal";
   }
+}
+
+TEST_F(ResumeCli, ASecondSignalEndsTheRunAtOnce) {
+  const fs::path run_dir = dir_.path() / "twice";
+  std::atomic<bool> signalled = false;
+  pid_t child = 0;
+  std::thread signaller([&] {
+    // The run sleeps inside the write of step 6's checkpoint; two signals there must not wait for it.
+    for (int attempt = 0; attempt < 3000 && !signalled; ++attempt) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      std::error_code error;
+      for (const auto& entry : fs::directory_iterator(run_dir, error)) {
+        if (entry.path().filename().string().starts_with(".checkpoint-000000006.h5.partial-") && child != 0) {
+          ::kill(child, SIGUSR1);
+          std::this_thread::sleep_for(std::chrono::milliseconds(100));
+          signalled = ::kill(child, SIGUSR1) == 0;
+          break;
+        }
+      }
+    }
+  });
+  const auto start = std::chrono::steady_clock::now();
+  const CommandResult result =
+      train(1, run_dir, {"--pause-in-checkpoint-write", "6"}, [&](pid_t pid) { child = pid; });
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  signaller.join();
+  ASSERT_TRUE(signalled) << result.describe();
+  EXPECT_TRUE(result.exited && result.exit_code == 128 + SIGUSR1) << result.describe();
+  EXPECT_LT(seconds, 50.0) << "it waited for the paused write";
 }
 
 TEST_F(ResumeCli, ARunContinuesOnAnotherNumberOfProcesses) {
