@@ -45,6 +45,7 @@ int main(int argc, char** argv) {
     if (command == "bench") return ringtrain::cli::bench_command(arguments, replica);
     if (command == "evaluate") return ringtrain::cli::evaluate_command(arguments, replica);
     if (command == "predict") return ringtrain::cli::predict_command(arguments, replica);
+    if (command == "gather") return ringtrain::cli::gather_command(arguments, replica);
     if (command == "version" || command == "--version") {
       std::cout << "ringtrain " << RINGTRAIN_VERSION << " (CPU: oneDNN; CUDA: " << ringtrain::cuda::describe()
                 << ")\n";

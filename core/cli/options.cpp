@@ -1,6 +1,7 @@
 // The option table and its translation into a TrainConfig.
 #include "core/cli/options.hpp"
 
+#include <charconv>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -93,7 +94,6 @@ std::vector<std::string> value_lines(const std::string& key, const po::variable_
       lines.push_back(key + " = " + item);
     return lines;
   }
-  text.precision(17);
   if (const auto* string = boost::any_cast<std::string>(&any))
     text << *string;
   else if (const auto* integer = boost::any_cast<int>(&any))

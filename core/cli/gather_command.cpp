@@ -1,0 +1,111 @@
+// gather: one table of the final validation accuracy of every run under the given directories (a sweep's
+// points), with the options in which the runs differ.
+#include <algorithm>
+#include <cstdio>
+#include <iostream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "core/checkpoint/checkpoint.hpp"
+#include "core/checkpoint/hdf5_file.hpp"
+#include "core/checkpoint/run_directory.hpp"
+#include "core/cli/commands.hpp"
+
+namespace ringtrain::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct RunSummary {
+  std::string name;
+  std::map<std::string, std::string> options;  // from the newest checkpoint's stored configuration
+  std::int64_t epochs = 0;
+  double final_accuracy = -1, best_accuracy = -1;
+};
+
+std::map<std::string, std::string> options_of(const std::string& config_text) {
+  std::map<std::string, std::string> options;
+  std::istringstream lines(config_text);
+  std::string line;
+  while (std::getline(lines, line)) {
+    const auto equals = line.find(" = ");
+    if (equals == std::string::npos) continue;
+    auto& value = options[line.substr(0, equals)];
+    value += (value.empty() ? "" : "; ") + line.substr(equals + 3);
+  }
+  return options;
+}
+
+// The run in `dir`, if it has metrics.h5 with at least one finished epoch.
+std::optional<RunSummary> summarize(const fs::path& dir, const fs::path& root) {
+  if (!fs::exists(dir / "metrics.h5")) return std::nullopt;
+  const Hdf5File metrics = Hdf5File::open_for_reading(dir / "metrics.h5");
+  if (!metrics.exists("epochs/val_accuracy")) return std::nullopt;
+  const auto accuracies = metrics.read_doubles("epochs/val_accuracy").values;
+  if (accuracies.empty()) return std::nullopt;
+  RunSummary run;
+  run.name = dir == root ? dir.filename().string() : fs::relative(dir, root).string();
+  run.epochs = static_cast<std::int64_t>(accuracies.size());
+  run.final_accuracy = accuracies.back();
+  run.best_accuracy = *std::max_element(accuracies.begin(), accuracies.end());
+  const auto checkpoints = list_checkpoints(dir);
+  if (!checkpoints.empty()) run.options = options_of(read_checkpoint(checkpoints.back()).config_text);
+  return run;
+}
+
+}  // namespace
+
+int gather_command(const std::vector<std::string>& arguments, Replica&) {
+  if (arguments.empty() || arguments[0] == "--help") {
+    std::cout
+        << "usage: ringtrain gather DIR...\n\nPrints one row per run directory (DIR itself, or the "
+           "directories below it that hold a metrics.h5): the final and best validation accuracy and the "
+           "options in which the runs differ, best first.\n";
+    return arguments.empty() ? 2 : 0;
+  }
+  std::vector<RunSummary> runs;
+  for (const auto& argument : arguments) {
+    const fs::path root = argument;
+    RT_CHECK(fs::is_directory(root), "gather: " << argument << " is not a directory");
+    if (auto run = summarize(root, root)) runs.push_back(*run);
+    for (const auto& entry : fs::recursive_directory_iterator(root)) {
+      if (entry.is_directory()) {
+        if (auto run = summarize(entry.path(), root)) runs.push_back(*run);
+      }
+    }
+  }
+  RT_CHECK(!runs.empty(),
+           "gather: no run directory with a finished epoch (metrics.h5) under the given directories");
+  // The options worth a column: those whose values are not the same in every run.
+  std::set<std::string> keys;
+  for (const auto& run : runs)
+    for (const auto& [key, value] : run.options)
+      keys.insert(key);
+  std::vector<std::string> differing;
+  for (const auto& key : keys) {
+    std::set<std::string> values;
+    for (const auto& run : runs)
+      values.insert(run.options.count(key) ? run.options.at(key) : "-");
+    if (values.size() > 1) differing.push_back(key);
+  }
+  std::sort(runs.begin(), runs.end(),
+            [](const RunSummary& a, const RunSummary& b) { return a.final_accuracy > b.final_accuracy; });
+  std::cout << "run";
+  for (const auto& key : differing)
+    std::cout << '\t' << key;
+  std::cout << "\tepochs\tval_accuracy\tbest_val_accuracy\n";
+  for (const auto& run : runs) {
+    std::cout << run.name;
+    for (const auto& key : differing)
+      std::cout << '\t' << (run.options.count(key) ? run.options.at(key) : "-");
+    char numbers[96];
+    std::snprintf(numbers, sizeof numbers, "\t%lld\t%.4f\t%.4f", static_cast<long long>(run.epochs),
+                  run.final_accuracy, run.best_accuracy);
+    std::cout << numbers << '\n';
+  }
+  return 0;
+}
+
+}  // namespace ringtrain::cli
