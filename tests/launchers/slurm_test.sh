@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# The Slurm launcher on a real one-node Slurm started here: munged, slurmctld and slurmd with their files in
+# a temporary directory. A 2-task CPU job through launchers/slurm/submit must train and print its result; a
+# second job, requeued with scontrol while it trains, must resume from its checkpoint (SLURM_RESTART_COUNT=1)
+# and end with parameters bitwise equal to the same run on 2 processes never interrupted; a third, sent the
+# SIGUSR1 that --signal=B:USR1@120 sends before the time limit, must checkpoint, exit 75, requeue itself and
+# end the same way. Exit 77 (CTest:
+# skipped) with the reason when the daemons cannot run here. Needs: RINGTRAIN (binary), RINGTRAIN_SOURCE_DIR.
+set -uo pipefail
+
+skip() { echo "SKIPPED: $*"; exit 77; }
+fail() { echo "FAILED: $*"; exit 1; }
+
+source_dir="${RINGTRAIN_SOURCE_DIR:?}"
+binary="${RINGTRAIN:?}"
+python=/usr/bin/python3
+((EUID == 0)) || skip "the test daemons run as root, and this is user ${EUID}"
+for tool in munged mungekey slurmctld slurmd sbatch squeue scontrol scancel sinfo; do
+  command -v "${tool}" >/dev/null || skip "${tool} is not installed (scripts/setup.sh installs slurmctld slurmd slurm-client munge)"
+done
+"${python}" -c 'import h5py' 2>/dev/null || skip "python3-h5py is not installed"
+
+work=$(mktemp -d /tmp/ringtrain-slurm-XXXXXX)
+chmod 755 "${work}"
+pids=()
+cleanup() {
+  local jobs
+  mapfile -t jobs < <(squeue -h -o %i 2>/dev/null)
+  ((${#jobs[@]})) && scancel --quiet --full "${jobs[@]}" 2>/dev/null
+  for pid in "${pids[@]}"; do kill "${pid}" 2>/dev/null; done
+  sleep 1
+  for pid in "${pids[@]}"; do kill -9 "${pid}" 2>/dev/null; done
+  rm -rf "${work}"
+}
+trap cleanup EXIT
+
+# munge with a key and files of its own.
+mkdir -p "${work}/munge" "${work}/state" "${work}/spool"
+chmod 755 "${work}/munge"
+mungekey --create --keyfile="${work}/munge/munge.key" --bits=256 || skip "mungekey could not create a key"
+chmod 600 "${work}/munge/munge.key"
+socket="${work}/munge/munge.socket"
+setsid munged --foreground --force --key-file="${work}/munge/munge.key" --socket="${socket}" \
+  --pid-file="${work}/munge/munged.pid" --log-file="${work}/munge/munged.log" \
+  --seed-file="${work}/munge/munged.seed" 2>"${work}/munged.err" &
+pids+=($!)
+
+host=$(hostname -s)
+node=$(slurmd -C 2>/dev/null | head -1 | sed 's/ UpTime=.*//')
+[[ "${node}" == NodeName=* ]] || skip "slurmd -C did not describe this node"
+export SLURM_CONF="${work}/slurm.conf"
+cat >"${SLURM_CONF}" <<CONF
+ClusterName=ringtrain-test
+SlurmctldHost=${host}(127.0.0.1)
+SlurmUser=root
+AuthType=auth/munge
+AuthInfo=socket=${socket},cred_expire=10
+CredType=cred/munge
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+JobAcctGatherType=jobacct_gather/none
+AccountingStorageType=accounting_storage/none
+SelectType=select/cons_tres
+SelectTypeParameters=CR_Core
+SchedulerParameters=bf_interval=1,sched_interval=2
+MailProg=/bin/true
+ReturnToService=2
+StateSaveLocation=${work}/state
+SlurmdSpoolDir=${work}/spool
+SlurmctldPidFile=${work}/slurmctld.pid
+SlurmdPidFile=${work}/slurmd.pid
+SlurmctldLogFile=${work}/slurmctld.log
+SlurmdLogFile=${work}/slurmd.log
+SlurmctldPort=16817
+SlurmdPort=16818
+${node} NodeAddr=127.0.0.1 State=UNKNOWN
+PartitionName=test Nodes=ALL Default=YES MaxTime=INFINITE State=UP
+CONF
+for _ in $(seq 50); do [[ -S "${socket}" ]] && break; sleep 0.1; done
+[[ -S "${socket}" ]] || skip "munged did not start: $(cat "${work}/munged.err" "${work}/munge/munged.log" 2>/dev/null | tail -3)"
+setsid slurmctld -D -i -f "${SLURM_CONF}" 2>"${work}/slurmctld.err" &
+pids+=($!)
+setsid slurmd -D -f "${SLURM_CONF}" 2>"${work}/slurmd.err" &
+pids+=($!)
+state=""
+for _ in $(seq 60); do
+  state=$(sinfo -h -o %T 2>/dev/null | head -1)
+  [[ "${state}" == idle ]] && break
+  sleep 0.5
+done
+[[ "${state}" == idle ]] || skip "the one-node Slurm did not come up (node state '${state}'): $(tail -3 "${work}/slurmctld.err" "${work}/slurmd.err" 2>/dev/null)"
+echo "slurm: node ${host} idle"
+
+"${python}" "${source_dir}/tests/launchers/fake_mnist.py" "${work}/mnist" 1280 150
+export RINGTRAIN="${binary}" OMP_WAIT_POLICY=PASSIVE
+submit="${source_dir}/launchers/slurm/submit"
+
+# Waits for job $1 to leave the queue (at most $2 seconds).
+wait_for_job() {
+  for _ in $(seq $(($2 * 2))); do
+    [[ -z "$(squeue -h -j "$1" -o %i 2>/dev/null)" ]] && return 0
+    sleep 0.5
+  done
+  return 1
+}
+job_id() { sed -n 's/^Submitted batch job \([0-9][0-9]*\).*/\1/p' <<<"$1"; }
+
+# 1. A 2-task CPU job through the batch script.
+out=$("${submit}" --run-dir "${work}/first" --config "${source_dir}/experiments/01_dense_softmax.ini" \
+  --tasks-per-node 2 -- --data "${work}/mnist" --epochs 2 --batch-size 64 2>&1) || fail "submit: ${out}"
+job=$(job_id "${out}")
+[[ -n "${job}" ]] || fail "no job id in: ${out}"
+wait_for_job "${job}" 120 || fail "job ${job} still queued after 120 s: $(squeue)"
+log="${work}/first/slurm-${job}.out"
+grep -q "over 2 process(es)" "${log}" || fail "job ${job} did not train on 2 processes: $(tail -5 "${log}")"
+grep -q "^final val_accuracy=" "${log}" || fail "job ${job} printed no final line: $(tail -5 "${log}")"
+[[ -f "${work}/first/checkpoint-000000040.h5" ]] || fail "job ${job} wrote no final checkpoint: $(ls "${work}/first")"
+echo "slurm: job ${job} trained on 2 tasks: $(grep '^final' "${log}")"
+
+# 2. The same run uninterrupted, on 2 processes outside Slurm, as the reference.
+train=(--config "${source_dir}/experiments/09_batch_norm.ini" --data "${work}/mnist" --epochs 3
+  --batch-size 64 --checkpoint-every 2)
+env -u SLURM_CONF mpirun --allow-run-as-root -np 2 --oversubscribe "${binary}" train --threads 1 \
+  --run-dir "${work}/reference" "${train[@]}" >"${work}/reference.log" 2>&1 || fail "reference run: $(tail -5 "${work}/reference.log")"
+final=checkpoint-000000060.h5
+
+# 3 and 4. Submitted, interrupted once it has a checkpoint (by `interrupt JOB`), run again, resumed.
+interrupted_run() {
+  local name=$1 interrupt=$2 out job log
+  out=$("${submit}" --run-dir "${work}/${name}" --tasks-per-node 2 --config "${source_dir}/experiments/09_batch_norm.ini" \
+    -- "${train[@]:2}" 2>&1) || fail "submit: ${out}"
+  job=$(job_id "${out}")
+  [[ -n "${job}" ]] || fail "no job id in: ${out}"
+  for _ in $(seq 240); do
+    ls "${work}/${name}"/checkpoint-*.h5 >/dev/null 2>&1 && break
+    sleep 0.25
+  done
+  ls "${work}/${name}"/checkpoint-*.h5 >/dev/null 2>&1 || fail "job ${job} wrote no checkpoint within 60 s"
+  ${interrupt} "${job}" || fail "${interrupt} ${job} failed"
+  local written=("${work}/${name}"/checkpoint-*.h5)
+  echo "slurm: ${interrupt} ${job} after ${#written[@]} checkpoint(s)"
+  wait_for_job "${job}" 300 || fail "job ${job} still queued 300 s after ${interrupt}"
+  log="${work}/${name}/slurm-${job}.out"
+  grep -q "restart 1" "${log}" || fail "job ${job} did not run again: $(tail -8 "${log}")"
+  grep -q "resume: from " "${log}" || fail "job ${job} did not resume from a checkpoint: $(tail -8 "${log}")"
+  grep "resume: from " "${log}"
+  [[ -f "${work}/${name}/${final}" ]] || fail "job ${job} did not finish: $(tail -5 "${log}")"
+  "${python}" "${source_dir}/tests/launchers/same_parameters.py" "${work}/${name}/${final}" "${work}/reference/${final}" \
+    || fail "job ${job} ended with other parameters than the uninterrupted run"
+  echo "slurm: job ${job} resumed and ended bitwise equal to the uninterrupted run"
+}
+# Requeued from outside.
+interrupted_run requeued "scontrol requeue"
+# The time limit's warning: the batch script forwards SIGUSR1, ringtrain checkpoints and exits 75, and the
+# script requeues the job itself.
+warn_of_time_limit() { scancel --batch --signal=USR1 "$1"; }
+interrupted_run preempted warn_of_time_limit
+grep -q "requeueing job" "${work}"/preempted/slurm-*.out || fail "the batch script did not requeue itself"
+grep -q "exit code 75" "${work}"/preempted/slurm-*.out || fail "ringtrain did not stop with its requeue code"
