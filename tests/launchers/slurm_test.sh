@@ -117,14 +117,24 @@ grep -q "^final val_accuracy=" "${log}" || fail "job ${job} printed no final lin
 [[ -f "${work}/first/checkpoint-000000040.h5" ]] || fail "job ${job} wrote no final checkpoint: $(ls "${work}/first")"
 echo "slurm: job ${job} trained on 2 tasks: $(grep '^final' "${log}")"
 
-# 2. The same run uninterrupted, on 2 processes outside Slurm, as the reference.
+# 2. A sweep as a job array, gathered into one table.
+out=$("${source_dir}/launchers/slurm/sweep" --run-dir "${work}/sweep" --config "${source_dir}/experiments/01_dense_softmax.ini" \
+  --vary lr=0.01,0.003 --tasks-per-node 1 -- --data "${work}/mnist" --epochs 1 --batch-size 64 2>&1) || fail "sweep: ${out}"
+job=$(job_id "${out}")
+[[ -n "${job}" ]] || fail "no job id in: ${out}"
+wait_for_job "${job}" 120 || fail "array job ${job} still queued after 120 s"
+table=$("${binary}" gather "${work}/sweep") || fail "gather: ${table}"
+echo "${table}"
+[[ $(grep -c "^point-[01]	0\.0*[13]	1	" <<<"${table}") == 2 ]] || fail "gather did not list both points with their lr"
+
+# 3. The same run uninterrupted, on 2 processes outside Slurm, as the reference.
 train=(--config "${source_dir}/experiments/09_batch_norm.ini" --data "${work}/mnist" --epochs 3
   --batch-size 64 --checkpoint-every 2)
 env -u SLURM_CONF mpirun --allow-run-as-root -np 2 --oversubscribe "${binary}" train --threads 1 \
   --run-dir "${work}/reference" "${train[@]}" >"${work}/reference.log" 2>&1 || fail "reference run: $(tail -5 "${work}/reference.log")"
 final=checkpoint-000000060.h5
 
-# 3 and 4. Submitted, interrupted once it has a checkpoint (by `interrupt JOB`), run again, resumed.
+# 4 and 5. Submitted, interrupted once it has a checkpoint (by `interrupt JOB`), run again, resumed.
 interrupted_run() {
   local name=$1 interrupt=$2 out job log
   out=$("${submit}" --run-dir "${work}/${name}" --tasks-per-node 2 --config "${source_dir}/experiments/09_batch_norm.ini" \

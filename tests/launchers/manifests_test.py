@@ -1,0 +1,105 @@
+"""The cloud launchers' output, checked without a cluster: the MPIJob and its volume claim, and the Vertex AI
+job spec, parse as YAML, have the fields their services require, and ask for resources consistent with the
+workers and GPUs requested; bad parameters are refused; the container recipe builds with the README's own
+scripts. Exit 77 (CTest: skipped) when Debian's python3-yaml is missing.
+
+usage: manifests_test.py SOURCE_DIR
+"""
+import os
+import subprocess
+import sys
+
+try:
+    import yaml
+except ImportError:
+    print("SKIPPED: python3-yaml is not installed (scripts/setup.sh installs it)")
+    sys.exit(77)
+
+SOURCE = sys.argv[1]
+failures = []
+
+
+def check(condition, message):
+    if not condition:
+        failures.append(message)
+
+
+def run(script, *arguments):
+    return subprocess.run([os.path.join(SOURCE, "launchers", "cloud", script), *arguments],
+                          capture_output=True, text=True)
+
+
+def mpijob_checks(workers, gpus):
+    result = run("make-mpijob", "--name", "codelab", "--workers", str(workers), "--gpus-per-worker", str(gpus),
+                 "--image", "registry.example/ringtrain:1", "--", "--epochs", "3")
+    check(result.returncode == 0, f"make-mpijob {workers}x{gpus} failed: {result.stderr}")
+    documents = list(yaml.safe_load_all(result.stdout))
+    kinds = [document["kind"] for document in documents]
+    check(kinds == ["PersistentVolumeClaim", "MPIJob"], f"documents {kinds}")
+    claim, job = documents
+    check(job["apiVersion"] == "kubeflow.org/v2beta1", "MPIJob apiVersion")
+    check(job["metadata"]["name"] == "codelab", "MPIJob name")
+    spec = job["spec"]
+    check(spec["slotsPerWorker"] == gpus, f"slotsPerWorker {spec['slotsPerWorker']} != {gpus}")
+    launcher = spec["mpiReplicaSpecs"]["Launcher"]
+    worker = spec["mpiReplicaSpecs"]["Worker"]
+    check(launcher["replicas"] == 1, "one launcher")
+    check(worker["replicas"] == workers, f"Worker replicas {worker['replicas']} != {workers}")
+    worker_container = worker["template"]["spec"]["containers"][0]
+    check(worker_container["resources"]["limits"]["nvidia.com/gpu"] == gpus, "GPUs per worker")
+    command = launcher["template"]["spec"]["containers"][0]["command"]
+    check(command[:3] == ["mpirun", "-np", str(workers * gpus)], f"launcher command {command[:3]}")
+    check("--resume" in command and command[command.index("--resume") + 1] == "auto", "--resume auto")
+    run_dir = command[command.index("--run-dir") + 1]
+    check(command[-2:] == ["--epochs", "3"], "train options passed on")
+    for role, replica in (("Launcher", launcher), ("Worker", worker)):
+        pod = replica["template"]["spec"]
+        mounts = pod["containers"][0]["volumeMounts"]
+        volumes = {volume["name"]: volume for volume in pod["volumes"]}
+        runs = [mount for mount in mounts if mount["name"] == "runs"]
+        check(len(runs) == 1 and run_dir.startswith(runs[0]["mountPath"] + "/"),
+              f"{role}: the run directory {run_dir} is not on the runs volume")
+        check(volumes["runs"]["persistentVolumeClaim"]["claimName"] == claim["metadata"]["name"],
+              f"{role}: the runs volume is not the job's claim")
+        check(replica["restartPolicy"] == "OnFailure", f"{role}: restartPolicy")
+    check("ReadWriteMany" in claim["spec"]["accessModes"], "the claim must be shared by every pod")
+
+
+def vertex_checks(gpus):
+    result = run("make-vertex-job", "--name", "codelab", "--bucket", "bucket", "--image", "registry.example/r:1",
+                 "--gpus", str(gpus))
+    check(result.returncode == 0, f"make-vertex-job --gpus {gpus} failed: {result.stderr}")
+    job = yaml.safe_load(result.stdout)
+    pools = job["workerPoolSpecs"]
+    check(len(pools) == 1 and pools[0]["replicaCount"] == 1, "one machine")
+    machine = pools[0]["machineSpec"]
+    check(machine["acceleratorCount"] == gpus, "acceleratorCount")
+    check(machine["machineType"] == f"a3-highgpu-{gpus}g", f"machine type {machine['machineType']}")
+    container = pools[0]["containerSpec"]
+    check(container["imageUri"] == "registry.example/r:1", "imageUri")
+    args = container["args"]
+    check(args[:2] == ["--np", str(gpus)], f"one rank per GPU: {args[:2]}")
+    check(args[args.index("--run-dir") + 1].startswith("/gcs/bucket/"), "run directory on the bucket")
+    check(args[args.index("--resume") + 1] == "auto", "--resume auto")
+    check(job["scheduling"]["restartJobOnWorkerRestart"] is True, "restart on worker restart")
+
+
+for workers, gpus in ((1, 1), (2, 8), (4, 4)):
+    mpijob_checks(workers, gpus)
+for gpus in (1, 8):
+    vertex_checks(gpus)
+for arguments in (("--name", "x", "--workers", "0", "--image", "i"), ("--name", "Bad_Name", "--image", "i"),
+                  ("--name", "x", "--workers", "2")):
+    check(run("make-mpijob", *arguments).returncode != 0, f"make-mpijob accepted {arguments}")
+check(run("make-vertex-job", "--name", "x", "--bucket", "b", "--image", "i", "--gpus", "3").returncode != 0,
+      "make-vertex-job accepted 3 GPUs")
+
+with open(os.path.join(SOURCE, "launchers", "cloud", "Dockerfile")) as recipe:
+    text = recipe.read()
+check("scripts/setup.sh" in text and "scripts/build.sh" in text,
+      "the container must build with the README's scripts/setup.sh and scripts/build.sh")
+
+if failures:
+    print("FAILED:\n  " + "\n  ".join(failures))
+    sys.exit(1)
+print("manifests: MPIJob (1x1, 2x8, 4x4), Vertex AI (1, 8 GPUs), bad parameters refused, Dockerfile uses setup.sh/build.sh")
