@@ -1,6 +1,7 @@
 // MetricsFile: rank 0's metrics.h5 in the run directory, appended to as training goes. Layout:
 //   /steps/{global_step, epoch, loss, accuracy, learning_rate, images_per_second}   every --log-every steps
 //   /epochs/{epoch, loss, accuracy, val_loss, val_accuracy, learning_rate, seconds}  every epoch
+//   attribute steps_per_epoch
 // All are extendable float64 series with fletcher32 checksums. The file is flushed at every epoch's end and
 // before every checkpoint, so the rows up to the checkpoint a run resumes from survive a crash. A resumed run
 // first drops the rows written after the position it resumes from, then continues the same series.
@@ -27,6 +28,8 @@ class MetricsFile final : public TrainingObserver {
   void on_epoch_end(const EpochMetrics& metrics) override;
   // Writes what is buffered to the operating system.
   void flush();
+  // The open file, for readers in this process (the report).
+  const Hdf5File& file() const { return *file_; }
 
  private:
   std::unique_ptr<Hdf5File> file_;

@@ -1,4 +1,5 @@
-// evaluate and predict: a model rebuilt from a checkpoint alone (its stored configuration and parameters).
+// evaluate, predict and report: a model rebuilt from a checkpoint alone (its stored configuration and
+// parameters).
 #include <omp.h>
 
 #include <algorithm>
@@ -7,10 +8,13 @@
 #include <optional>
 
 #include "core/checkpoint/checkpoint.hpp"
+#include "core/checkpoint/run_directory.hpp"
 #include "core/cli/commands.hpp"
 #include "core/cli/session.hpp"
 #include "core/data/idx.hpp"
 #include "core/data/mnist.hpp"
+#include "core/model/summary.hpp"
+#include "core/report/report.hpp"
 #include "core/train/trainer.hpp"
 
 namespace ringtrain::cli {
@@ -30,24 +34,6 @@ po::options_description checkpoint_options(bool predicting) {
         "directory of the MNIST IDX files (default: $RINGTRAIN_DATA or ~/.cache/ringtrain/mnist)");
   }
   return options;
-}
-
-// The model (and its run's configuration) a checkpoint holds, with the checkpoint's parameters and state.
-Session session_from_checkpoint(const std::string& path, int threads, int processes_on_node) {
-  const CheckpointInfo info = read_checkpoint(path);
-  RT_CHECK(!info.config_text.empty(), path << ": the checkpoint holds no configuration (attribute config)");
-  const ParsedOptions stored = parse_config_text(info.config_text, path + " (its stored configuration)");
-  Session session;
-  session.config = train_config(stored);
-  session.config.threads =
-      threads > 0 ? threads : std::max(1, omp_get_num_procs() / std::max(processes_on_node, 1));
-  omp_set_num_threads(session.config.threads);
-  session.model = make_model(session.config.model);
-  session.model->build(session.config.seed, session.config.device);
-  session.optimizer =
-      make_optimizer(session.config.optimizer, session.model->parameters(), session.config.device);
-  restore_checkpoint(path, *session.model, nullptr);
-  return session;
 }
 
 // The parsed options, or nothing when --help asked for the help (printed here).
@@ -75,7 +61,7 @@ int evaluate_command(const std::vector<std::string>& arguments, Replica& replica
   const ParsedOptions& parsed = *options;
   const std::string path = required(parsed, "checkpoint", usage);
   Session session =
-      session_from_checkpoint(path, parsed.values["threads"].as<int>(), replica.processes_on_node);
+      open_checkpoint_session(path, parsed.values["threads"].as<int>(), replica.processes_on_node);
   if (parsed.values.count("data")) session.config.data_dir = parsed.values["data"].as<std::string>();
   const data::Dataset test = data::load_mnist(session.config.data_dir, data::Split::test);
   // Any batch that divides among the processes will do for evaluation.
@@ -97,7 +83,7 @@ int predict_command(const std::vector<std::string>& arguments, Replica& replica)
   const std::string path = required(parsed, "checkpoint", usage);
   const std::string images_path = required(parsed, "images", usage);
   Session session =
-      session_from_checkpoint(path, parsed.values["threads"].as<int>(), replica.processes_on_node);
+      open_checkpoint_session(path, parsed.values["threads"].as<int>(), replica.processes_on_node);
   data::IdxImages images = data::read_idx_images(images_path);
   const Shape input = session.model->input_shape();
   RT_CHECK(images.rows * images.cols == input.numel(),
@@ -128,6 +114,50 @@ int predict_command(const std::vector<std::string>& arguments, Replica& replica)
     }
   }
   std::cout.flush();
+  return 0;
+}
+
+int report_command(const std::vector<std::string>& arguments, Replica& replica) {
+  const std::string usage = "ringtrain report RUN_DIR [--data DIR]";
+  po::options_description options("Report");
+  options.add_options()("run-dir", po::value<std::string>(), "the run directory")(
+      "data", po::value<std::string>(), "directory of the MNIST IDX files (default: as train)")(
+      "threads", po::value<int>()->default_value(0), "CPU threads (0: the node's cores / processes)");
+  po::positional_options_description positional;
+  positional.add("run-dir", 1);
+  if (arguments.empty() || std::find(arguments.begin(), arguments.end(), "--help") != arguments.end()) {
+    print_help(usage, options);
+    return arguments.empty() ? 2 : 0;
+  }
+  po::variables_map values;
+  try {
+    po::store(po::command_line_parser(arguments).options(options).positional(positional).run(), values);
+  } catch (const po::error& error) {
+    RT_FAIL("command line: " << error.what() << " (" << usage << ")");
+  }
+  RT_CHECK(values.count("run-dir"), usage);
+  const std::filesystem::path run_dir = values["run-dir"].as<std::string>();
+  if (replica.communicator.rank() != 0) return 0;
+  const auto checkpoints = list_checkpoints(run_dir);
+  RT_CHECK(!checkpoints.empty(), run_dir.string()
+                                     << " holds no checkpoint: train with --run-dir " << run_dir.string());
+  RT_CHECK(std::filesystem::exists(run_dir / "metrics.h5"), (run_dir / "metrics.h5").string()
+                                                                << " is missing");
+  Session session = open_checkpoint_session(checkpoints.back().string(), values["threads"].as<int>(),
+                                            replica.processes_on_node);
+  const std::filesystem::path data_dir = values.count("data")
+                                             ? std::filesystem::path(values["data"].as<std::string>())
+                                             : session.config.data_dir;
+  const data::Dataset validation = data::load_mnist(data_dir, data::Split::test);
+  const Hdf5File metrics = Hdf5File::open_for_reading(run_dir / "metrics.h5");
+  const ReportContent content{session.config.name, read_checkpoint(checkpoints.back()).config_text,
+                              model_summary(*session.model, session.config.name)};
+  const ReportCounts counts =
+      write_report(run_dir, metrics, *session.model, content, validation, Font::default_font());
+  std::cout << "report " << (run_dir / "report.html").string()
+            << " (and curves.png, predictions.png): " << counts.wrong << " of " << counts.validated
+            << " validation digits misclassified, " << counts.shown << " shown, " << counts.wrong_shown
+            << " of them wrong" << std::endl;
   return 0;
 }
 

@@ -14,6 +14,7 @@
 #include "core/data/prefetcher.hpp"
 #include "core/data/sampler.hpp"
 #include "core/model/summary.hpp"
+#include "core/report/report_observer.hpp"
 #include "core/train/csv_logger.hpp"
 #include "core/train/progress.hpp"
 #include "core/train/stop_request.hpp"
@@ -79,6 +80,7 @@ int train_command(const std::vector<std::string>& arguments, Replica& replica) {
   }
   std::unique_ptr<Checkpointer> checkpointer;
   std::unique_ptr<MetricsFile> metrics;
+  std::unique_ptr<ReportObserver> report;
   if (!files.run_dir.empty()) {
     checkpointer = std::make_unique<Checkpointer>(
         CheckpointSettings{files.run_dir, files.checkpoint_every, files.keep, files.keep_best,
@@ -89,6 +91,13 @@ int train_command(const std::vector<std::string>& arguments, Replica& replica) {
       metrics = std::make_unique<MetricsFile>(files.run_dir / "metrics.h5", files.log_every, start);
       trainer.add_observer(*metrics);
       checkpointer->before_each_write([&metrics] { metrics->flush(); });
+      if (files.report) {
+        report = std::make_unique<ReportObserver>(
+            files.run_dir, *metrics, *session.model,
+            ReportContent{config.name, config_text(parsed), model_summary(*session.model, config.name)},
+            validation);
+        trainer.add_observer(*report);
+      }
     }
   }
   install_stop_signal_handlers();

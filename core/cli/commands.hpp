@@ -21,6 +21,7 @@ int bench_command(const std::vector<std::string>& arguments, Replica& replica);
 int evaluate_command(const std::vector<std::string>& arguments, Replica& replica);
 int predict_command(const std::vector<std::string>& arguments, Replica& replica);
 int gather_command(const std::vector<std::string>& arguments, Replica& replica);
+int report_command(const std::vector<std::string>& arguments, Replica& replica);
 
 // train's exit code when a signal (SIGTERM, SIGUSR1) stopped it after writing a checkpoint: the run can be
 // requeued and resumed (EX_TEMPFAIL, "try again later").

@@ -46,6 +46,7 @@ int main(int argc, char** argv) {
     if (command == "evaluate") return ringtrain::cli::evaluate_command(arguments, replica);
     if (command == "predict") return ringtrain::cli::predict_command(arguments, replica);
     if (command == "gather") return ringtrain::cli::gather_command(arguments, replica);
+    if (command == "report") return ringtrain::cli::report_command(arguments, replica);
     if (command == "version" || command == "--version") {
       std::cout << "ringtrain " << RINGTRAIN_VERSION << " (CPU: oneDNN; CUDA: " << ringtrain::cuda::describe()
                 << ")\n";

@@ -48,6 +48,7 @@ po::options_description run_options() {
       ("keep", po::value<int>()->default_value(3), "keep the newest K checkpoints")
       ("keep-best", po::bool_switch(), "also keep best.h5, the checkpoint of the best validation accuracy")
       ("log-every", po::value<std::int64_t>()->default_value(10), "steps between two rows of metrics.h5")
+      ("report", po::bool_switch(), "rewrite RUN_DIR/report.html (curves, predictions) at every epoch's end")
       ("resume", po::value<std::string>(),
        "continue from this checkpoint, or from the newest usable one in --run-dir with 'auto'")
       ("fail-at-step", po::value<std::int64_t>()->default_value(-1),
@@ -149,7 +150,8 @@ std::string config_text(const ParsedOptions& parsed) {
   // What defines the model and its training; not where files are or how this process runs.
   static const std::set<std::string> left_out{
       "config",  "data",   "csv",          "run-dir",   "resume",
-      "threads", "device", "fail-at-step", "fail-rank", "pause-in-checkpoint-write"};
+      "threads", "device", "fail-at-step", "fail-rank", "pause-in-checkpoint-write",
+      "report"};
   std::string text;
   const po::options_description table = run_options();
   for (const auto& option : table.options()) {

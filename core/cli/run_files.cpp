@@ -16,6 +16,9 @@ RunFiles run_files(const ParsedOptions& parsed) {
   files.log_every = values["log-every"].as<std::int64_t>();
   if (values.count("resume")) files.resume = values["resume"].as<std::string>();
   files.pause_in_checkpoint_write = values["pause-in-checkpoint-write"].as<std::int64_t>();
+  files.report = values["report"].as<bool>();
+  RT_CHECK(!files.report || !files.run_dir.empty(),
+           "--report writes RUN_DIR/report.html: give --run-dir DIR as well");
   RT_CHECK(files.checkpoint_every >= 0, parsed.source_of("checkpoint-every")
                                             << ": checkpoint-every=" << files.checkpoint_every
                                             << " must be 0 (epoch ends only) or a number of steps");

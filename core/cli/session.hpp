@@ -21,6 +21,10 @@ struct Session {
 // from the seed) and its optimizer.
 Session open_session(const ParsedOptions& options, int processes_on_node);
 
+// The model (and its run's configuration) a checkpoint holds, with the checkpoint's parameters and state; its
+// optimizer is fresh. threads 0: the node's cores divided among its processes.
+Session open_checkpoint_session(const std::string& path, int threads, int processes_on_node);
+
 // Prints the help of a command: its usage line and its option groups.
 void print_help(const std::string& usage, const po::options_description& options);
 
