@@ -8,6 +8,7 @@ scripts/build.sh
 scripts/fetch-mnist.sh
 run_dir=runs/09_batch_norm
 mkdir -p "${run_dir}"
-build/ringtrain train --config experiments/09_batch_norm.ini --run-dir "${run_dir}" --keep-best \
+build/ringtrain train --config experiments/09_batch_norm.ini --run-dir "${run_dir}" --keep-best --report \
   --csv "${run_dir}/metrics.csv" "$@" | tee "${run_dir}/train.log"
-echo "wrote ${run_dir}/: train.log, metrics.csv, metrics.h5 and checkpoints (best.h5 and the newest three)"
+echo "wrote ${run_dir}/: report.html (open it in a browser), curves.png, predictions.png, train.log,"
+echo "  metrics.csv, metrics.h5 and checkpoints (best.h5 and the newest three)"
