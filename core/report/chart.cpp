@@ -60,6 +60,33 @@ std::vector<std::pair<double, double>> points(const Series& series, double x_max
   return drawn;
 }
 
+// The drawn points split into runs inside [y_min, y_max]: a line leaving the range ends at its edge and
+// starts again where it comes back, instead of running along the edge.
+std::vector<std::vector<std::pair<double, double>>> visible_runs(
+    const std::vector<std::pair<double, double>>& drawn, double y_min, double y_max) {
+  std::vector<std::vector<std::pair<double, double>>> runs;
+  auto inside = [&](double y) { return y >= y_min && y <= y_max; };
+  auto crossing = [&](std::pair<double, double> a, std::pair<double, double> b) {
+    const double edge = (a.second < y_min || b.second < y_min) ? y_min : y_max;
+    const double t = (edge - a.second) / (b.second - a.second);
+    return std::pair{a.first + t * (b.first - a.first), edge};
+  };
+  for (std::size_t i = 0; i < drawn.size(); ++i) {
+    const auto& point = drawn[i];
+    const bool was_inside = i > 0 && inside(drawn[i - 1].second);
+    if (inside(point.second)) {
+      if (!was_inside) {
+        runs.emplace_back();
+        if (i > 0) runs.back().push_back(crossing(drawn[i - 1], point));
+      }
+      runs.back().push_back(point);
+    } else if (was_inside) {
+      runs.back().push_back(crossing(drawn[i - 1], point));
+    }
+  }
+  return runs;
+}
+
 }  // namespace
 
 void fit_y_range(Chart& chart, bool accuracy) {
@@ -113,10 +140,12 @@ std::string chart_svg(const Chart& chart, int width, int height) {
       << "</text>\n";
   double legend_x = area.left + 8;
   for (const auto& series : chart.series) {
-    svg << "<polyline class=\"series\" fill=\"none\" stroke=\"" << series.color.css() << "\" stroke-width=\""
-        << series.width << "\" points=\"";
-    for (const auto& [x, y] : points(series, chart.x_max))
-      svg << area.x(x) << ',' << area.y(y) << ' ';
+    svg << "<path class=\"series\" fill=\"none\" stroke=\"" << series.color.css() << "\" stroke-width=\""
+        << series.width << "\" d=\"";
+    for (const auto& run : visible_runs(points(series, chart.x_max), chart.y_min, chart.y_max)) {
+      for (std::size_t i = 0; i < run.size(); ++i)
+        svg << (i == 0 ? 'M' : 'L') << area.x(run[i].first) << ',' << area.y(run[i].second) << ' ';
+    }
     svg << "\"/>\n<line x1=\"" << legend_x << "\" x2=\"" << legend_x + 18 << "\" y1=\"" << area.top + 12
         << "\" y2=\"" << area.top + 12 << "\" stroke=\"" << series.color.css() << "\" stroke-width=\""
         << series.width << "\"/><text x=\"" << legend_x + 22 << "\" y=\"" << area.top + 16
@@ -146,10 +175,11 @@ void draw_chart(Canvas& canvas, const Chart& chart, int left, int top, int width
     canvas.line(x0, y0, x1, y1, kAxis, 1);
   double legend_x = area.left + 8;
   for (const auto& series : chart.series) {
-    const auto drawn = points(series, chart.x_max);
-    for (std::size_t i = 1; i < drawn.size(); ++i)
-      canvas.line(area.x(drawn[i - 1].first), area.y(drawn[i - 1].second), area.x(drawn[i].first),
-                  area.y(drawn[i].second), series.color, series.width);
+    for (const auto& run : visible_runs(points(series, chart.x_max), chart.y_min, chart.y_max)) {
+      for (std::size_t i = 1; i < run.size(); ++i)
+        canvas.line(area.x(run[i - 1].first), area.y(run[i - 1].second), area.x(run[i].first),
+                    area.y(run[i].second), series.color, series.width);
+    }
     canvas.line(legend_x, area.top + 12, legend_x + 18, area.top + 12, series.color, series.width);
     canvas.text(series.label, legend_x + 22, area.top + 5, 11, kText, font);
     legend_x += 30 + 7.0 * static_cast<double>(series.label.size());

@@ -56,7 +56,10 @@ std::array<Chart, 3> charts(const Hdf5File& metrics) {
   std::vector<double> epoch_x = series(metrics, "epochs/epoch");
   for (auto& x : epoch_x)
     x += 1;  // validation happens at the end of its epoch
-  std::vector<double> rate_x = series(metrics, "epochs/epoch");
+  // The rate of every logged step, so that a warm-up within an epoch shows; per epoch when no step is logged.
+  std::vector<double> rate_x = step_x, rate_y = series(metrics, "steps/learning_rate");
+  if (rate_y.empty())
+    rate_x = series(metrics, "epochs/epoch"), rate_y = series(metrics, "epochs/learning_rate");
   const double x_max =
       std::max({1.0, step_x.empty() ? 0.0 : step_x.back(), epoch_x.empty() ? 0.0 : epoch_x.back()});
 
@@ -70,7 +73,7 @@ std::array<Chart, 3> charts(const Hdf5File& metrics) {
       {"validation", epoch_x, series(metrics, "epochs/val_accuracy"), kValidation, 3.5, false});
   fit_y_range(accuracy, true);
   Chart rate{"learning rate", "epoch", 0, x_max, 0, 1, {}};
-  rate.series.push_back({"learning rate", rate_x, series(metrics, "epochs/learning_rate"), kRate, 2.0, true});
+  rate.series.push_back({"learning rate", rate_x, rate_y, kRate, 2.0, true});
   fit_y_range(rate, false);
   rate.y_min = 0;
   return {loss, accuracy, rate};

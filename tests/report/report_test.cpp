@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "core/check.hpp"
 #include "core/report/chart.hpp"
 #include "core/report/font.hpp"
@@ -57,18 +59,31 @@ TEST(Chart, AccuracyAbove90PercentIsZoomedToTheTop) {
   EXPECT_LT(low.y_min, 0.5);
 }
 
-TEST(Chart, SvgHasOnePolylinePerSeries) {
+TEST(Chart, SvgHasOnePathPerSeries) {
   Chart chart{"loss", "epoch", 0, 2, 0, 2, {}};
   chart.series.push_back({"training", {0, 1, 2}, {2, 1, 0.5}, {1, 2, 3}, 1.2, false});
   chart.series.push_back({"learning rate", {0, 1}, {1, 0.5}, {4, 5, 6}, 2, true});
   const std::string svg = chart_svg(chart, 400, 300);
   EXPECT_THAT(svg, testing::StartsWith("<svg"));
-  std::size_t polylines = 0;
-  for (std::size_t at = svg.find("<polyline"); at != std::string::npos; at = svg.find("<polyline", at + 1))
-    ++polylines;
-  EXPECT_EQ(polylines, 2u);
+  std::size_t paths = 0;
+  for (std::size_t at = svg.find("<path class=\"series\""); at != std::string::npos;
+       at = svg.find("<path class=\"series\"", at + 1))
+    ++paths;
+  EXPECT_EQ(paths, 2u);
   EXPECT_THAT(svg, testing::HasSubstr("stroke=\"#010203\""));
   EXPECT_THAT(svg, testing::HasSubstr(">loss</text>"));
+}
+
+TEST(Chart, ValuesBelowTheZoomedRangeAreNotDrawnAlongItsEdge) {
+  Chart chart{"accuracy", "epoch", 0, 4, 0.9, 1.0, {}};
+  chart.series.push_back({"training", {0, 1, 2, 3, 4}, {0.5, 0.6, 0.95, 0.97, 0.98}, {}, 1.2, false});
+  const std::string svg = chart_svg(chart, 400, 300);
+  const std::size_t start = svg.find(" d=\"");
+  ASSERT_NE(start, std::string::npos);
+  const std::string path = svg.substr(start, svg.find('"', start + 4) - start);
+  // One run, starting where the line enters the range between x = 1 and x = 2.
+  EXPECT_EQ(std::count(path.begin(), path.end(), 'M'), 1);
+  EXPECT_EQ(std::count(path.begin(), path.end(), 'L'), 3);
 }
 
 }  // namespace
