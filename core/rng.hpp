@@ -25,6 +25,8 @@ class Philox {
   std::uint32_t word(std::uint64_t high, std::uint64_t index) const;
   // A float uniform in [0, 1) with 24 random bits, from word(high, index).
   float uniform(std::uint64_t high, std::uint64_t index) const;
+  // The two key words (for kernels that draw with philox::uniform).
+  std::array<std::uint32_t, 2> key() const { return key_; }
 
  private:
   std::array<std::uint32_t, 2> key_;

@@ -1,6 +1,7 @@
 // The CUDA runtime entry points for builds without the CUDA backend: every use is a clear error.
 #include "core/check.hpp"
 #include "core/cuda/cuda_runtime.hpp"
+#include "core/cuda/kernels.hpp"
 
 namespace ringtrain::cuda {
 
@@ -33,6 +34,27 @@ void fill_zero(void*, std::size_t) {
   built_without_cuda();
 }
 void scale(float*, const float*, float, std::size_t) {
+  built_without_cuda();
+}
+
+void activation_forward(int, const float*, float*, std::int64_t, std::int64_t) {
+  built_without_cuda();
+}
+void activation_backward(int, const float*, const float*, float*, std::int64_t, std::int64_t) {
+  built_without_cuda();
+}
+void dropout(const float*, float*, std::int64_t, std::int64_t, float, std::uint32_t, std::uint32_t,
+             std::uint64_t, std::uint64_t) {
+  built_without_cuda();
+}
+void softmax_cross_entropy(const float*, const std::int32_t*, std::int64_t, std::int64_t, float, float*,
+                           double*, std::int64_t*) {
+  built_without_cuda();
+}
+void sgd_update(float*, const float*, float*, std::int64_t, float, float) {
+  built_without_cuda();
+}
+void adam_update(float*, const float*, float*, float*, std::int64_t, float, float, float, float) {
   built_without_cuda();
 }
 

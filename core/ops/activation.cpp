@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/cuda/kernels.hpp"
 #include "core/ops/cpu_only.hpp"
 
 namespace ringtrain::ops {
@@ -54,8 +55,12 @@ void softmax_rows(const float* input, float* output, std::int64_t rows, std::int
 }  // namespace
 
 void activation_forward(Activation activation, const Tensor& x, Tensor& y) {
-  require_cpu("activation_forward", {&x, &y});
   require_shape("activation_forward", "output", y, x.shape());
+  if (on_cuda("activation_forward", {&x, &y})) {
+    cuda::activation_forward(static_cast<int>(activation), x.data<float>(), y.data<float>(), x.numel(),
+                             x.dim(x.rank() - 1));
+    return;
+  }
   const float* in = x.data<float>();
   float* out = y.data<float>();
   const std::int64_t count = x.numel();
@@ -87,8 +92,12 @@ void activation_forward(Activation activation, const Tensor& x, Tensor& y) {
 }
 
 void activation_backward(Activation activation, const Tensor& y, const Tensor& dy, Tensor& dx) {
-  require_cpu("activation_backward", {&y, &dy, &dx});
   require_shape("activation_backward", "dy", dy, y.shape());
+  if (on_cuda("activation_backward", {&y, &dy, &dx})) {
+    cuda::activation_backward(static_cast<int>(activation), y.data<float>(), dy.data<float>(),
+                              dx.data<float>(), y.numel(), y.dim(y.rank() - 1));
+    return;
+  }
   const float* out = y.data<float>();
   const float* gradient = dy.data<float>();
   float* result = dx.data<float>();

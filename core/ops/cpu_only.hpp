@@ -1,4 +1,5 @@
-// require_cpu: the single place where an op on a device without a kernel for it becomes a clear error.
+// require_cpu and on_cuda: the single place where an op finds which device its tensors are on, and where an
+// op on a device without a kernel for it, or on tensors of two devices, becomes a clear error.
 #pragma once
 
 #include <initializer_list>
@@ -13,6 +14,18 @@ inline void require_cpu(const char* op, std::initializer_list<const Tensor*> ten
     RT_CHECK(!tensor->defined() || tensor->device() == Device::cpu,
              op << ": no kernel for device " << to_string(tensor->device()) << " in this build yet");
   }
+}
+
+// True when the op's (defined) tensors are all on the GPU, false when all are on the CPU; a mix is an error.
+inline bool on_cuda(const char* op, std::initializer_list<const Tensor*> tensors) {
+  int cuda = 0, cpu = 0;
+  for (const Tensor* tensor : tensors) {
+    if (!tensor->defined()) continue;
+    (tensor->device() == Device::cuda ? cuda : cpu) += 1;
+  }
+  RT_CHECK(cuda == 0 || cpu == 0, op << ": " << cuda << " tensor(s) on cuda and " << cpu
+                                     << " on cpu; an op's tensors must share a device");
+  return cuda > 0;
 }
 
 // Shapes must agree; the message names the op and both shapes.

@@ -1,6 +1,8 @@
-// Inverted dropout on the CPU with masks recomputed from the Philox key, never stored.
+// Inverted dropout with masks recomputed from the Philox key, never stored (CPU loop here, CUDA kernel in
+// core/cuda/kernels.cu, the same draws).
 #include "core/ops/dropout.hpp"
 
+#include "core/cuda/kernels.hpp"
 #include "core/ops/cpu_only.hpp"
 #include "core/rng.hpp"
 
@@ -11,11 +13,15 @@ namespace {
 // out[i] = in[i] * (kept ? 1 / (1 - rate) : 0), the mask from the key.
 void apply_mask(const char* op, const Tensor& in_tensor, float rate, const DropoutKey& key,
                 Tensor& out_tensor) {
-  require_cpu(op, {&in_tensor, &out_tensor});
   RT_CHECK(rate >= 0.0f && rate < 1.0f, op << ": dropout rate " << rate << " must be in [0, 1)");
   const Philox generator(key.seed, RandomStream::dropout, key.layer);
   const std::int64_t rows = in_tensor.dim(0);
   const std::int64_t features = rows == 0 ? 0 : in_tensor.numel() / rows;
+  if (on_cuda(op, {&in_tensor, &out_tensor})) {
+    cuda::dropout(in_tensor.data<float>(), out_tensor.data<float>(), rows, features, rate, generator.key()[0],
+                  generator.key()[1], key.step, key.first_sample);
+    return;
+  }
   const float keep_scale = 1.0f / (1.0f - rate);
   const float* in = in_tensor.data<float>();
   float* out = out_tensor.data<float>();

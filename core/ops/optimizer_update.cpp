@@ -1,14 +1,21 @@
-// SGD and Adam updates on the CPU: one vectorizable loop over the flat parameter buffer.
+// SGD and Adam updates: one vectorizable loop over the flat parameter buffer on the CPU, one kernel on the
+// GPU.
 #include "core/ops/optimizer_update.hpp"
 
 #include <cmath>
 
+#include "core/cuda/kernels.hpp"
 #include "core/ops/cpu_only.hpp"
 
 namespace ringtrain::ops {
 
 void sgd_update(Tensor& params, const Tensor& grads, Tensor& velocity, float learning_rate, float momentum) {
-  require_cpu("sgd_update", {&params, &grads, &velocity});
+  if (on_cuda("sgd_update", {&params, &grads, &velocity})) {
+    cuda::sgd_update(params.data<float>(), grads.data<float>(),
+                     velocity.defined() ? velocity.data<float>() : nullptr, params.numel(), learning_rate,
+                     momentum);
+    return;
+  }
   float* p = params.data<float>();
   const float* g = grads.data<float>();
   const std::int64_t count = params.numel();
@@ -28,11 +35,15 @@ void sgd_update(Tensor& params, const Tensor& grads, Tensor& velocity, float lea
 
 void adam_update(Tensor& params, const Tensor& grads, Tensor& m, Tensor& v, float learning_rate, float beta1,
                  float beta2, float epsilon, std::int64_t step) {
-  require_cpu("adam_update", {&params, &grads, &m, &v});
   RT_CHECK(step >= 1, "adam_update: step " << step << " must start at 1");
   const double t = static_cast<double>(step);
   const float corrected_rate =
       static_cast<float>(learning_rate * std::sqrt(1.0 - std::pow(beta2, t)) / (1.0 - std::pow(beta1, t)));
+  if (on_cuda("adam_update", {&params, &grads, &m, &v})) {
+    cuda::adam_update(params.data<float>(), grads.data<float>(), m.data<float>(), v.data<float>(),
+                      params.numel(), corrected_rate, beta1, beta2, epsilon);
+    return;
+  }
   float* p = params.data<float>();
   const float* g = grads.data<float>();
   float* first = m.data<float>();

@@ -4,15 +4,22 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/cuda/kernels.hpp"
 #include "core/ops/cpu_only.hpp"
 
 namespace ringtrain::ops {
 
 LossSums softmax_cross_entropy(const Tensor& logits, const Tensor& labels, float gradient_scale,
                                Tensor& dlogits) {
-  require_cpu("softmax_cross_entropy", {&logits, &labels, &dlogits});
   const std::int64_t rows = logits.dim(0), classes = logits.dim(1);
   require_shape("softmax_cross_entropy", "labels", labels, {rows});
+  if (on_cuda("softmax_cross_entropy", {&logits, &labels, &dlogits})) {
+    LossSums sums;
+    cuda::softmax_cross_entropy(logits.data<float>(), labels.data<std::int32_t>(), rows, classes,
+                                gradient_scale, dlogits.defined() ? dlogits.data<float>() : nullptr,
+                                &sums.loss_sum, &sums.correct);
+    return sums;
+  }
   const float* in = logits.data<float>();
   const std::int32_t* label = labels.data<std::int32_t>();
   float* gradient = dlogits.defined() ? dlogits.data<float>() : nullptr;

@@ -1,0 +1,230 @@
+// Our CUDA kernels: grid-stride loops over the elements, one block per row where a row is reduced.
+#include <cuda_runtime.h>
+
+#include <cfloat>
+#include <vector>
+
+#include "core/cuda/cuda_check.hpp"
+#include "core/cuda/kernels.hpp"
+#include "core/philox.hpp"
+
+namespace ringtrain::cuda {
+
+namespace {
+
+constexpr int kThreads = 256;
+
+int blocks_for(std::int64_t count) {
+  const std::int64_t blocks = (count + kThreads - 1) / kThreads;
+  return static_cast<int>(blocks < 65535 * 16 ? (blocks > 0 ? blocks : 1) : 65535 * 16);
+}
+
+// The ops::Activation values.
+enum Kind { kLinear = 0, kRelu = 1, kSigmoid = 2, kTanh = 3, kSoftmax = 4 };
+
+__global__ void elementwise_forward(int kind, const float* x, float* y, std::int64_t count) {
+  for (std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x; i < count;
+       i += static_cast<std::int64_t>(gridDim.x) * blockDim.x) {
+    const float value = x[i];
+    y[i] = kind == kRelu      ? fmaxf(value, 0.0f)
+           : kind == kSigmoid ? 1.0f / (1.0f + expf(-value))
+           : kind == kTanh    ? tanhf(value)
+                              : value;
+  }
+}
+
+__global__ void elementwise_backward(int kind, const float* y, const float* dy, float* dx,
+                                     std::int64_t count) {
+  for (std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x; i < count;
+       i += static_cast<std::int64_t>(gridDim.x) * blockDim.x) {
+    const float out = y[i], gradient = dy[i];
+    dx[i] = kind == kRelu      ? (out > 0.0f ? gradient : 0.0f)
+            : kind == kSigmoid ? gradient * out * (1.0f - out)
+            : kind == kTanh    ? gradient * (1.0f - out * out)
+                               : gradient;
+  }
+}
+
+// One thread per row: the rows are short (classes), and there are many of them.
+__global__ void softmax_rows(const float* x, float* y, std::int64_t rows, std::int64_t columns) {
+  const std::int64_t r = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x;
+  if (r >= rows) return;
+  const float* in = x + r * columns;
+  float* out = y + r * columns;
+  float largest = -FLT_MAX;
+  for (std::int64_t c = 0; c < columns; ++c)
+    largest = fmaxf(largest, in[c]);
+  float total = 0;
+  for (std::int64_t c = 0; c < columns; ++c) {
+    out[c] = expf(in[c] - largest);
+    total += out[c];
+  }
+  for (std::int64_t c = 0; c < columns; ++c)
+    out[c] /= total;
+}
+
+__global__ void softmax_rows_backward(const float* y, const float* dy, float* dx, std::int64_t rows,
+                                      std::int64_t columns) {
+  const std::int64_t r = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x;
+  if (r >= rows) return;
+  float dot = 0;
+  for (std::int64_t c = 0; c < columns; ++c)
+    dot += dy[r * columns + c] * y[r * columns + c];
+  for (std::int64_t c = 0; c < columns; ++c)
+    dx[r * columns + c] = y[r * columns + c] * (dy[r * columns + c] - dot);
+}
+
+__global__ void dropout_kernel(const float* in, float* out, std::int64_t count, std::int64_t features,
+                               float rate, float keep_scale, std::uint32_t k0, std::uint32_t k1,
+                               std::uint64_t step, std::uint64_t first_sample) {
+  for (std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x; i < count;
+       i += static_cast<std::int64_t>(gridDim.x) * blockDim.x) {
+    const std::uint64_t row = static_cast<std::uint64_t>(i / features),
+                        feature = static_cast<std::uint64_t>(i % features);
+    const std::uint64_t index = (first_sample + row) * static_cast<std::uint64_t>(features) + feature;
+    const bool kept = philox::uniform(k0, k1, step, index) >= rate;
+    out[i] = kept ? in[i] * keep_scale : 0.0f;
+  }
+}
+
+// One thread per row; per-row loss (double) and correctness, summed on the host side of the call.
+__global__ void cross_entropy_rows(const float* logits, const std::int32_t* labels, std::int64_t rows,
+                                   std::int64_t classes, float gradient_scale, float* dlogits,
+                                   double* row_loss, int* row_correct) {
+  const std::int64_t r = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x;
+  if (r >= rows) return;
+  const float* row = logits + r * classes;
+  const std::int32_t target = labels[r];
+  if (target < 0 || target >= classes) {  // reported by the host side, which names the row
+    row_loss[r] = 0;
+    row_correct[r] = -1;
+    return;
+  }
+  std::int64_t best = 0;
+  for (std::int64_t c = 1; c < classes; ++c)
+    if (row[c] > row[best]) best = c;
+  const float largest = row[best];
+  double total = 0;
+  for (std::int64_t c = 0; c < classes; ++c)
+    total += exp(static_cast<double>(row[c] - largest));
+  const double log_total = log(total);
+  row_loss[r] = log_total - static_cast<double>(row[target] - largest);
+  row_correct[r] = best == target ? 1 : 0;
+  if (dlogits == nullptr) return;
+  for (std::int64_t c = 0; c < classes; ++c) {
+    const double probability = exp(static_cast<double>(row[c] - largest) - log_total);
+    dlogits[r * classes + c] = static_cast<float>((probability - (c == target ? 1.0 : 0.0)) * gradient_scale);
+  }
+}
+
+__global__ void sgd_kernel(float* p, const float* g, float* u, std::int64_t count, float rate,
+                           float momentum) {
+  for (std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x; i < count;
+       i += static_cast<std::int64_t>(gridDim.x) * blockDim.x) {
+    if (u == nullptr) {
+      p[i] -= rate * g[i];
+    } else {
+      u[i] = momentum * u[i] - rate * g[i];
+      p[i] += u[i];
+    }
+  }
+}
+
+__global__ void adam_kernel(float* p, const float* g, float* m, float* v, std::int64_t count,
+                            float corrected_rate, float beta1, float beta2, float epsilon) {
+  for (std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x; i < count;
+       i += static_cast<std::int64_t>(gridDim.x) * blockDim.x) {
+    const float gradient = g[i];
+    m[i] = beta1 * m[i] + (1.0f - beta1) * gradient;
+    v[i] = beta2 * v[i] + (1.0f - beta2) * gradient * gradient;
+    p[i] -= corrected_rate * m[i] / (sqrtf(v[i]) + epsilon);
+  }
+}
+
+void check_launch(const char* kernel) {
+  const cudaError_t status = cudaGetLastError();
+  RT_CHECK(status == cudaSuccess,
+           "CUDA kernel " << kernel << " did not start: " << cudaGetErrorString(status));
+}
+
+}  // namespace
+
+void activation_forward(int kind, const float* x, float* y, std::int64_t count, std::int64_t columns) {
+  if (count == 0) return;
+  if (kind == kSoftmax) {
+    const std::int64_t rows = count / columns;
+    softmax_rows<<<blocks_for(rows), kThreads, 0, cudaStreamPerThread>>>(x, y, rows, columns);
+  } else {
+    elementwise_forward<<<blocks_for(count), kThreads, 0, cudaStreamPerThread>>>(kind, x, y, count);
+  }
+  check_launch("activation_forward");
+}
+
+void activation_backward(int kind, const float* y, const float* dy, float* dx, std::int64_t count,
+                         std::int64_t columns) {
+  if (count == 0) return;
+  if (kind == kSoftmax) {
+    const std::int64_t rows = count / columns;
+    softmax_rows_backward<<<blocks_for(rows), kThreads, 0, cudaStreamPerThread>>>(y, dy, dx, rows, columns);
+  } else {
+    elementwise_backward<<<blocks_for(count), kThreads, 0, cudaStreamPerThread>>>(kind, y, dy, dx, count);
+  }
+  check_launch("activation_backward");
+}
+
+void dropout(const float* in, float* out, std::int64_t rows, std::int64_t features, float rate,
+             std::uint32_t k0, std::uint32_t k1, std::uint64_t step, std::uint64_t first_sample) {
+  const std::int64_t count = rows * features;
+  if (count == 0) return;
+  dropout_kernel<<<blocks_for(count), kThreads, 0, cudaStreamPerThread>>>(
+      in, out, count, features, rate, 1.0f / (1.0f - rate), k0, k1, step, first_sample);
+  check_launch("dropout");
+}
+
+void softmax_cross_entropy(const float* logits, const std::int32_t* labels, std::int64_t rows,
+                           std::int64_t classes, float gradient_scale, float* dlogits, double* loss_sum,
+                           std::int64_t* correct) {
+  *loss_sum = 0;
+  *correct = 0;
+  if (rows == 0) return;
+  double* row_loss = nullptr;
+  int* row_correct = nullptr;
+  CUDA_CHECK(cudaMallocAsync(&row_loss, rows * sizeof(double), cudaStreamPerThread));
+  CUDA_CHECK(cudaMallocAsync(&row_correct, rows * sizeof(int), cudaStreamPerThread));
+  cross_entropy_rows<<<blocks_for(rows), kThreads, 0, cudaStreamPerThread>>>(
+      logits, labels, rows, classes, gradient_scale, dlogits, row_loss, row_correct);
+  check_launch("softmax_cross_entropy");
+  std::vector<double> losses(static_cast<std::size_t>(rows));
+  std::vector<int> corrects(static_cast<std::size_t>(rows));
+  CUDA_CHECK(cudaMemcpyAsync(losses.data(), row_loss, rows * sizeof(double), cudaMemcpyDeviceToHost,
+                             cudaStreamPerThread));
+  CUDA_CHECK(cudaMemcpyAsync(corrects.data(), row_correct, rows * sizeof(int), cudaMemcpyDeviceToHost,
+                             cudaStreamPerThread));
+  CUDA_CHECK(cudaFreeAsync(row_loss, cudaStreamPerThread));
+  CUDA_CHECK(cudaFreeAsync(row_correct, cudaStreamPerThread));
+  CUDA_CHECK(cudaStreamSynchronize(cudaStreamPerThread));
+  for (std::int64_t r = 0; r < rows; ++r) {
+    RT_CHECK(corrects[static_cast<std::size_t>(r)] >= 0,
+             "softmax_cross_entropy: the label at row " << r << " is outside [0, " << classes << ")");
+    *loss_sum += losses[static_cast<std::size_t>(r)];
+    *correct += corrects[static_cast<std::size_t>(r)];
+  }
+}
+
+void sgd_update(float* params, const float* grads, float* velocity, std::int64_t count, float rate,
+                float momentum) {
+  if (count == 0) return;
+  sgd_kernel<<<blocks_for(count), kThreads, 0, cudaStreamPerThread>>>(params, grads, velocity, count, rate,
+                                                                      momentum);
+  check_launch("sgd_update");
+}
+
+void adam_update(float* params, const float* grads, float* m, float* v, std::int64_t count,
+                 float corrected_rate, float beta1, float beta2, float epsilon) {
+  if (count == 0) return;
+  adam_kernel<<<blocks_for(count), kThreads, 0, cudaStreamPerThread>>>(params, grads, m, v, count,
+                                                                       corrected_rate, beta1, beta2, epsilon);
+  check_launch("adam_update");
+}
+
+}  // namespace ringtrain::cuda
