@@ -17,13 +17,18 @@ Checkpointer::Checkpointer(CheckpointSettings settings, Sequential& model, Optim
       model_(model),
       optimizer_(optimizer),
       optimizer_name_(optimizer_name),
-      communicator_(communicator) {
+      communicator_(communicator),
+      last_val_accuracy_(settings_.val_accuracy_at_start) {
   if (communicator_.rank() != 0) return;
   std::filesystem::create_directories(settings_.run_dir);
+  prepare_run_directory(settings_.run_dir, settings_.start_step, settings_.resuming);
   for (const auto& entry : std::filesystem::directory_iterator(settings_.run_dir)) {
     const std::string name = entry.path().filename().string();
-    if (name.starts_with(".checkpoint-") && name.find(".partial-") != std::string::npos)
-      std::filesystem::remove(entry.path());
+    const auto partial = name.find(".partial-");
+    if (!name.starts_with(".") || partial == std::string::npos) continue;
+    // Another ringtrain still writing into this directory keeps its file.
+    const std::string pid = name.substr(partial + 9);
+    if (!std::filesystem::exists("/proc/" + pid)) std::filesystem::remove(entry.path());
   }
   // A resumed run keeps the best copy it had unless it does better.
   const auto best = best_checkpoint_path(settings_.run_dir);

@@ -1,7 +1,7 @@
 // Checkpointer: at fit's step boundaries, writes the run's checkpoints into its run directory: every N steps,
 // at every epoch's end, and when a stop was requested; keeps the newest K, and optionally a copy of the best
 // by validation accuracy. Every rank calls it; the replicas' parameters are compared first, and rank 0 alone
-// writes. Temporary files a killed write left behind are removed when it starts.
+// writes. Temporary files that a killed write left behind (its process gone) are removed when it starts.
 #pragma once
 
 #include <filesystem>
@@ -21,8 +21,13 @@ struct CheckpointSettings {
   int keep = 3;
   bool keep_best = false;
   std::string config_text;  // the run's configuration, stored in each checkpoint
-  std::int64_t pause_in_write_at_step =
-      -1;  // testing: rank 0 sleeps inside this step's write, before the rename
+  // Testing: rank 0 sleeps inside the write of this step's checkpoint, before the rename.
+  std::int64_t pause_in_write_at_step = -1;
+  // Where this run starts: a fresh run refuses a directory with checkpoints; a resumed one sets aside those
+  // past its start (prepare_run_directory).
+  bool resuming = false;
+  std::int64_t start_step = 0;
+  double val_accuracy_at_start = -1;  // the resumed checkpoint's, until this run validates
 };
 
 class Checkpointer final : public BoundaryHandler {

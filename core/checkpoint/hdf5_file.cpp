@@ -37,6 +37,14 @@ std::string hdf5_reason() {
 
 #define H5_CHECK(result, message) RT_CHECK((result) >= 0, message << " (" << hdf5_reason() << ")")
 
+// Files are opened without HDF5's file locks: a report may read metrics.h5 while training appends to it, and
+// network filesystems without flock work too. Checkpoints never need them (written once, renamed).
+Hdf5Handle file_access() {
+  Hdf5Handle access(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
+  H5Pset_file_locking(access.get(), false, true);
+  return access;
+}
+
 Hdf5Handle property_list(hid_t kind) {
   const hid_t id = H5Pcreate(kind);
   RT_CHECK(id >= 0, "HDF5 could not create a property list (" << hdf5_reason() << ")");
@@ -74,7 +82,7 @@ void Hdf5Handle::reset() {
 
 Hdf5File Hdf5File::create(const std::filesystem::path& path) {
   silence_hdf5();
-  const hid_t id = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  const hid_t id = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, file_access().get());
   H5_CHECK(id, "cannot create the HDF5 file " << path.string()
                                               << ": check that its directory exists and is writable");
   return Hdf5File(path, Hdf5Handle(id, H5Fclose));
@@ -83,14 +91,14 @@ Hdf5File Hdf5File::create(const std::filesystem::path& path) {
 Hdf5File Hdf5File::open_for_reading(const std::filesystem::path& path) {
   silence_hdf5();
   RT_CHECK(std::filesystem::exists(path), "the HDF5 file " << path.string() << " does not exist");
-  const hid_t id = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  const hid_t id = H5Fopen(path.c_str(), H5F_ACC_RDONLY, file_access().get());
   H5_CHECK(id, path.string() << " is not a readable HDF5 file (truncated or damaged?)");
   return Hdf5File(path, Hdf5Handle(id, H5Fclose));
 }
 
 Hdf5File Hdf5File::open_for_writing(const std::filesystem::path& path) {
   silence_hdf5();
-  const hid_t id = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+  const hid_t id = H5Fopen(path.c_str(), H5F_ACC_RDWR, file_access().get());
   H5_CHECK(id, path.string() << " is not an HDF5 file that can be opened for writing");
   return Hdf5File(path, Hdf5Handle(id, H5Fclose));
 }
@@ -251,7 +259,7 @@ std::int64_t Hdf5File::length(const std::string& name) const {
 
 void Hdf5File::truncate(const std::string& name, std::int64_t new_length) {
   const Hdf5Handle dataset = open_dataset(name);
-  const auto extent = static_cast<hsize_t>(std::max<std::int64_t>(new_length, 0));
+  const auto extent = static_cast<hsize_t>(std::clamp<std::int64_t>(new_length, 0, length(name)));
   H5_CHECK(H5Dset_extent(dataset.get(), &extent), path_.string() << ": cannot shorten the series " << name);
 }
 
@@ -309,8 +317,7 @@ void Hdf5File::flush() {
 
 void Hdf5File::close() {
   if (file_.get() < 0) return;
-  const herr_t result = H5Fclose(file_.get());
-  file_ = Hdf5Handle();
+  const herr_t result = H5Fclose(file_.release());
   H5_CHECK(result, path_.string() << ": closing the file failed");
 }
 

@@ -28,6 +28,12 @@ class Hdf5Handle {
 
   hid_t get() const { return id_; }
   void reset();
+  // Gives up ownership without closing; returns the identifier.
+  hid_t release() {
+    const hid_t id = id_;
+    id_ = H5I_INVALID_HID;
+    return id;
+  }
 
  private:
   hid_t id_ = H5I_INVALID_HID;

@@ -51,7 +51,10 @@ MetricsFile::MetricsFile(const std::filesystem::path& path, std::int64_t log_eve
 MetricsFile::~MetricsFile() = default;
 
 void MetricsFile::on_step_end(const StepMetrics& metrics) {
-  if (!file_->integer_attribute("steps_per_epoch")) file_->set_attribute("steps_per_epoch", metrics.steps);
+  if (!steps_per_epoch_written_) {
+    file_->set_attribute("steps_per_epoch", metrics.steps);
+    steps_per_epoch_written_ = true;
+  }
   if (metrics.global_step % log_every_ != 0) return;
   append_row(*file_, "steps", kStepSeries,
              {static_cast<double>(metrics.global_step), static_cast<double>(metrics.epoch), metrics.loss,

@@ -34,6 +34,7 @@ class MetricsFile final : public TrainingObserver {
  private:
   std::unique_ptr<Hdf5File> file_;
   std::int64_t log_every_;
+  bool steps_per_epoch_written_ = false;
 };
 
 }  // namespace ringtrain

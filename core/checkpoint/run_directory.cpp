@@ -2,6 +2,7 @@
 #include "core/checkpoint/run_directory.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 #include <regex>
 
@@ -28,8 +29,11 @@ std::vector<fs::path> list_checkpoints(const fs::path& run_dir) {
   for (const auto& entry : fs::directory_iterator(run_dir, error)) {
     std::smatch match;
     const std::string name = entry.path().filename().string();
-    if (entry.is_regular_file() && std::regex_match(name, match, pattern))
-      found.emplace_back(std::stoll(match[1].str()), entry.path());
+    std::int64_t step = 0;
+    if (!entry.is_regular_file() || !std::regex_match(name, match, pattern)) continue;
+    const std::string digits = match[1].str();
+    if (std::from_chars(digits.data(), digits.data() + digits.size(), step).ec != std::errc()) continue;
+    found.emplace_back(step, entry.path());
   }
   std::sort(found.begin(), found.end());
   std::vector<fs::path> paths;
@@ -42,6 +46,26 @@ void keep_newest_checkpoints(const fs::path& run_dir, int keep) {
   const auto paths = list_checkpoints(run_dir);
   for (std::size_t i = 0; i + static_cast<std::size_t>(std::max(keep, 1)) < paths.size(); ++i)
     fs::remove(paths[i]);
+}
+
+void prepare_run_directory(const fs::path& run_dir, std::int64_t start_step, bool resuming) {
+  const auto paths = list_checkpoints(run_dir);
+  RT_CHECK(resuming || paths.empty(),
+           run_dir.string() << " already holds the checkpoints of a run (newest: "
+                            << paths.back().filename().string()
+                            << "): continue it with --resume auto, or give this run another --run-dir");
+  // Checkpoints past the starting point belong to a line of training this run abandons: kept, renamed so that
+  // neither pruning nor a later --resume auto takes them for this run's.
+  const std::string suffix = ".superseded-" + utc_timestamp();
+  for (const auto& path : paths) {
+    const std::string name = path.filename().string();
+    std::int64_t step = 0;
+    std::from_chars(name.data() + 11, name.data() + name.size() - 3, step);  // checkpoint-<step>.h5
+    if (step <= start_step) continue;
+    fs::path aside = path;
+    aside += suffix;
+    fs::rename(path, aside);
+  }
 }
 
 std::optional<fs::path> newest_usable_checkpoint(const fs::path& run_dir, std::ostream& report) {

@@ -19,6 +19,11 @@ std::vector<std::filesystem::path> list_checkpoints(const std::filesystem::path&
 // Removes all but the newest `keep` step checkpoints.
 void keep_newest_checkpoints(const std::filesystem::path& run_dir, int keep);
 
+// Before a run writes into `run_dir`: a fresh run (not resuming) refuses a directory that holds checkpoints;
+// a resumed run renames those past its starting step (to checkpoint-...h5.superseded-<time>), so that they
+// are neither pruned as its own nor resumed from later. Nothing is deleted.
+void prepare_run_directory(const std::filesystem::path& run_dir, std::int64_t start_step, bool resuming);
+
 // The newest step checkpoint that reads back completely and passes its checksums; each newer one that does
 // not is reported on `report`, with the reason. None when the directory holds no usable checkpoint.
 std::optional<std::filesystem::path> newest_usable_checkpoint(const std::filesystem::path& run_dir,

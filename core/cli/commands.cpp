@@ -56,6 +56,8 @@ int train_command(const std::vector<std::string>& arguments, Replica& replica) {
     print_help("ringtrain train --config FILE [options]", options);
     return 0;
   }
+  // From here on a signal asks for a checkpoint and a stop at the next step boundary.
+  install_stop_signal_handlers();
   const ParsedOptions parsed = parse(arguments, options);
   Session session = open_session(parsed, replica.processes_on_node);
   const TrainConfig& config = session.config;
@@ -63,7 +65,8 @@ int train_command(const std::vector<std::string>& arguments, Replica& replica) {
   const data::Dataset train = data::load_mnist(config.data_dir, data::Split::train);
   const data::Dataset validation = data::load_mnist(config.data_dir, data::Split::test);
   std::cout << model_summary(*session.model, config.name);
-  const TrainingPosition start = resume_position(files, session, replica.communicator.size(), std::cout);
+  const StartingPoint starting = resume_position(files, session, replica.communicator, std::cout);
+  const TrainingPosition& start = starting.position;
   std::cout << "Training on " << train.count() << " samples, validating on " << validation.count()
             << " samples; global batch " << config.batch_size << " over " << replica.communicator.size()
             << " process(es) of " << config.threads << " thread(s), " << session.optimizer->describe()
@@ -84,7 +87,8 @@ int train_command(const std::vector<std::string>& arguments, Replica& replica) {
   if (!files.run_dir.empty()) {
     checkpointer = std::make_unique<Checkpointer>(
         CheckpointSettings{files.run_dir, files.checkpoint_every, files.keep, files.keep_best,
-                           config_text(parsed), files.pause_in_checkpoint_write},
+                           config_text(parsed), files.pause_in_checkpoint_write, starting.resuming,
+                           start.global_step, starting.val_accuracy},
         *session.model, *session.optimizer, config.optimizer.name, replica.communicator);
     trainer.set_boundary_handler(*checkpointer);
     if (replica.communicator.rank() == 0) {
@@ -100,7 +104,6 @@ int train_command(const std::vector<std::string>& arguments, Replica& replica) {
       }
     }
   }
-  install_stop_signal_handlers();
   const auto history = trainer.fit(train, validation, start);
   if (trainer.stopped()) {
     std::cout << "stopped by a signal; "

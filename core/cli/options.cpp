@@ -85,6 +85,13 @@ void store_config(std::istream& in, const std::string& source, ParsedOptions& pa
   }
 }
 
+// The shortest text that reads back as the same double ("0.003", not "0.0030000000000000001" or "0.003").
+std::string shortest_text(double value) {
+  char text[32];
+  const auto end = std::to_chars(text, text + sizeof text, value).ptr;
+  return std::string(text, end);
+}
+
 // An option's value as config-file text, or nothing for a type the table does not use.
 std::vector<std::string> value_lines(const std::string& key, const po::variable_value& value) {
   const boost::any& any = value.value();
@@ -102,7 +109,7 @@ std::vector<std::string> value_lines(const std::string& key, const po::variable_
   else if (const auto* wide = boost::any_cast<std::int64_t>(&any))
     text << *wide;
   else if (const auto* real = boost::any_cast<double>(&any))
-    text << *real;
+    text << shortest_text(*real);
   else if (const auto* flag = boost::any_cast<bool>(&any))
     text << (*flag ? "true" : "false");
   else

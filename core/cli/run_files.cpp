@@ -30,19 +30,34 @@ RunFiles run_files(const ParsedOptions& parsed) {
   return files;
 }
 
-TrainingPosition resume_position(const RunFiles& files, Session& session, int world_size, std::ostream& out) {
-  if (files.resume.empty()) return {};
+StartingPoint resume_position(const RunFiles& files, Session& session, Communicator& communicator,
+                              std::ostream& out) {
+  StartingPoint start;
+  if (files.resume.empty()) return start;
+  start.resuming = true;
   std::filesystem::path path = files.resume;
   if (files.resume == "auto") {
     const auto newest = newest_usable_checkpoint(files.run_dir, out);
-    if (!newest) {
-      out << "resume: no usable checkpoint in " << files.run_dir.string()
-          << "; starting from the beginning\n";
-      return {};
-    }
-    path = *newest;
+    if (newest) path = *newest;
   }
-  const CheckpointInfo info = read_checkpoint(path);
+  const bool found = files.resume != "auto" || path != files.resume;
+  // Every rank must start from the same checkpoint (on a shared filesystem they see the same files, but a
+  // file not yet visible on one node must not split the run).
+  const CheckpointInfo info = found ? read_checkpoint(path) : CheckpointInfo{};
+  const auto chosen =
+      communicator.all_gather(found ? static_cast<std::uint64_t>(info.position.global_step) + 1 : 0);
+  for (std::size_t rank = 1; rank < chosen.size(); ++rank) {
+    RT_CHECK(chosen[rank] == chosen[0],
+             "rank " << rank << " would resume from global step "
+                     << static_cast<std::int64_t>(chosen[rank]) - 1 << " but rank 0 from "
+                     << static_cast<std::int64_t>(chosen[0]) - 1
+                     << " (the ranks see different checkpoints in " << files.run_dir.string()
+                     << "): check the run directory's filesystem");
+  }
+  if (!found) {
+    out << "resume: no usable checkpoint in " << files.run_dir.string() << "; starting from the beginning\n";
+    return start;
+  }
   const TrainConfig& config = session.config;
   RT_CHECK(info.position.seed == config.seed,
            path.string() << " was written by a run with seed " << info.position.seed << ", this one has seed "
@@ -51,11 +66,16 @@ TrainingPosition resume_position(const RunFiles& files, Session& session, int wo
            path.string() << " was written at global step " << info.position.global_step << " after "
                          << info.position.samples_seen << " samples, which is not global batch "
                          << config.batch_size << ": resume with the run's --batch-size");
+  RT_CHECK(info.optimizer.empty() || info.optimizer == config.optimizer.name,
+           path.string() << " holds the state of optimizer " << info.optimizer << ", this run uses "
+                         << config.optimizer.name << ": resume with --optimizer " << info.optimizer);
   restore_checkpoint(path, *session.model, session.optimizer.get());
   out << "resume: from " << path.string() << " (epoch " << info.position.epoch + 1 << ", step "
       << info.position.step + 1 << ", global step " << info.position.global_step << ", written by "
-      << info.world_size << " process(es); now " << world_size << ")\n";
-  return info.position;
+      << info.world_size << " process(es); now " << communicator.size() << ")\n";
+  start.position = info.position;
+  start.val_accuracy = info.val_accuracy;
+  return start;
 }
 
 }  // namespace ringtrain::cli

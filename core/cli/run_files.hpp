@@ -8,6 +8,7 @@
 
 #include "core/cli/options.hpp"
 #include "core/cli/session.hpp"
+#include "core/comm/communicator.hpp"
 #include "core/train/training_position.hpp"
 
 namespace ringtrain::cli {
@@ -25,9 +26,17 @@ struct RunFiles {
 
 RunFiles run_files(const ParsedOptions& options);
 
+struct StartingPoint {
+  TrainingPosition position;  // the beginning unless resumed
+  bool resuming = false;      // --resume was given (even if there was nothing to resume)
+  double val_accuracy = -1;   // the resumed checkpoint's last validation accuracy
+};
+
 // With --resume, loads the checkpoint into the session's model and optimizer and returns its position, after
-// checking that it continues this run (same seed and global batch); reports on `out` what it did. Without,
-// the beginning. `--resume auto` in a run directory without a usable checkpoint starts from the beginning.
-TrainingPosition resume_position(const RunFiles& files, Session& session, int world_size, std::ostream& out);
+// checking that it continues this run (same seed, global batch and optimizer) and that every rank chose the
+// same one; reports on `out` what it did. Without, the beginning. `--resume auto` in a run directory without
+// a usable checkpoint starts from the beginning.
+StartingPoint resume_position(const RunFiles& files, Session& session, Communicator& communicator,
+                              std::ostream& out);
 
 }  // namespace ringtrain::cli

@@ -3,17 +3,19 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <csignal>
 
 namespace ringtrain {
 
 namespace {
 
-volatile std::sig_atomic_t requests = 0;
+// Lock-free, so safe in a signal handler on any thread.
+std::atomic<int> requests = 0;
+static_assert(std::atomic<int>::is_always_lock_free);
 
 void on_stop_signal(int signal) {
-  requests = requests + 1;
-  if (requests >= 2) _exit(128 + signal);
+  if (requests.fetch_add(1) >= 1) _exit(128 + signal);
 }
 
 }  // namespace
@@ -28,15 +30,15 @@ void install_stop_signal_handlers() {
 }
 
 void request_stop() noexcept {
-  requests = requests + 1;
+  requests.fetch_add(1);
 }
 
 bool stop_requested() noexcept {
-  return requests > 0;
+  return requests.load() > 0;
 }
 
 void clear_stop_request() noexcept {
-  requests = 0;
+  requests.store(0);
 }
 
 }  // namespace ringtrain

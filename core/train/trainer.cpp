@@ -118,6 +118,11 @@ std::vector<EpochMetrics> Trainer::fit(const data::Dataset& train, const data::D
   RT_CHECK(start.step >= 0 && start.step < steps && start.epoch >= 0,
            "cannot start at epoch " << start.epoch + 1 << " step " << start.step + 1 << ": an epoch has "
                                     << steps << " steps");
+  RT_CHECK(start.global_step == start.epoch * steps + start.step,
+           "the starting position (epoch "
+               << start.epoch + 1 << ", step " << start.step + 1 << ", global step " << start.global_step
+               << ") does not fit epochs of " << steps
+               << " steps: the checkpoint was written for another training set size");
   std::vector<EpochMetrics> history;
   stopped_ = false;
   broadcast_parameters(model_.parameters(), *communicator_);

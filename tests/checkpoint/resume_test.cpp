@@ -137,8 +137,10 @@ TEST_F(Resume, StoppedAndResumedAtAnyStepEndsBitwiseEqualToTheUninterruptedRun) 
     Replica second(config, 1234);  // other initial weights: all must come from the checkpoint
     restore_checkpoint(*newest, *second.model, second.optimizer.get());
     Trainer trainer(*second.model, *second.optimizer, config);
-    Checkpointer checkpointer({run_dir, 0, 2, false, "test"}, *second.model, *second.optimizer, "adam",
-                              *single);
+    CheckpointSettings resumed{run_dir, 0, 2, false, "test"};
+    resumed.resuming = true;
+    resumed.start_step = info.position.global_step;
+    Checkpointer checkpointer(resumed, *second.model, *second.optimizer, "adam", *single);
     trainer.set_boundary_handler(checkpointer);
     trainer.fit(train_, validation_, info.position);
     EXPECT_FALSE(trainer.stopped());
@@ -170,6 +172,36 @@ TEST_F(Resume, TheNewestDamagedCheckpointIsReportedAndThePreviousOneUsed) {
   ASSERT_TRUE(usable.has_value());
   EXPECT_EQ(*usable, paths[paths.size() - 2]);
   EXPECT_THAT(report.str(), testing::HasSubstr("skipping " + paths.back().string()));
+}
+
+TEST_F(Resume, AFreshRunRefusesADirectoryWithCheckpointsAndAResumedOneSetsAsideThosePastItsStart) {
+  TrainConfig config = small_config();
+  config.epochs = 1;
+  Replica run(config, config.seed);
+  auto single = make_single_process_communicator();
+  {
+    Trainer trainer(*run.model, *run.optimizer, config);
+    Checkpointer checkpointer({dir_.path(), 3, 10, false, "test"}, *run.model, *run.optimizer, "adam",
+                              *single);
+    trainer.set_boundary_handler(checkpointer);
+    trainer.fit(train_, validation_);
+  }
+  ASSERT_EQ(list_checkpoints(dir_.path()).size(), 3u);  // steps 3, 6 and 9, the epoch's end
+  try {
+    Checkpointer fresh({dir_.path(), 3, 10, false, "test"}, *run.model, *run.optimizer, "adam", *single);
+    FAIL() << "a fresh run took over a directory with checkpoints";
+  } catch (const Error& error) {
+    EXPECT_THAT(error.what(), testing::HasSubstr("--resume auto"));
+  }
+  CheckpointSettings resumed{dir_.path(), 3, 10, false, "test"};
+  resumed.resuming = true;
+  resumed.start_step = 3;
+  Checkpointer checkpointer(resumed, *run.model, *run.optimizer, "adam", *single);
+  EXPECT_EQ(list_checkpoints(dir_.path()), std::vector<fs::path>{checkpoint_path(dir_.path(), 3)});
+  int superseded = 0;
+  for (const auto& entry : fs::directory_iterator(dir_.path()))
+    superseded += entry.path().filename().string().find(".h5.superseded-") != std::string::npos;
+  EXPECT_EQ(superseded, 2) << "6 and 9 kept, not deleted";
 }
 
 TEST_F(Resume, AnEmptyRunDirectoryHasNoCheckpoint) {
