@@ -47,7 +47,12 @@ void Checkpointer::at_boundary(const Boundary& boundary) {
       settings_.every_steps > 0 && boundary.position.global_step % settings_.every_steps == 0;
   if (boundary.epoch == nullptr && !every_n && !boundary.stop_requested) return;
   check_replicas_agree(model_.parameters(), communicator_, "before writing a checkpoint");
-  if (communicator_.rank() != 0) return;
+  if (communicator_.rank() == 0) write(boundary);
+  // No rank runs on (or exits, after a stop) while rank 0 is still writing.
+  communicator_.barrier();
+}
+
+void Checkpointer::write(const Boundary& boundary) {
   if (before_write_) before_write_();
   CheckpointInfo info;
   info.ringtrain_version = RINGTRAIN_VERSION;

@@ -44,6 +44,9 @@ class Checkpointer final : public BoundaryHandler {
   const std::filesystem::path& last_written() const { return last_written_; }
 
  private:
+  // Rank 0: writes the checkpoint of `boundary` (and best.h5), then prunes.
+  void write(const Boundary& boundary);
+
   CheckpointSettings settings_;
   Sequential& model_;
   Optimizer& optimizer_;

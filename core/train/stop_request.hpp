@@ -4,8 +4,8 @@
 
 namespace ringtrain {
 
-// Installs the handlers: the first signal requests a stop, a second one ends the process at once with
-// 128 + the signal's number.
+// Installs the handlers: the first signal requests a stop; another one, 2 s or more later, ends the process
+// at once with 128 + the signal's number (sooner it is taken for the same request delivered twice).
 void install_stop_signal_handlers();
 // Async-signal-safe.
 void request_stop() noexcept;

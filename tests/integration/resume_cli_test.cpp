@@ -253,7 +253,10 @@ TEST_F(ResumeCli, ASecondSignalEndsTheRunAtOnce) {
       for (const auto& entry : fs::directory_iterator(run_dir, error)) {
         if (entry.path().filename().string().starts_with(".checkpoint-000000006.h5.partial-") && child != 0) {
           ::kill(child, SIGUSR1);
-          std::this_thread::sleep_for(std::chrono::milliseconds(100));
+          // Sooner than 2 s a second signal is taken for the same request delivered twice.
+          std::this_thread::sleep_for(std::chrono::milliseconds(300));
+          ::kill(child, SIGUSR1);
+          std::this_thread::sleep_for(std::chrono::milliseconds(2500));
           signalled = ::kill(child, SIGUSR1) == 0;
           break;
         }
