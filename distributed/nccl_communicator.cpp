@@ -8,6 +8,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <exception>
 #include <mutex>
 #include <sstream>
 #include <thread>
@@ -35,13 +36,29 @@ void require_device_floats(const Tensor& buffer, const char* what) {
                 << " on " << to_string(buffer.device()));
 }
 
+// The communicator handle and the lock every NCCL call on it takes: the watchdog may abort the communicator
+// (which frees it) from its own thread, so a call never races the abort, and none is made after it.
+struct GuardedComm {
+  ncclComm_t comm = nullptr;
+  std::mutex mutex;
+  bool aborted = false;  // under mutex
+
+  // Aborts once (under the lock); later calls do nothing.
+  void abort() {
+    std::lock_guard lock(mutex);
+    if (aborted) return;
+    ncclCommAbort(comm);
+    aborted = true;
+  }
+};
+
 // Watches the collectives in flight: each is an event recorded after it on the NCCL stream. Polls every
 // few milliseconds; an asynchronous NCCL error, or an event still pending after the timeout, aborts the
 // communicator (which also ends any kernel of it that is stuck) and records why.
 class Watchdog {
  public:
-  Watchdog(ncclComm_t comm, std::chrono::milliseconds timeout, int rank)
-      : comm_(comm), timeout_(timeout), rank_(rank), thread_([this] { run(); }) {}
+  Watchdog(GuardedComm& guarded, std::chrono::milliseconds timeout, int rank, int device)
+      : guarded_(guarded), timeout_(timeout), rank_(rank), device_(device), thread_([this] { run(); }) {}
 
   ~Watchdog() {
     {
@@ -66,7 +83,11 @@ class Watchdog {
     RT_CHECK(failure_.empty(), failure_);
   }
 
-  bool aborted() const { return aborted_; }
+  // Whether every watched collective has finished (a failure counts as finished: check() reports it).
+  bool idle() const {
+    std::lock_guard lock(mutex_);
+    return in_flight_.empty() || !failure_.empty();
+  }
 
  private:
   struct Entry {
@@ -76,53 +97,62 @@ class Watchdog {
   };
 
   void run() {
+    cudaSetDevice(device_);  // queries on another device would create a context there
     std::unique_lock lock(mutex_);
     while (!stopping_) {
       wake_.wait_for(lock, std::chrono::milliseconds(10));
-      if (aborted_) continue;
-      std::string why;
-      ncclResult_t asynchronous = ncclSuccess;
-      ncclCommGetAsyncError(comm_, &asynchronous);
-      if (asynchronous != ncclSuccess && asynchronous != ncclInProgress) {
-        why = std::string("NCCL reported ") + ncclGetErrorString(asynchronous);
-      }
-      while (why.empty() && !in_flight_.empty()) {
-        const Entry& oldest = in_flight_.front();
-        const cudaError_t state = cudaEventQuery(oldest.event);
-        if (state == cudaSuccess) {
-          cudaEventDestroy(oldest.event);
-          in_flight_.pop_front();
-        } else if (state == cudaErrorNotReady) {
-          if (Clock::now() - oldest.started > timeout_) {
-            std::ostringstream text;
-            text << "NCCL " << oldest.what << " did not finish within " << timeout_.count()
-                 << " ms (another rank failed or stopped?)";
-            why = text.str();
-          }
-          break;
-        } else {
-          why = std::string("CUDA error ") + cudaGetErrorString(state) + " after NCCL " + oldest.what;
-        }
-      }
-      if (!why.empty()) {
-        std::ostringstream text;
-        text << "rank " << rank_ << ": " << why << "; the NCCL communicator was aborted";
-        failure_ = text.str();
-        ncclCommAbort(comm_);
-        aborted_ = true;
-      }
+      if (!failure_.empty()) continue;
+      const std::string why = problem();
+      if (why.empty()) continue;
+      std::ostringstream text;
+      text << "rank " << rank_ << ": " << why << "; the NCCL communicator was aborted";
+      failure_ = text.str();
+      // The abort takes the communicator's lock: not while holding ours, which the main thread may be
+      // waiting for while it holds the communicator's.
+      lock.unlock();
+      guarded_.abort();
+      lock.lock();
     }
   }
 
-  ncclComm_t comm_;
+  // Under mutex_: why the communicator must be aborted, or "" (finished entries are dropped).
+  std::string problem() {
+    ncclResult_t asynchronous = ncclSuccess;
+    {
+      std::lock_guard comm_lock(guarded_.mutex);
+      if (guarded_.aborted) return "";
+      ncclCommGetAsyncError(guarded_.comm, &asynchronous);
+    }
+    if (asynchronous != ncclSuccess && asynchronous != ncclInProgress)
+      return std::string("NCCL reported ") + ncclGetErrorString(asynchronous);
+    while (!in_flight_.empty()) {
+      const Entry& oldest = in_flight_.front();
+      const cudaError_t state = cudaEventQuery(oldest.event);
+      if (state == cudaSuccess) {
+        cudaEventDestroy(oldest.event);
+        in_flight_.pop_front();
+      } else if (state == cudaErrorNotReady) {
+        if (Clock::now() - oldest.started <= timeout_) return "";
+        std::ostringstream text;
+        text << "NCCL " << oldest.what << " did not finish within " << timeout_.count()
+             << " ms (another rank failed or stopped?)";
+        return text.str();
+      } else {
+        return std::string("CUDA error ") + cudaGetErrorString(state) + " after NCCL " + oldest.what;
+      }
+    }
+    return "";
+  }
+
+  GuardedComm& guarded_;
   std::chrono::milliseconds timeout_;
   int rank_;
+  int device_;
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<Entry> in_flight_;
   std::string failure_;
   bool stopping_ = false;
-  std::atomic<bool> aborted_ = false;
   std::thread thread_;
 };
 
@@ -145,7 +175,7 @@ class NcclPendingSum final : public PendingSum {
 
 class NcclCommunicator final : public Communicator {
  public:
-  NcclCommunicator(MPI_Comm mpi, const NcclSettings& settings) : mpi_(mpi) {
+  NcclCommunicator(MPI_Comm mpi, const NcclSettings& settings) : mpi_(mpi), timeout_(settings.timeout) {
     MPI_CHECK(MPI_Comm_rank(mpi_, &rank_));
     MPI_CHECK(MPI_Comm_size(mpi_, &size_));
     CUDA_CHECK(cudaSetDevice(settings.device));
@@ -155,20 +185,45 @@ class NcclCommunicator final : public Communicator {
     // Non-blocking: initialisation and collectives return at once, so that a stuck one can be aborted.
     ncclConfig_t config = NCCL_CONFIG_INITIALIZER;
     config.blocking = 0;
-    NCCL_CHECK(ncclCommInitRankConfig(&comm_, size_, id, rank_, &config));
-    wait_until_ready("initialisation", settings.timeout);
+    {
+      std::lock_guard lock(guarded_.mutex);
+      NCCL_CHECK(ncclCommInitRankConfig(&guarded_.comm, size_, id, rank_, &config));
+      try {
+        wait_until_ready("initialisation");
+      } catch (const Error&) {
+        ncclCommAbort(guarded_.comm);  // a peer that never came must not leave it half made
+        throw;
+      }
+    }
     CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
-    watchdog_ = std::make_unique<Watchdog>(comm_, settings.timeout, rank_);
+    watchdog_ = std::make_unique<Watchdog>(guarded_, timeout_, rank_, settings.device);
   }
 
+  // On the normal path the last collectives are let finish (the watchdog still watching), then the
+  // communicator is finalized; when unwinding an error, or after a failure, it is aborted: a peer may never
+  // come.
   ~NcclCommunicator() override {
-    const bool aborted = watchdog_->aborted();
+    const bool unwinding = std::uncaught_exceptions() > 0;
+    const auto deadline = Clock::now() + timeout_;
+    while (!unwinding && !watchdog_->idle() && Clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    const bool clean = !unwinding && watchdog_->idle() && cudaStreamQuery(stream_) == cudaSuccess;
     watchdog_.reset();
-    if (!aborted) {
-      cudaStreamSynchronize(stream_);
-      ncclCommFinalize(comm_);
-      ncclCommDestroy(comm_);
+    bool finalized = false;
+    if (clean) {
+      std::lock_guard lock(guarded_.mutex);
+      if (!guarded_.aborted) {
+        try {
+          NCCL_CHECK(ncclCommFinalize(guarded_.comm));
+          wait_until_ready("finalize");
+          ncclCommDestroy(guarded_.comm);
+          finalized = true;
+        } catch (const Error&) {
+          // aborted below
+        }
+      }
     }
+    if (!finalized) guarded_.abort();
     cudaStreamDestroy(stream_);
   }
 
@@ -179,20 +234,26 @@ class NcclCommunicator final : public Communicator {
 
   std::unique_ptr<PendingSum> start_sum(Tensor& buffer) override {
     require_device_floats(buffer, "start_sum");
-    enqueue("all-reduce", [&] {
-      return ncclAllReduce(buffer.data<float>(), buffer.data<float>(), static_cast<std::size_t>(buffer.numel()),
-                           ncclFloat, ncclSum, comm_, stream_);
-    });
-    return std::make_unique<NcclPendingSum>(record_done("all-reduce"), *watchdog_);
+    return std::make_unique<NcclPendingSum>(enqueue("all-reduce",
+                                                    [&] {
+                                                      return ncclAllReduce(
+                                                          buffer.data<float>(), buffer.data<float>(),
+                                                          static_cast<std::size_t>(buffer.numel()), ncclFloat,
+                                                          ncclSum, guarded_.comm, stream_);
+                                                    }),
+                                            *watchdog_);
   }
 
   void broadcast(Tensor& buffer, int root) override {
     require_device_floats(buffer, "broadcast");
-    enqueue("broadcast", [&] {
-      return ncclBroadcast(buffer.data<float>(), buffer.data<float>(), static_cast<std::size_t>(buffer.numel()),
-                           ncclFloat, root, comm_, stream_);
-    });
-    NcclPendingSum(record_done("broadcast"), *watchdog_).wait();
+    NcclPendingSum(enqueue("broadcast",
+                           [&] {
+                             return ncclBroadcast(buffer.data<float>(), buffer.data<float>(),
+                                                  static_cast<std::size_t>(buffer.numel()), ncclFloat, root,
+                                                  guarded_.comm, stream_);
+                           }),
+                   *watchdog_)
+        .wait();
   }
 
   void sum(std::span<double> values) override {
@@ -210,57 +271,61 @@ class NcclCommunicator final : public Communicator {
 
   void barrier() override {
     watchdog_->check();
-    CUDA_CHECK(cudaStreamSynchronize(stream_));
+    while (!watchdog_->idle())
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
     watchdog_->check();
     MPI_CHECK(MPI_Barrier(mpi_));
   }
 
  private:
-  // The NCCL stream waits for what the caller's stream has queued, then runs `collective`.
+  // The NCCL stream waits for what the caller's stream has queued, then runs `collective`; returns an event
+  // recorded after it, for the caller to wait on. Holds the communicator's lock: no abort in between.
   template <typename Collective>
-  void enqueue(const char* what, Collective&& collective) {
+  cudaEvent_t enqueue(const char* what, Collective&& collective) {
     watchdog_->check();
-    cudaEvent_t ready;
-    CUDA_CHECK(cudaEventCreateWithFlags(&ready, cudaEventDisableTiming));
-    CUDA_CHECK(cudaEventRecord(ready, cudaStreamPerThread));
-    CUDA_CHECK(cudaStreamWaitEvent(stream_, ready, 0));
-    CUDA_CHECK(cudaEventDestroy(ready));
-    const ncclResult_t status = collective();
-    RT_CHECK(status == ncclSuccess || status == ncclInProgress,
-             "rank " << rank_ << ": NCCL " << what << " failed: " << ncclGetErrorString(status));
-  }
-
-  // An event after the last collective: one for the caller to wait on, one for the watchdog.
-  cudaEvent_t record_done(const char* what) {
-    cudaEvent_t done, watched;
-    CUDA_CHECK(cudaEventCreateWithFlags(&done, cudaEventDisableTiming));
-    CUDA_CHECK(cudaEventCreateWithFlags(&watched, cudaEventDisableTiming));
-    CUDA_CHECK(cudaEventRecord(done, stream_));
-    CUDA_CHECK(cudaEventRecord(watched, stream_));
+    cudaEvent_t ready, done, watched;
+    {
+      std::lock_guard lock(guarded_.mutex);
+      RT_CHECK(!guarded_.aborted, "rank " << rank_ << ": NCCL " << what << " on an aborted communicator");
+      CUDA_CHECK(cudaEventCreateWithFlags(&ready, cudaEventDisableTiming));
+      CUDA_CHECK(cudaEventRecord(ready, cudaStreamPerThread));
+      CUDA_CHECK(cudaStreamWaitEvent(stream_, ready, 0));
+      CUDA_CHECK(cudaEventDestroy(ready));
+      const ncclResult_t status = collective();
+      RT_CHECK(status == ncclSuccess || status == ncclInProgress,
+               "rank " << rank_ << ": NCCL " << what << " failed: " << ncclGetErrorString(status));
+      // A non-blocking communicator may still be enqueuing the collective: the events go after it.
+      if (status == ncclInProgress) wait_until_ready(what);
+      CUDA_CHECK(cudaEventCreateWithFlags(&done, cudaEventDisableTiming));
+      CUDA_CHECK(cudaEventCreateWithFlags(&watched, cudaEventDisableTiming));
+      CUDA_CHECK(cudaEventRecord(done, stream_));
+      CUDA_CHECK(cudaEventRecord(watched, stream_));
+    }
     watchdog_->watch(watched, what);
     return done;
   }
 
-  // Non-blocking NCCL calls finish in the background: polls until `what` has, or the timeout passes.
-  void wait_until_ready(const char* what, std::chrono::milliseconds timeout) {
+  // Under the communicator's lock: polls until a non-blocking NCCL call has finished, or the timeout passes.
+  void wait_until_ready(const char* what) {
     const auto start = Clock::now();
     ncclResult_t state = ncclInProgress;
     while (true) {
-      NCCL_CHECK(ncclCommGetAsyncError(comm_, &state));
+      NCCL_CHECK(ncclCommGetAsyncError(guarded_.comm, &state));
       if (state != ncclInProgress) break;
-      if (Clock::now() - start > timeout) {
-        ncclCommAbort(comm_);
-        RT_FAIL("rank " << rank_ << ": NCCL " << what << " did not finish within " << timeout.count() << " ms");
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      RT_CHECK(Clock::now() - start <= timeout_, "rank " << rank_ << ": NCCL " << what
+                                                         << " did not finish within " << timeout_.count()
+                                                         << " ms");
+      std::this_thread::sleep_for(std::chrono::microseconds(50));
     }
-    RT_CHECK(state == ncclSuccess, "rank " << rank_ << ": NCCL " << what << " failed: " << ncclGetErrorString(state));
+    RT_CHECK(state == ncclSuccess,
+             "rank " << rank_ << ": NCCL " << what << " failed: " << ncclGetErrorString(state));
   }
 
   MPI_Comm mpi_;
+  std::chrono::milliseconds timeout_;
   int rank_ = 0;
   int size_ = 1;
-  ncclComm_t comm_ = nullptr;
+  GuardedComm guarded_;
   cudaStream_t stream_ = nullptr;
   std::unique_ptr<Watchdog> watchdog_;
 };
