@@ -47,6 +47,7 @@ def mpijob_checks(workers, gpus):
     check(worker["replicas"] == workers, f"Worker replicas {worker['replicas']} != {workers}")
     worker_container = worker["template"]["spec"]["containers"][0]
     check(worker_container["resources"]["limits"]["nvidia.com/gpu"] == gpus, "GPUs per worker")
+    check(worker_container.get("command", [None])[0] == "/usr/sbin/sshd", "workers must run sshd for the launcher")
     command = launcher["template"]["spec"]["containers"][0]["command"]
     check(command[:3] == ["mpirun", "-np", str(workers * gpus)], f"launcher command {command[:3]}")
     check("--resume" in command and command[command.index("--resume") + 1] == "auto", "--resume auto")
@@ -98,6 +99,7 @@ with open(os.path.join(SOURCE, "launchers", "cloud", "Dockerfile")) as recipe:
     text = recipe.read()
 check("scripts/setup.sh" in text and "scripts/build.sh" in text,
       "the container must build with the README's scripts/setup.sh and scripts/build.sh")
+check("openssh-server" in text, "the container must have sshd for the MPIJob's workers")
 
 if failures:
     print("FAILED:\n  " + "\n  ".join(failures))
