@@ -18,6 +18,10 @@ std::string mpi_error_text(int code) {
 MpiRuntime::MpiRuntime(int& argc, char**& argv) {
   int provided = 0;
   MPI_CHECK(MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided));
+  // Only the main thread calls MPI, but threads exist (OpenMP, the prefetcher): MPI must know.
+  RT_CHECK(provided >= MPI_THREAD_FUNNELED, "this MPI library provides thread level "
+                                                << provided
+                                                << ", below MPI_THREAD_FUNNELED that ringtrain needs");
   // Errors come back as codes that MPI_CHECK turns into messages, instead of aborting inside MPI.
   MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
   MPI_CHECK(MPI_Comm_rank(MPI_COMM_WORLD, &world_.rank));
