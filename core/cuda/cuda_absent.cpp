@@ -58,4 +58,41 @@ void adam_update(float*, const float*, float*, float*, std::int64_t, float, floa
   built_without_cuda();
 }
 
+void batchnorm_sums(const float*, std::int64_t, std::int64_t, float*, float*) {
+  built_without_cuda();
+}
+void batchnorm_statistics(const float*, const float*, std::int64_t, double, float, float*, float*, float*) {
+  built_without_cuda();
+}
+void batchnorm_inverse_std(const float*, std::int64_t, float, float*) {
+  built_without_cuda();
+}
+void batchnorm_update_moving(float*, float*, const float*, const float*, std::int64_t, float) {
+  built_without_cuda();
+}
+void batchnorm_normalize(const float*, std::int64_t, std::int64_t, const float*, const float*, const float*,
+                         const float*, float*) {
+  built_without_cuda();
+}
+void batchnorm_backward_sums(const float*, const float*, std::int64_t, std::int64_t, const float*,
+                             const float*, float*, float*) {
+  built_without_cuda();
+}
+void batchnorm_backward_data(const float*, const float*, std::int64_t, std::int64_t, const float*,
+                             const float*, const float*, const float*, const float*, double, float*) {
+  built_without_cuda();
+}
+void maxpool2d_forward(const ops::PoolWindow&, const float*, float*, std::int32_t*) {
+  built_without_cuda();
+}
+void maxpool2d_backward(const float*, const std::int32_t*, std::int64_t, float*, std::int64_t) {
+  built_without_cuda();
+}
+void global_average_pool_forward(const float*, std::int64_t, std::int64_t, std::int64_t, float*) {
+  built_without_cuda();
+}
+void global_average_pool_backward(const float*, std::int64_t, std::int64_t, std::int64_t, float*) {
+  built_without_cuda();
+}
+
 }  // namespace ringtrain::cuda

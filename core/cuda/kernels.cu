@@ -6,25 +6,18 @@
 
 #include "core/cuda/cuda_check.hpp"
 #include "core/cuda/kernels.hpp"
+#include "core/cuda/launch.cuh"
 #include "core/philox.hpp"
 
 namespace ringtrain::cuda {
 
 namespace {
 
-constexpr int kThreads = 256;
-
-int blocks_for(std::int64_t count) {
-  const std::int64_t blocks = (count + kThreads - 1) / kThreads;
-  return static_cast<int>(blocks < 65535 * 16 ? (blocks > 0 ? blocks : 1) : 65535 * 16);
-}
-
 // The ops::Activation values.
 enum Kind { kLinear = 0, kRelu = 1, kSigmoid = 2, kTanh = 3, kSoftmax = 4 };
 
 __global__ void elementwise_forward(int kind, const float* x, float* y, std::int64_t count) {
-  for (std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x; i < count;
-       i += static_cast<std::int64_t>(gridDim.x) * blockDim.x) {
+  RT_GRID_STRIDE(i, count) {
     const float value = x[i];
     y[i] = kind == kRelu      ? fmaxf(value, 0.0f)
            : kind == kSigmoid ? 1.0f / (1.0f + expf(-value))
@@ -35,8 +28,7 @@ __global__ void elementwise_forward(int kind, const float* x, float* y, std::int
 
 __global__ void elementwise_backward(int kind, const float* y, const float* dy, float* dx,
                                      std::int64_t count) {
-  for (std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x; i < count;
-       i += static_cast<std::int64_t>(gridDim.x) * blockDim.x) {
+  RT_GRID_STRIDE(i, count) {
     const float out = y[i], gradient = dy[i];
     dx[i] = kind == kRelu      ? (out > 0.0f ? gradient : 0.0f)
             : kind == kSigmoid ? gradient * out * (1.0f - out)
@@ -77,8 +69,7 @@ __global__ void softmax_rows_backward(const float* y, const float* dy, float* dx
 __global__ void dropout_kernel(const float* in, float* out, std::int64_t count, std::int64_t features,
                                float rate, float keep_scale, std::uint32_t k0, std::uint32_t k1,
                                std::uint64_t step, std::uint64_t first_sample) {
-  for (std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x; i < count;
-       i += static_cast<std::int64_t>(gridDim.x) * blockDim.x) {
+  RT_GRID_STRIDE(i, count) {
     const std::uint64_t row = static_cast<std::uint64_t>(i / features),
                         feature = static_cast<std::uint64_t>(i % features);
     const std::uint64_t index = (first_sample + row) * static_cast<std::uint64_t>(features) + feature;
@@ -119,8 +110,7 @@ __global__ void cross_entropy_rows(const float* logits, const std::int32_t* labe
 
 __global__ void sgd_kernel(float* p, const float* g, float* u, std::int64_t count, float rate,
                            float momentum) {
-  for (std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x; i < count;
-       i += static_cast<std::int64_t>(gridDim.x) * blockDim.x) {
+  RT_GRID_STRIDE(i, count) {
     if (u == nullptr) {
       p[i] -= rate * g[i];
     } else {
@@ -132,19 +122,12 @@ __global__ void sgd_kernel(float* p, const float* g, float* u, std::int64_t coun
 
 __global__ void adam_kernel(float* p, const float* g, float* m, float* v, std::int64_t count,
                             float corrected_rate, float beta1, float beta2, float epsilon) {
-  for (std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x; i < count;
-       i += static_cast<std::int64_t>(gridDim.x) * blockDim.x) {
+  RT_GRID_STRIDE(i, count) {
     const float gradient = g[i];
     m[i] = beta1 * m[i] + (1.0f - beta1) * gradient;
     v[i] = beta2 * v[i] + (1.0f - beta2) * gradient * gradient;
     p[i] -= corrected_rate * m[i] / (sqrtf(v[i]) + epsilon);
   }
-}
-
-void check_launch(const char* kernel) {
-  const cudaError_t status = cudaGetLastError();
-  RT_CHECK(status == cudaSuccess,
-           "CUDA kernel " << kernel << " did not start: " << cudaGetErrorString(status));
 }
 
 }  // namespace

@@ -1,11 +1,14 @@
 // The CUDA kernels behind the ops that are ours (not cuDNN's or cuBLAS's): elementwise activations, dropout
-// with the shared Philox generator, the fused softmax cross-entropy, and the optimizers as one pass over the
-// flat parameter buffer. Pointers are device memory; kernels run on cudaStreamPerThread. Declared for every
-// build; cuda_absent.cpp makes each a clear error where CUDA is not built. The ops in core/ops call these for
-// CUDA tensors, with the same argument checks as on the CPU.
+// with the shared Philox generator, the fused softmax cross-entropy, the optimizers as one pass over the flat
+// parameter buffer (kernels.cu), batch normalization (batchnorm_kernels.cu) and pooling (pooling_kernels.cu).
+// Pointers are device memory; kernels run on cudaStreamPerThread. Declared for every build; cuda_absent.cpp
+// makes each a clear error where CUDA is not built. The ops in core/ops call these for CUDA tensors, with the
+// same argument checks as on the CPU.
 #pragma once
 
 #include <cstdint>
+
+#include "core/ops/max_pool_window.hpp"
 
 namespace ringtrain::cuda {
 
@@ -31,5 +34,31 @@ void sgd_update(float* params, const float* grads, float* velocity, std::int64_t
 // Adam with the bias correction folded into corrected_rate (as on the CPU).
 void adam_update(float* params, const float* grads, float* m, float* v, std::int64_t count,
                  float corrected_rate, float beta1, float beta2, float epsilon);
+
+// Batch normalization over x viewed as [rows, channels]; per-channel vectors have `channels` floats; gamma or
+// beta may be null (1 and 0). The sums accumulate in double, as on the CPU.
+void batchnorm_sums(const float* x, std::int64_t rows, std::int64_t channels, float* sum, float* sum_sq);
+void batchnorm_statistics(const float* sum, const float* sum_sq, std::int64_t channels, double count,
+                          float epsilon, float* mean, float* variance, float* inv_std);
+void batchnorm_inverse_std(const float* variance, std::int64_t channels, float epsilon, float* inv_std);
+void batchnorm_update_moving(float* moving_mean, float* moving_variance, const float* mean,
+                             const float* variance, std::int64_t channels, float momentum);
+void batchnorm_normalize(const float* x, std::int64_t rows, std::int64_t channels, const float* mean,
+                         const float* inv_std, const float* gamma, const float* beta, float* y);
+void batchnorm_backward_sums(const float* x, const float* dy, std::int64_t rows, std::int64_t channels,
+                             const float* mean, const float* inv_std, float* sum_dy, float* sum_dy_xhat);
+void batchnorm_backward_data(const float* x, const float* dy, std::int64_t rows, std::int64_t channels,
+                             const float* mean, const float* inv_std, const float* gamma, const float* sum_dy,
+                             const float* sum_dy_xhat, double count, float* dx);
+
+// Max pooling, NHWC, with the winner's input index per output (int32), and its backward (dx zeroed first);
+// global average pooling [batch, pixels, channels] -> [batch, channels] and back.
+void maxpool2d_forward(const ops::PoolWindow& window, const float* x, float* y, std::int32_t* argmax);
+void maxpool2d_backward(const float* dy, const std::int32_t* argmax, std::int64_t outputs, float* dx,
+                        std::int64_t inputs);
+void global_average_pool_forward(const float* x, std::int64_t batch, std::int64_t pixels,
+                                 std::int64_t channels, float* y);
+void global_average_pool_backward(const float* dy, std::int64_t batch, std::int64_t pixels,
+                                  std::int64_t channels, float* dx);
 
 }  // namespace ringtrain::cuda

@@ -1,4 +1,5 @@
-// Batch normalization on the CPU: per-channel sums and elementwise passes over x viewed as [rows, channels].
+// Batch normalization: per-channel sums and elementwise passes over x viewed as [rows, channels] (CPU loops
+// here, CUDA kernels in core/cuda/batchnorm_kernels.cu).
 #include "core/ops/batchnorm.hpp"
 
 #include <omp.h>
@@ -7,6 +8,7 @@
 #include <cmath>
 #include <vector>
 
+#include "core/cuda/kernels.hpp"
 #include "core/ops/cpu_only.hpp"
 
 namespace ringtrain::ops {
@@ -53,8 +55,11 @@ void reduce_per_channel(std::int64_t rows, std::int64_t channels, Terms terms, f
 }  // namespace
 
 void batchnorm_sums(const Tensor& x, Tensor& sum, Tensor& sum_sq) {
-  require_cpu("batchnorm_sums", {&x, &sum, &sum_sq});
   const std::int64_t channels = channels_of(x), rows = rows_of(x);
+  if (on_cuda("batchnorm_sums", {&x, &sum, &sum_sq})) {
+    cuda::batchnorm_sums(x.data<float>(), rows, channels, sum.data<float>(), sum_sq.data<float>());
+    return;
+  }
   const float* input = x.data<float>();
   reduce_per_channel(
       rows, channels,
@@ -67,8 +72,12 @@ void batchnorm_sums(const Tensor& x, Tensor& sum, Tensor& sum_sq) {
 
 void batchnorm_statistics(const Tensor& sum, const Tensor& sum_sq, double count, float epsilon, Tensor& mean,
                           Tensor& variance, Tensor& inv_std) {
-  require_cpu("batchnorm_statistics", {&sum, &sum_sq, &mean, &variance, &inv_std});
   RT_CHECK(count > 0, "batchnorm_statistics over " << count << " rows");
+  if (on_cuda("batchnorm_statistics", {&sum, &sum_sq, &mean, &variance, &inv_std})) {
+    cuda::batchnorm_statistics(sum.data<float>(), sum_sq.data<float>(), sum.numel(), count, epsilon,
+                               mean.data<float>(), variance.data<float>(), inv_std.data<float>());
+    return;
+  }
   for (std::int64_t c = 0; c < sum.numel(); ++c) {
     const double mu = sum.data<float>()[c] / count;
     const double var = std::max(sum_sq.data<float>()[c] / count - mu * mu, 0.0);
@@ -79,7 +88,10 @@ void batchnorm_statistics(const Tensor& sum, const Tensor& sum_sq, double count,
 }
 
 void batchnorm_inverse_std(const Tensor& variance, float epsilon, Tensor& inv_std) {
-  require_cpu("batchnorm_inverse_std", {&variance, &inv_std});
+  if (on_cuda("batchnorm_inverse_std", {&variance, &inv_std})) {
+    cuda::batchnorm_inverse_std(variance.data<float>(), variance.numel(), epsilon, inv_std.data<float>());
+    return;
+  }
   for (std::int64_t c = 0; c < variance.numel(); ++c) {
     inv_std.data<float>()[c] = 1.0f / std::sqrt(variance.data<float>()[c] + epsilon);
   }
@@ -87,7 +99,11 @@ void batchnorm_inverse_std(const Tensor& variance, float epsilon, Tensor& inv_st
 
 void batchnorm_update_moving(Tensor& moving_mean, Tensor& moving_variance, const Tensor& mean,
                              const Tensor& variance, float momentum) {
-  require_cpu("batchnorm_update_moving", {&moving_mean, &moving_variance, &mean, &variance});
+  if (on_cuda("batchnorm_update_moving", {&moving_mean, &moving_variance, &mean, &variance})) {
+    cuda::batchnorm_update_moving(moving_mean.data<float>(), moving_variance.data<float>(),
+                                  mean.data<float>(), variance.data<float>(), mean.numel(), momentum);
+    return;
+  }
   for (std::int64_t c = 0; c < mean.numel(); ++c) {
     moving_mean.data<float>()[c] =
         momentum * moving_mean.data<float>()[c] + (1 - momentum) * mean.data<float>()[c];
@@ -98,8 +114,13 @@ void batchnorm_update_moving(Tensor& moving_mean, Tensor& moving_variance, const
 
 void batchnorm_normalize(const Tensor& x, const Tensor& mean, const Tensor& inv_std, const Tensor& gamma,
                          const Tensor& beta, Tensor& y) {
-  require_cpu("batchnorm_normalize", {&x, &mean, &inv_std, &gamma, &beta, &y});
   const std::int64_t channels = channels_of(x), rows = rows_of(x);
+  if (on_cuda("batchnorm_normalize", {&x, &mean, &inv_std, &gamma, &beta, &y})) {
+    cuda::batchnorm_normalize(x.data<float>(), rows, channels, mean.data<float>(), inv_std.data<float>(),
+                              gamma.defined() ? gamma.data<float>() : nullptr,
+                              beta.defined() ? beta.data<float>() : nullptr, y.data<float>());
+    return;
+  }
   std::vector<float> scale(static_cast<std::size_t>(channels)), shift(static_cast<std::size_t>(channels));
   for (std::int64_t c = 0; c < channels; ++c) {
     const float g = gamma.defined() ? gamma.data<float>()[c] : 1.0f;
@@ -118,8 +139,12 @@ void batchnorm_normalize(const Tensor& x, const Tensor& mean, const Tensor& inv_
 
 void batchnorm_backward_sums(const Tensor& x, const Tensor& dy, const Tensor& mean, const Tensor& inv_std,
                              Tensor& sum_dy, Tensor& sum_dy_xhat) {
-  require_cpu("batchnorm_backward_sums", {&x, &dy, &mean, &inv_std, &sum_dy, &sum_dy_xhat});
   const std::int64_t channels = channels_of(x), rows = rows_of(x);
+  if (on_cuda("batchnorm_backward_sums", {&x, &dy, &mean, &inv_std, &sum_dy, &sum_dy_xhat})) {
+    cuda::batchnorm_backward_sums(x.data<float>(), dy.data<float>(), rows, channels, mean.data<float>(),
+                                  inv_std.data<float>(), sum_dy.data<float>(), sum_dy_xhat.data<float>());
+    return;
+  }
   const float* input = x.data<float>();
   const float* gradient = dy.data<float>();
   const float* mu = mean.data<float>();
@@ -136,8 +161,13 @@ void batchnorm_backward_sums(const Tensor& x, const Tensor& dy, const Tensor& me
 void batchnorm_backward_data(const Tensor& x, const Tensor& dy, const Tensor& mean, const Tensor& inv_std,
                              const Tensor& gamma, const Tensor& sum_dy, const Tensor& sum_dy_xhat,
                              double count, Tensor& dx) {
-  require_cpu("batchnorm_backward_data", {&x, &dy, &mean, &inv_std, &gamma, &sum_dy, &sum_dy_xhat, &dx});
   const std::int64_t channels = channels_of(x), rows = rows_of(x);
+  if (on_cuda("batchnorm_backward_data", {&x, &dy, &mean, &inv_std, &gamma, &sum_dy, &sum_dy_xhat, &dx})) {
+    cuda::batchnorm_backward_data(x.data<float>(), dy.data<float>(), rows, channels, mean.data<float>(),
+                                  inv_std.data<float>(), gamma.defined() ? gamma.data<float>() : nullptr,
+                                  sum_dy.data<float>(), sum_dy_xhat.data<float>(), count, dx.data<float>());
+    return;
+  }
   std::vector<float> scale(static_cast<std::size_t>(channels)), mean_dy(static_cast<std::size_t>(channels)),
       mean_dy_xhat(static_cast<std::size_t>(channels));
   for (std::int64_t c = 0; c < channels; ++c) {

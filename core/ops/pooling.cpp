@@ -1,43 +1,34 @@
-// Max pooling and global average pooling on the CPU, NHWC.
+// Max pooling and global average pooling, NHWC (CPU loops here, CUDA kernels in
+// core/cuda/pooling_kernels.cu).
 #include "core/ops/pooling.hpp"
 
-#include <limits>
-
+#include "core/cuda/kernels.hpp"
 #include "core/ops/cpu_only.hpp"
+#include "core/ops/max_pool_window.hpp"
 
 namespace ringtrain::ops {
 
 void maxpool2d_forward(const Conv2DGeometry& g, const Tensor& x, Tensor& y, Tensor& argmax) {
-  require_cpu("maxpool2d_forward", {&x, &y, &argmax});
   require_shape("maxpool2d_forward", "input", x, {g.batch, g.in_h, g.in_w, g.in_c});
   require_shape("maxpool2d_forward", "output", y, {g.batch, g.out_h, g.out_w, g.in_c});
+  const PoolWindow window{g.batch,    g.in_h,     g.in_w,     g.in_c,     g.out_h,   g.out_w,
+                          g.kernel_h, g.kernel_w, g.stride_h, g.stride_w, g.pad_top, g.pad_left};
+  if (on_cuda("maxpool2d_forward", {&x, &y, &argmax})) {
+    cuda::maxpool2d_forward(window, x.data<float>(), y.data<float>(), argmax.data<std::int32_t>());
+    return;
+  }
   const float* input = x.data<float>();
   float* output = y.data<float>();
   std::int32_t* winner = argmax.data<std::int32_t>();
-  const std::int64_t channels = g.in_c;
 #pragma omp parallel for collapse(2)
   for (std::int64_t n = 0; n < g.batch; ++n) {
     for (std::int64_t oh = 0; oh < g.out_h; ++oh) {
       for (std::int64_t ow = 0; ow < g.out_w; ++ow) {
-        for (std::int64_t c = 0; c < channels; ++c) {
-          float best = -std::numeric_limits<float>::infinity();
-          std::int64_t best_index = -1;
-          for (std::int64_t kh = 0; kh < g.kernel_h; ++kh) {
-            const std::int64_t ih = oh * g.stride_h + kh - g.pad_top;
-            if (ih < 0 || ih >= g.in_h) continue;
-            for (std::int64_t kw = 0; kw < g.kernel_w; ++kw) {
-              const std::int64_t iw = ow * g.stride_w + kw - g.pad_left;
-              if (iw < 0 || iw >= g.in_w) continue;
-              const std::int64_t index = ((n * g.in_h + ih) * g.in_w + iw) * channels + c;
-              if (best_index < 0 || input[index] > best) {
-                best = input[index];
-                best_index = index;
-              }
-            }
-          }
-          const std::int64_t out_index = ((n * g.out_h + oh) * g.out_w + ow) * channels + c;
-          output[out_index] = best;
-          winner[out_index] = static_cast<std::int32_t>(best_index);
+        for (std::int64_t c = 0; c < g.in_c; ++c) {
+          const PoolWinner best = max_in_window(window, input, n, oh, ow, c);
+          const std::int64_t out_index = ((n * g.out_h + oh) * g.out_w + ow) * g.in_c + c;
+          output[out_index] = best.value;
+          winner[out_index] = static_cast<std::int32_t>(best.index);
         }
       }
     }
@@ -45,7 +36,11 @@ void maxpool2d_forward(const Conv2DGeometry& g, const Tensor& x, Tensor& y, Tens
 }
 
 void maxpool2d_backward(const Tensor& dy, const Tensor& argmax, Tensor& dx) {
-  require_cpu("maxpool2d_backward", {&dy, &argmax, &dx});
+  if (on_cuda("maxpool2d_backward", {&dy, &argmax, &dx})) {
+    cuda::maxpool2d_backward(dy.data<float>(), argmax.data<std::int32_t>(), dy.numel(), dx.data<float>(),
+                             dx.numel());
+    return;
+  }
   dx.fill_zero();
   const float* gradient = dy.data<float>();
   const std::int32_t* winner = argmax.data<std::int32_t>();
@@ -55,9 +50,12 @@ void maxpool2d_backward(const Tensor& dy, const Tensor& argmax, Tensor& dx) {
 }
 
 void global_average_pool_forward(const Tensor& x, Tensor& y) {
-  require_cpu("global_average_pool_forward", {&x, &y});
   const std::int64_t batch = x.dim(0), pixels = x.dim(1) * x.dim(2), channels = x.dim(3);
   require_shape("global_average_pool_forward", "output", y, {batch, channels});
+  if (on_cuda("global_average_pool_forward", {&x, &y})) {
+    cuda::global_average_pool_forward(x.data<float>(), batch, pixels, channels, y.data<float>());
+    return;
+  }
   const float* input = x.data<float>();
   float* output = y.data<float>();
 #pragma omp parallel for
@@ -74,9 +72,12 @@ void global_average_pool_forward(const Tensor& x, Tensor& y) {
 }
 
 void global_average_pool_backward(const Tensor& dy, Tensor& dx) {
-  require_cpu("global_average_pool_backward", {&dy, &dx});
   const std::int64_t batch = dx.dim(0), pixels = dx.dim(1) * dx.dim(2), channels = dx.dim(3);
   require_shape("global_average_pool_backward", "dy", dy, {batch, channels});
+  if (on_cuda("global_average_pool_backward", {&dy, &dx})) {
+    cuda::global_average_pool_backward(dy.data<float>(), batch, pixels, channels, dx.data<float>());
+    return;
+  }
   const float* gradient = dy.data<float>();
   float* output = dx.data<float>();
   const float share = 1.0f / static_cast<float>(pixels);

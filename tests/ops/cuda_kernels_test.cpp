@@ -1,15 +1,18 @@
 // Our CUDA kernels against the CPU ops on the same random inputs: activations forward and backward, dropout
 // (masks identical bit for bit: one Philox implementation for both devices), the fused softmax cross-entropy
-// (loss, accuracy and gradient), and the SGD and Adam updates. Skipped where no GPU is usable; the CPU ops
-// are themselves checked against the plain references in tests/reference.
+// (loss, accuracy and gradient), the SGD and Adam updates, batch normalization and pooling. Skipped where no
+// GPU is usable; the CPU ops are themselves checked against the plain references in tests/reference.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 
 #include "core/cuda/cuda_runtime.hpp"
 #include "core/ops/activation.hpp"
+#include "core/ops/batchnorm.hpp"
 #include "core/ops/dropout.hpp"
 #include "core/ops/optimizer_update.hpp"
+#include "core/ops/pooling.hpp"
 #include "core/ops/softmax_cross_entropy.hpp"
 
 namespace ringtrain::ops {
@@ -114,6 +117,72 @@ TEST_F(CudaKernels, OptimizerUpdatesMatchTheCpu) {
   EXPECT_LE(difference(params_gpu, params), 1e-6);
   EXPECT_LE(difference(m_gpu, m), 1e-6);
   EXPECT_LE(difference(v_gpu, v), 1e-6);
+}
+
+TEST_F(CudaKernels, BatchNormMatchesTheCpu) {
+  const Tensor x = random({6, 7, 7, 5}, 10, 2.0f), dy = random({6, 7, 7, 5}, 11);
+  const Tensor gamma = random({5}, 12), beta = random({5}, 13);
+  const double rows = 6 * 7 * 7;
+  struct Outputs {
+    Tensor sum, sum_sq, mean, variance, inv_std, moving_mean, moving_variance, y, sum_dy, sum_dy_xhat, dx;
+  };
+  auto run = [&](Device device) {
+    auto on = [&](const Tensor& t) { return device == Device::cpu ? t : t.to(device); };
+    auto zeros = [&](const Shape& shape) { return Tensor::zeros(shape, DType::f32, device); };
+    Outputs o{zeros({5}), zeros({5}),          zeros({5}),          zeros({5}),
+              zeros({5}), on(random({5}, 14)), on(random({5}, 15)), zeros(x.shape()),
+              zeros({5}), zeros({5}),          zeros(x.shape())};
+    const Tensor xd = on(x), dyd = on(dy), g = on(gamma), b = on(beta);
+    batchnorm_sums(xd, o.sum, o.sum_sq);
+    batchnorm_statistics(o.sum, o.sum_sq, rows, 1e-3f, o.mean, o.variance, o.inv_std);
+    batchnorm_update_moving(o.moving_mean, o.moving_variance, o.mean, o.variance, 0.99f);
+    batchnorm_normalize(xd, o.mean, o.inv_std, g, b, o.y);
+    batchnorm_backward_sums(xd, dyd, o.mean, o.inv_std, o.sum_dy, o.sum_dy_xhat);
+    batchnorm_backward_data(xd, dyd, o.mean, o.inv_std, g, o.sum_dy, o.sum_dy_xhat, rows, o.dx);
+    return o;
+  };
+  const Outputs cpu = run(Device::cpu), on_gpu = run(Device::cuda);
+  EXPECT_LE(difference(on_gpu.sum, cpu.sum), 1e-6);
+  EXPECT_LE(difference(on_gpu.sum_sq, cpu.sum_sq), 1e-6);
+  EXPECT_LE(difference(on_gpu.inv_std, cpu.inv_std), 1e-6);
+  EXPECT_LE(difference(on_gpu.moving_variance, cpu.moving_variance), 1e-6);
+  EXPECT_LE(difference(on_gpu.y, cpu.y), 1e-5);
+  EXPECT_LE(difference(on_gpu.sum_dy_xhat, cpu.sum_dy_xhat), 1e-5);
+  EXPECT_LE(difference(on_gpu.dx, cpu.dx), 1e-5);
+  // Inference: the moving statistics' inverse deviation.
+  Tensor inv_cpu = Tensor::zeros({5}), inv_gpu = gpu_like(inv_cpu);
+  batchnorm_inverse_std(cpu.moving_variance, 1e-3f, inv_cpu);
+  batchnorm_inverse_std(gpu(cpu.moving_variance), 1e-3f, inv_gpu);
+  EXPECT_LE(difference(inv_gpu, inv_cpu), 1e-6);
+}
+
+TEST_F(CudaKernels, PoolingMatchesTheCpu) {
+  const Conv2DGeometry geometry =
+      conv2d_geometry(3, 9, 8, 4, 4, 3, 3, 2, 2, Padding::same);  // overlapping windows
+  const Tensor x = random({3, 9, 8, 4}, 16);
+  const Tensor dy = random({3, geometry.out_h, geometry.out_w, 4}, 17);
+  Tensor y = Tensor::zeros(dy.shape()), argmax = Tensor::zeros(dy.shape(), DType::i32),
+         dx = Tensor::zeros(x.shape());
+  maxpool2d_forward(geometry, x, y, argmax);
+  maxpool2d_backward(dy, argmax, dx);
+  Tensor y_gpu = gpu_like(y), argmax_gpu = gpu_like(argmax), dx_gpu = gpu_like(dx);
+  maxpool2d_forward(geometry, gpu(x), y_gpu, argmax_gpu);
+  maxpool2d_backward(gpu(dy), argmax_gpu, dx_gpu);
+  EXPECT_EQ(difference(y_gpu, y), 0.0);
+  EXPECT_LE(difference(dx_gpu, dx), 1e-6);  // overlapping windows add in another order
+  const Tensor argmax_back = argmax_gpu.to(Device::cpu);
+  EXPECT_TRUE(std::equal(argmax.data<std::int32_t>(), argmax.data<std::int32_t>() + argmax.numel(),
+                         argmax_back.data<std::int32_t>()));
+
+  Tensor average = Tensor::zeros({3, 4}), average_gpu = gpu_like(average);
+  global_average_pool_forward(x, average);
+  global_average_pool_forward(gpu(x), average_gpu);
+  EXPECT_LE(difference(average_gpu, average), 1e-6);
+  const Tensor dy_average = random({3, 4}, 18);
+  Tensor dx_average = Tensor::zeros(x.shape()), dx_average_gpu = gpu_like(dx_average);
+  global_average_pool_backward(dy_average, dx_average);
+  global_average_pool_backward(gpu(dy_average), dx_average_gpu);
+  EXPECT_LE(difference(dx_average_gpu, dx_average), 1e-7);
 }
 
 TEST(CudaKernelsDevices, MixedDevicesAreAClearError) {
