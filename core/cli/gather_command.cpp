@@ -46,7 +46,10 @@ std::optional<RunSummary> summarize(const fs::path& dir, const fs::path& root) {
   const auto accuracies = metrics.read_doubles("epochs/val_accuracy").values;
   if (accuracies.empty()) return std::nullopt;
   RunSummary run;
-  run.name = dir == root ? dir.filename().string() : fs::relative(dir, root).string();
+  // The directory's own name, also when given as "runs/b/".
+  fs::path normal = fs::absolute(dir).lexically_normal();
+  if (normal.filename().empty()) normal = normal.parent_path();
+  run.name = dir == root ? normal.filename().string() : fs::relative(dir, root).string();
   run.epochs = static_cast<std::int64_t>(accuracies.size());
   run.final_accuracy = accuracies.back();
   run.best_accuracy = *std::max_element(accuracies.begin(), accuracies.end());
@@ -69,11 +72,18 @@ int gather_command(const std::vector<std::string>& arguments, Replica&) {
   for (const auto& argument : arguments) {
     const fs::path root = argument;
     RT_CHECK(fs::is_directory(root), "gather: " << argument << " is not a directory");
-    if (auto run = summarize(root, root)) runs.push_back(*run);
-    for (const auto& entry : fs::recursive_directory_iterator(root)) {
-      if (entry.is_directory()) {
-        if (auto run = summarize(entry.path(), root)) runs.push_back(*run);
+    // One unreadable run is a warning, not the end of the table.
+    auto add = [&](const fs::path& dir) {
+      try {
+        if (auto run = summarize(dir, root)) runs.push_back(*run);
+      } catch (const Error& error) {
+        std::cerr << "ringtrain: warning: gather skips " << dir.string() << ": " << error.what() << "\n";
       }
+    };
+    add(root);
+    for (const auto& entry :
+         fs::recursive_directory_iterator(root, fs::directory_options::skip_permission_denied)) {
+      if (entry.is_directory()) add(entry.path());
     }
   }
   RT_CHECK(!runs.empty(),

@@ -50,14 +50,22 @@ std::string number(double value) {
 }
 
 // The points of a series as drawn: a step plot holds each value until the next x.
+// Non-finite values (a diverged loss) are left out; series of unequal lengths (a file still being written)
+// are cut to the shorter.
 std::vector<std::pair<double, double>> points(const Series& series, double x_max) {
   std::vector<std::pair<double, double>> drawn;
-  for (std::size_t i = 0; i < series.x.size(); ++i) {
-    if (series.steps && i > 0) drawn.emplace_back(series.x[i], series.y[i - 1]);
+  for (std::size_t i = 0; i < std::min(series.x.size(), series.y.size()); ++i) {
+    if (!std::isfinite(series.x[i]) || !std::isfinite(series.y[i])) continue;
+    if (series.steps && !drawn.empty()) drawn.emplace_back(series.x[i], drawn.back().second);
     drawn.emplace_back(series.x[i], series.y[i]);
   }
-  if (series.steps && !series.y.empty()) drawn.emplace_back(x_max, series.y.back());
+  if (series.steps && !drawn.empty()) drawn.emplace_back(x_max, drawn.back().second);
   return drawn;
+}
+
+// Points drawn as dots too: every validation point (one per epoch), and a lone point of any series.
+bool marked(const Series& series, std::size_t points_in_run) {
+  return (series.width > 2 && !series.steps) || points_in_run == 1;
 }
 
 // The drawn points split into runs inside [y_min, y_max]: a line leaving the range ends at its edge and
@@ -93,12 +101,13 @@ void fit_y_range(Chart& chart, bool accuracy) {
   double low = std::numeric_limits<double>::infinity(), high = -low, validation_low = low, last = 0;
   for (const auto& series : chart.series) {
     for (const double value : series.y) {
+      if (!std::isfinite(value)) continue;
       low = std::min(low, value);
       high = std::max(high, value);
-    }
-    if (series.width > 2 && !series.y.empty()) {  // validation
-      validation_low = std::min(validation_low, *std::min_element(series.y.begin(), series.y.end()));
-      last = series.y.back();
+      if (series.width > 2) {  // validation
+        validation_low = std::min(validation_low, value);
+        last = value;
+      }
     }
   }
   if (!std::isfinite(low)) low = 0, high = 1;
@@ -107,7 +116,7 @@ void fit_y_range(Chart& chart, bool accuracy) {
     chart.y_max = 1.0;
     return;
   }
-  const double margin = std::max((high - low) * 0.05, 1e-6);
+  const double margin = std::max({(high - low) * 0.05, std::abs(high) * 1e-3, 1e-6});
   chart.y_min = accuracy ? std::max(0.0, low - margin) : std::max(0.0, low - margin);
   chart.y_max = accuracy ? std::min(1.0, high + margin) : high + margin;
 }
@@ -146,7 +155,15 @@ std::string chart_svg(const Chart& chart, int width, int height) {
       for (std::size_t i = 0; i < run.size(); ++i)
         svg << (i == 0 ? 'M' : 'L') << area.x(run[i].first) << ',' << area.y(run[i].second) << ' ';
     }
-    svg << "\"/>\n<line x1=\"" << legend_x << "\" x2=\"" << legend_x + 18 << "\" y1=\"" << area.top + 12
+    svg << "\"/>\n";
+    for (const auto& run : visible_runs(points(series, chart.x_max), chart.y_min, chart.y_max)) {
+      for (const auto& [x, y] : run) {
+        if (marked(series, run.size()))
+          svg << "<circle cx=\"" << area.x(x) << "\" cy=\"" << area.y(y) << "\" r=\""
+              << std::max(series.width, 2.5) << "\" fill=\"" << series.color.css() << "\"/>";
+      }
+    }
+    svg << "<line x1=\"" << legend_x << "\" x2=\"" << legend_x + 18 << "\" y1=\"" << area.top + 12
         << "\" y2=\"" << area.top + 12 << "\" stroke=\"" << series.color.css() << "\" stroke-width=\""
         << series.width << "\"/><text x=\"" << legend_x + 22 << "\" y=\"" << area.top + 16
         << "\" font-size=\"11\" fill=\"" << kText.css() << "\">" << series.label << "</text>\n";
@@ -179,6 +196,11 @@ void draw_chart(Canvas& canvas, const Chart& chart, int left, int top, int width
       for (std::size_t i = 1; i < run.size(); ++i)
         canvas.line(area.x(run[i - 1].first), area.y(run[i - 1].second), area.x(run[i].first),
                     area.y(run[i].second), series.color, series.width);
+      for (const auto& [x, y] : run) {
+        if (marked(series, run.size()))
+          canvas.line(area.x(x), area.y(y), area.x(x), area.y(y), series.color,
+                      2 * std::max(series.width, 2.5));
+      }
     }
     canvas.line(legend_x, area.top + 12, legend_x + 18, area.top + 12, series.color, series.width);
     canvas.text(series.label, legend_x + 22, area.top + 5, 11, kText, font);

@@ -61,15 +61,20 @@ Image Font::render(const std::string& text, int pixel_size, int* baseline) const
   image.pixels.assign(static_cast<std::size_t>(image.width) * image.height, 0);
   int pen = 0;
   for (const char c : text) {
-    if (FT_Load_Char(face, static_cast<unsigned char>(c), FT_LOAD_RENDER) != 0) continue;
+    if (FT_Load_Char(face, static_cast<unsigned char>(c), FT_LOAD_RENDER | FT_LOAD_NO_BITMAP) != 0) continue;
     const FT_Bitmap& bitmap = face->glyph->bitmap;
+    if (bitmap.pixel_mode != FT_PIXEL_MODE_GRAY) continue;  // 8-bit coverage only
+    // A negative pitch stores the rows bottom-up.
+    const unsigned char* top_row =
+        bitmap.pitch >= 0 ? bitmap.buffer
+                          : bitmap.buffer - static_cast<std::ptrdiff_t>(bitmap.rows - 1) * bitmap.pitch;
     for (unsigned row = 0; row < bitmap.rows; ++row) {
       for (unsigned column = 0; column < bitmap.width; ++column) {
         const int x = pen + face->glyph->bitmap_left + static_cast<int>(column);
         const int y = ascent - face->glyph->bitmap_top + static_cast<int>(row);
         if (x < 0 || y < 0 || x >= image.width || y >= image.height) continue;
         auto& pixel = image.pixels[static_cast<std::size_t>(y) * image.width + x];
-        pixel = std::max(pixel, bitmap.buffer[row * static_cast<unsigned>(bitmap.pitch) + column]);
+        pixel = std::max(pixel, top_row[static_cast<std::ptrdiff_t>(row) * bitmap.pitch + column]);
       }
     }
     pen += static_cast<int>(face->glyph->advance.x >> 6);

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <limits>
 #include <numeric>
 #include <sstream>
 
@@ -48,8 +49,8 @@ std::string escape(const std::string& text) {
 
 // The charts: loss, accuracy and learning rate over epochs.
 std::array<Chart, 3> charts(const Hdf5File& metrics) {
-  const double steps_per_epoch =
-      static_cast<double>(metrics.integer_attribute("steps_per_epoch").value_or(1));
+  const double steps_per_epoch = static_cast<double>(
+      std::max<std::int64_t>(metrics.integer_attribute("steps_per_epoch").value_or(1), 1));
   std::vector<double> step_x = series(metrics, "steps/global_step");
   for (auto& x : step_x)
     x /= steps_per_epoch;
@@ -76,6 +77,7 @@ std::array<Chart, 3> charts(const Hdf5File& metrics) {
   rate.series.push_back({"learning rate", rate_x, rate_y, kRate, 2.0, true});
   fit_y_range(rate, false);
   rate.y_min = 0;
+  rate.y_max *= 1.1;  // a constant rate is drawn below the frame, not on it
   return {loss, accuracy, rate};
 }
 
@@ -87,6 +89,8 @@ std::vector<int> classify(Sequential& model, const std::vector<const std::uint8_
       values.push_back(static_cast<float>(digit[i]) / 256.0f);
   const auto count = static_cast<std::int64_t>(digits.size());
   const Tensor probabilities = model.predict(Tensor::from_vector({count, 28, 28, 1}, values));
+  RT_CHECK(probabilities.rank() == 2, "the report needs a model whose output is [batch, classes], not "
+                                          << to_string(probabilities.shape()));
   const std::int64_t classes = probabilities.shape()[1];
   std::vector<int> predicted;
   for (std::int64_t row = 0; row < count; ++row) {
@@ -209,6 +213,10 @@ void write_atomically(const fs::path& path, const std::string& text) {
 
 ReportCounts write_report(const fs::path& run_dir, const Hdf5File& metrics, Sequential& model,
                           const ReportContent& content, const data::Dataset& validation, const Font& font) {
+  RT_CHECK(validation.rows() == 28 && validation.cols() == 28 && model.input_shape().numel() == 28 * 28,
+           "the report draws 28x28 digits for a model of 784 inputs; this run has "
+               << validation.rows() << "x" << validation.cols() << " images and a model input of "
+               << to_string(model.input_shape()));
   ReportCounts counts;
   const auto [loss, accuracy, rate] = charts(metrics);
   const auto font_row = font_digits(model, font);
@@ -224,7 +232,9 @@ ReportCounts write_report(const fs::path& run_dir, const Hdf5File& metrics, Sequ
   write_png(run_dir / "predictions.png", grid_png(font_row, cells, font));
 
   const auto val_accuracy = series(metrics, "epochs/val_accuracy");
-  const auto val_loss = series(metrics, "epochs/val_loss");
+  auto val_loss = series(metrics, "epochs/val_loss");
+  val_loss.resize(val_accuracy.size(),
+                  std::numeric_limits<double>::quiet_NaN());  // a file still being written
   std::ostringstream html;
   html << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>" << escape(content.title)
        << " - ringtrain report</title>\n<style>\n"

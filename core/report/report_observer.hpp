@@ -2,6 +2,8 @@
 // refresh shows the progress. Rank 0 only; it must be added after the MetricsFile whose series it draws.
 #pragma once
 
+#include <iostream>
+
 #include "core/checkpoint/metrics_file.hpp"
 #include "core/report/report.hpp"
 #include "core/train/observer.hpp"
@@ -19,8 +21,13 @@ class ReportObserver final : public TrainingObserver {
         validation_(validation),
         font_(Font::default_font()) {}
 
+  // A report that cannot be drawn is a warning: training goes on.
   void on_epoch_end(const EpochMetrics&) override {
-    write_report(run_dir_, metrics_.file(), model_, content_, validation_, font_);
+    try {
+      write_report(run_dir_, metrics_.file(), model_, content_, validation_, font_);
+    } catch (const Error& error) {
+      std::cerr << "ringtrain: warning: no report this epoch: " << error.what() << std::endl;
+    }
   }
 
  private:

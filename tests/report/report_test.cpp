@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 
 #include "core/check.hpp"
 #include "core/report/chart.hpp"
@@ -84,6 +86,22 @@ TEST(Chart, ValuesBelowTheZoomedRangeAreNotDrawnAlongItsEdge) {
   // One run, starting where the line enters the range between x = 1 and x = 2.
   EXPECT_EQ(std::count(path.begin(), path.end(), 'M'), 1);
   EXPECT_EQ(std::count(path.begin(), path.end(), 'L'), 3);
+}
+
+TEST(Chart, ALonePointIsADotAndNonFiniteValuesAreLeftOut) {
+  Chart chart{"loss", "epoch", 0, 3, 0, 1, {}};
+  chart.series.push_back({"validation", {1}, {0.5}, {}, 3.5, false});
+  chart.series.push_back({"training",
+                          {0.5, 1, 1.5, 2},
+                          {0.9, std::numeric_limits<double>::quiet_NaN(), 0.7, 0.6, 0.5},
+                          {},
+                          1.2,
+                          false});
+  fit_y_range(chart, false);
+  EXPECT_TRUE(std::isfinite(chart.y_min) && std::isfinite(chart.y_max));
+  const std::string svg = chart_svg(chart, 400, 300);
+  EXPECT_THAT(svg, testing::HasSubstr("<circle"));
+  EXPECT_THAT(svg, testing::Not(testing::HasSubstr("nan")));
 }
 
 }  // namespace
