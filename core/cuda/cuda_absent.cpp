@@ -58,6 +58,14 @@ void adam_update(float*, const float*, float*, float*, std::int64_t, float, floa
   built_without_cuda();
 }
 
+void dense_forward(const float*, const float*, const float*, float*, std::int64_t, std::int64_t,
+                   std::int64_t) {
+  built_without_cuda();
+}
+void dense_backward(const float*, const float*, const float*, float*, float*, float*, std::int64_t,
+                    std::int64_t, std::int64_t) {
+  built_without_cuda();
+}
 void batchnorm_sums(const float*, std::int64_t, std::int64_t, float*, float*) {
   built_without_cuda();
 }

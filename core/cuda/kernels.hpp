@@ -35,6 +35,13 @@ void sgd_update(float* params, const float* grads, float* velocity, std::int64_t
 void adam_update(float* params, const float* grads, float* m, float* v, std::int64_t count,
                  float corrected_rate, float beta1, float beta2, float epsilon);
 
+// Dense layers with cuBLAS (dense.cu): row-major x [batch, in], w [in, out], y [batch, out]; bias, dx and
+// dbias may be null.
+void dense_forward(const float* x, const float* w, const float* bias, float* y, std::int64_t batch,
+                   std::int64_t in, std::int64_t out);
+void dense_backward(const float* x, const float* w, const float* dy, float* dx, float* dw, float* dbias,
+                    std::int64_t batch, std::int64_t in, std::int64_t out);
+
 // Batch normalization over x viewed as [rows, channels]; per-channel vectors have `channels` floats; gamma or
 // beta may be null (1 and 0). The sums accumulate in double, as on the CPU.
 void batchnorm_sums(const float* x, std::int64_t rows, std::int64_t channels, float* sum, float* sum_sq);

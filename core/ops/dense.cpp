@@ -1,8 +1,9 @@
-// Dense forward and backward on the CPU with oneDNN's sgemm (row-major).
+// Dense forward and backward: oneDNN's sgemm (row-major) on the CPU, cuBLAS on the GPU (core/cuda/dense.cu).
 #include "core/ops/dense.hpp"
 
 #include <dnnl.h>
 
+#include "core/cuda/kernels.hpp"
 #include "core/ops/cpu_only.hpp"
 
 namespace ringtrain::ops {
@@ -19,10 +20,14 @@ void sgemm(char trans_a, char trans_b, std::int64_t m, std::int64_t n, std::int6
 }  // namespace
 
 void dense_forward(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor& y) {
-  require_cpu("dense_forward", {&x, &w, &bias, &y});
   const std::int64_t batch = x.dim(0), in = w.dim(0), out = w.dim(1);
   require_shape("dense_forward", "x", x, {batch, in});
   require_shape("dense_forward", "y", y, {batch, out});
+  if (on_cuda("dense_forward", {&x, &w, &bias, &y})) {
+    cuda::dense_forward(x.data<float>(), w.data<float>(), bias.defined() ? bias.data<float>() : nullptr,
+                        y.data<float>(), batch, in, out);
+    return;
+  }
   sgemm('N', 'N', batch, out, in, x.data<float>(), in, w.data<float>(), out, y.data<float>(), out);
   if (!bias.defined()) return;
   const float* b = bias.data<float>();
@@ -36,9 +41,14 @@ void dense_forward(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor&
 
 void dense_backward(const Tensor& x, const Tensor& w, const Tensor& dy, Tensor& dx, Tensor& dw,
                     Tensor& dbias) {
-  require_cpu("dense_backward", {&x, &w, &dy, &dx, &dw, &dbias});
   const std::int64_t batch = x.dim(0), in = w.dim(0), out = w.dim(1);
   require_shape("dense_backward", "dy", dy, {batch, out});
+  if (on_cuda("dense_backward", {&x, &w, &dy, &dx, &dw, &dbias})) {
+    cuda::dense_backward(x.data<float>(), w.data<float>(), dy.data<float>(),
+                         dx.defined() ? dx.data<float>() : nullptr, dw.data<float>(),
+                         dbias.defined() ? dbias.data<float>() : nullptr, batch, in, out);
+    return;
+  }
   if (dx.defined()) {
     sgemm('N', 'T', batch, in, out, dy.data<float>(), out, w.data<float>(), out, dx.data<float>(), in);
   }

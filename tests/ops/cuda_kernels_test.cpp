@@ -1,7 +1,8 @@
 // Our CUDA kernels against the CPU ops on the same random inputs: activations forward and backward, dropout
 // (masks identical bit for bit: one Philox implementation for both devices), the fused softmax cross-entropy
-// (loss, accuracy and gradient), the SGD and Adam updates, batch normalization and pooling. Skipped where no
-// GPU is usable; the CPU ops are themselves checked against the plain references in tests/reference.
+// (loss, accuracy and gradient), the SGD and Adam updates, batch normalization, pooling, and dense layers
+// with cuBLAS. Skipped where no GPU is usable; the CPU ops are themselves checked against the plain
+// references in tests/reference.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -10,6 +11,7 @@
 #include "core/cuda/cuda_runtime.hpp"
 #include "core/ops/activation.hpp"
 #include "core/ops/batchnorm.hpp"
+#include "core/ops/dense.hpp"
 #include "core/ops/dropout.hpp"
 #include "core/ops/optimizer_update.hpp"
 #include "core/ops/pooling.hpp"
@@ -183,6 +185,25 @@ TEST_F(CudaKernels, PoolingMatchesTheCpu) {
   global_average_pool_backward(dy_average, dx_average);
   global_average_pool_backward(gpu(dy_average), dx_average_gpu);
   EXPECT_LE(difference(dx_average_gpu, dx_average), 1e-7);
+}
+
+TEST_F(CudaKernels, DenseWithCublasMatchesTheCpu) {
+  const Tensor x = random({37, 50}, 20), w = random({50, 13}, 21, 0.2f), bias = random({13}, 22);
+  const Tensor dy = random({37, 13}, 23);
+  Tensor y = Tensor::zeros({37, 13}), dx = Tensor::zeros(x.shape()), dw = Tensor::zeros(w.shape());
+  Tensor dbias = Tensor::zeros({13});
+  dense_forward(x, w, bias, y);
+  dense_backward(x, w, dy, dx, dw, dbias);
+  Tensor y_gpu = gpu_like(y), dx_gpu = gpu_like(dx), dw_gpu = gpu_like(dw), dbias_gpu = gpu_like(dbias);
+  dense_forward(gpu(x), gpu(w), gpu(bias), y_gpu);
+  dense_backward(gpu(x), gpu(w), gpu(dy), dx_gpu, dw_gpu, dbias_gpu);
+  EXPECT_LE(difference(y_gpu, y), 1e-5);  // sums of 50 products in another order
+  EXPECT_LE(difference(dx_gpu, dx), 1e-5);
+  EXPECT_LE(difference(dw_gpu, dw), 1e-5);
+  EXPECT_LE(difference(dbias_gpu, dbias), 1e-6);
+  Tensor no_dx, no_dbias;
+  dense_backward(gpu(x), gpu(w), gpu(dy), no_dx, dw_gpu, no_dbias);
+  EXPECT_LE(difference(dw_gpu, dw), 1e-5);
 }
 
 TEST(CudaKernelsDevices, MixedDevicesAreAClearError) {
