@@ -160,6 +160,15 @@ CheckpointInfo read_checkpoint(const std::filesystem::path& path) {
   return info;
 }
 
+std::string checkpoint_config_text(const std::filesystem::path& path) {
+  const Hdf5File file = Hdf5File::open_for_reading(path);
+  check_format(file);
+  const auto text = file.text_attribute("config");
+  RT_CHECK(text && !text->empty(), path.string()
+                                       << ": the checkpoint holds no configuration (attribute config)");
+  return *text;
+}
+
 void restore_checkpoint(const std::filesystem::path& path, Sequential& model, Optimizer* optimizer) {
   const Hdf5File file = Hdf5File::open_for_reading(path);
   check_format(file);

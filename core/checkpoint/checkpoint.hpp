@@ -47,6 +47,9 @@ void write_checkpoint(const std::filesystem::path& path, Sequential& model, Opti
 // and what is wrong: not HDF5 or truncated, a newer schema, a missing dataset, a checksum failure.
 CheckpointInfo read_checkpoint(const std::filesystem::path& path);
 
+// The run's configuration a checkpoint stores (its config attribute), without reading its datasets.
+std::string checkpoint_config_text(const std::filesystem::path& path);
+
 // Loads parameters and state into `model` (built with the checkpoint's architecture) and, when given, the
 // optimizer's slots and step count. A shape that differs is an error naming the first parameter and both
 // shapes; nothing is loaded then.

@@ -1,7 +1,5 @@
 // evaluate, predict and report: a model rebuilt from a checkpoint alone (its stored configuration and
 // parameters).
-#include <omp.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <iostream>
@@ -52,6 +50,12 @@ std::string required(const ParsedOptions& parsed, const std::string& option, con
   return parsed.values[option].as<std::string>();
 }
 
+// The model of the required --checkpoint, with --threads applied.
+Session checkpoint_session(const ParsedOptions& parsed, const std::string& usage, const Replica& replica) {
+  return open_checkpoint_session(required(parsed, "checkpoint", usage), parsed.values["threads"].as<int>(),
+                                 replica.processes_on_node);
+}
+
 }  // namespace
 
 int evaluate_command(const std::vector<std::string>& arguments, Replica& replica) {
@@ -59,9 +63,7 @@ int evaluate_command(const std::vector<std::string>& arguments, Replica& replica
   const auto options = parse_unless_help(arguments, usage, false);
   if (!options) return 0;
   const ParsedOptions& parsed = *options;
-  const std::string path = required(parsed, "checkpoint", usage);
-  Session session =
-      open_checkpoint_session(path, parsed.values["threads"].as<int>(), replica.processes_on_node);
+  Session session = checkpoint_session(parsed, usage, replica);
   if (parsed.values.count("data")) session.config.data_dir = parsed.values["data"].as<std::string>();
   const data::Dataset test = data::load_mnist(session.config.data_dir, data::Split::test);
   // Any batch that divides among the processes will do for evaluation.
@@ -80,10 +82,8 @@ int predict_command(const std::vector<std::string>& arguments, Replica& replica)
   const auto options = parse_unless_help(arguments, usage, true);
   if (!options) return 0;
   const ParsedOptions& parsed = *options;
-  const std::string path = required(parsed, "checkpoint", usage);
   const std::string images_path = required(parsed, "images", usage);
-  Session session =
-      open_checkpoint_session(path, parsed.values["threads"].as<int>(), replica.processes_on_node);
+  Session session = checkpoint_session(parsed, usage, replica);
   data::IdxImages images = data::read_idx_images(images_path);
   const Shape input = session.model->input_shape();
   RT_CHECK(images.rows * images.cols == input.numel(),
@@ -150,7 +150,7 @@ int report_command(const std::vector<std::string>& arguments, Replica& replica) 
                                              : session.config.data_dir;
   const data::Dataset validation = data::load_mnist(data_dir, data::Split::test);
   const Hdf5File metrics = Hdf5File::open_for_reading(run_dir / "metrics.h5");
-  const ReportContent content{session.config.name, read_checkpoint(checkpoints.back()).config_text,
+  const ReportContent content{session.config.name, checkpoint_config_text(checkpoints.back()),
                               model_summary(*session.model, session.config.name)};
   const ReportCounts counts =
       write_report(run_dir, metrics, *session.model, content, validation, Font::default_font());

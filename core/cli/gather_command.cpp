@@ -54,7 +54,7 @@ std::optional<RunSummary> summarize(const fs::path& dir, const fs::path& root) {
   run.final_accuracy = accuracies.back();
   run.best_accuracy = *std::max_element(accuracies.begin(), accuracies.end());
   const auto checkpoints = list_checkpoints(dir);
-  if (!checkpoints.empty()) run.options = options_of(read_checkpoint(checkpoints.back()).config_text);
+  if (!checkpoints.empty()) run.options = options_of(checkpoint_config_text(checkpoints.back()));
   return run;
 }
 

@@ -10,9 +10,12 @@
 
 namespace ringtrain::cli {
 
-Session open_session(const ParsedOptions& options, int processes_on_node) {
+namespace {
+
+// Threads (0: the node's cores shared among its processes), the model built from the seed, its optimizer.
+Session build_session(TrainConfig config, int processes_on_node) {
   Session session;
-  session.config = train_config(options);
+  session.config = std::move(config);
   if (session.config.threads == 0) {
     session.config.threads = std::max(1, omp_get_num_procs() / std::max(processes_on_node, 1));
   }
@@ -24,19 +27,18 @@ Session open_session(const ParsedOptions& options, int processes_on_node) {
   return session;
 }
 
+}  // namespace
+
+Session open_session(const ParsedOptions& options, int processes_on_node) {
+  return build_session(train_config(options), processes_on_node);
+}
+
 Session open_checkpoint_session(const std::string& path, int threads, int processes_on_node) {
-  const CheckpointInfo info = read_checkpoint(path);
-  RT_CHECK(!info.config_text.empty(), path << ": the checkpoint holds no configuration (attribute config)");
-  const ParsedOptions stored = parse_config_text(info.config_text, path + " (its stored configuration)");
-  Session session;
-  session.config = train_config(stored);
-  session.config.threads =
-      threads > 0 ? threads : std::max(1, omp_get_num_procs() / std::max(processes_on_node, 1));
-  omp_set_num_threads(session.config.threads);
-  session.model = make_model(session.config.model);
-  session.model->build(session.config.seed, session.config.device);
-  session.optimizer =
-      make_optimizer(session.config.optimizer, session.model->parameters(), session.config.device);
+  TrainConfig config =
+      train_config(parse_config_text(checkpoint_config_text(path), path + " (its stored configuration)"));
+  config.threads = threads;
+  Session session = build_session(std::move(config), processes_on_node);
+  // Every dataset it loads is read back with its checksum verified.
   restore_checkpoint(path, *session.model, nullptr);
   return session;
 }
