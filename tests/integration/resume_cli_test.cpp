@@ -138,6 +138,35 @@ class ResumeCli : public ::testing::Test {
     return result;
   }
 
+  // Trains on 1 process with --pause-in-checkpoint-write `step`; once that write is paused (its temporary
+  // file complete, not yet renamed), calls `act` with the process's pid on another thread. Returns the run's
+  // result and what `act` returned (false when the pause never came).
+  std::pair<CommandResult, bool> train_paused_in_write(const fs::path& run_dir, std::int64_t step,
+                                                       const std::function<bool(pid_t)>& act) {
+    std::string partial = checkpoint_path(run_dir, step).filename().string();  // hidden, then the pid
+    partial.insert(0, 1, '.');
+    partial.append(".partial-");
+    std::atomic<pid_t> child = 0;
+    std::atomic<bool> acted = false, done = false;
+    std::thread actor([&] {
+      while (!done && !acted) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        std::error_code error;
+        for (const auto& entry : fs::directory_iterator(run_dir, error)) {
+          if (child != 0 && entry.path().filename().string().starts_with(partial)) {
+            acted = act(child);
+            break;
+          }
+        }
+      }
+    });
+    CommandResult result = train(1, run_dir, {"--pause-in-checkpoint-write", std::to_string(step)},
+                                 [&](pid_t pid) { child = pid; });
+    done = true;
+    actor.join();
+    return {std::move(result), acted.load()};
+  }
+
   TemporaryDirectory dir_;
   fs::path data_;
 };
@@ -183,24 +212,10 @@ TEST_F(ResumeCli, KilledAndResumedEndsBitwiseEqualOnTwoProcesses) {
 TEST_F(ResumeCli, AKillInsideACheckpointWriteLeavesThePreviousOneToResumeFrom) {
   const auto expected = contents(uninterrupted(1));
   const fs::path run_dir = dir_.path() / "killed-in-write";
-  std::atomic<bool> killed = false;
-  pid_t child = 0;
-  std::thread killer([&] {
-    // The run announces the pause on stderr; the temporary file is complete but not yet renamed.
-    for (int attempt = 0; attempt < 3000 && !killed; ++attempt) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-      std::error_code error;
-      for (const auto& entry : fs::directory_iterator(run_dir, error)) {
-        if (entry.path().filename().string().starts_with(".checkpoint-000000012.h5.partial-") && child != 0) {
-          std::this_thread::sleep_for(std::chrono::milliseconds(200));
-          killed = ::kill(child, SIGKILL) == 0;
-        }
-      }
-    }
+  const auto [stopped, killed] = train_paused_in_write(run_dir, 12, [](pid_t pid) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    return ::kill(pid, SIGKILL) == 0;
   });
-  const CommandResult stopped =
-      train(1, run_dir, {"--pause-in-checkpoint-write", "12"}, [&](pid_t pid) { child = pid; });
-  killer.join();
   ASSERT_TRUE(killed) << stopped.describe();
   EXPECT_THAT(stopped.err, HasSubstr("checkpoint write paused"));
   const auto paths = list_checkpoints(run_dir);
@@ -242,32 +257,17 @@ TEST_F(ResumeCli, Sigusr1CheckpointsAndExitsWithTheRequeueCodeOnOneAndTwoProcess
 }
 
 TEST_F(ResumeCli, ASecondSignalEndsTheRunAtOnce) {
-  const fs::path run_dir = dir_.path() / "twice";
-  std::atomic<bool> signalled = false;
-  pid_t child = 0;
-  std::thread signaller([&] {
-    // The run sleeps inside the write of step 6's checkpoint; two signals there must not wait for it.
-    for (int attempt = 0; attempt < 3000 && !signalled; ++attempt) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-      std::error_code error;
-      for (const auto& entry : fs::directory_iterator(run_dir, error)) {
-        if (entry.path().filename().string().starts_with(".checkpoint-000000006.h5.partial-") && child != 0) {
-          ::kill(child, SIGUSR1);
-          // Sooner than 2 s a second signal is taken for the same request delivered twice.
-          std::this_thread::sleep_for(std::chrono::milliseconds(300));
-          ::kill(child, SIGUSR1);
-          std::this_thread::sleep_for(std::chrono::milliseconds(2500));
-          signalled = ::kill(child, SIGUSR1) == 0;
-          break;
-        }
-      }
-    }
-  });
   const auto start = std::chrono::steady_clock::now();
-  const CommandResult result =
-      train(1, run_dir, {"--pause-in-checkpoint-write", "6"}, [&](pid_t pid) { child = pid; });
+  // The run sleeps inside the write of step 6's checkpoint; a second signal there must not wait for it.
+  const auto [result, signalled] = train_paused_in_write(dir_.path() / "twice", 6, [](pid_t pid) {
+    ::kill(pid, SIGUSR1);
+    // Sooner than 2 s a second signal is taken for the same request delivered twice.
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    ::kill(pid, SIGUSR1);
+    std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+    return ::kill(pid, SIGUSR1) == 0;
+  });
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  signaller.join();
   ASSERT_TRUE(signalled) << result.describe();
   EXPECT_TRUE(result.exited && result.exit_code == 128 + SIGUSR1) << result.describe();
   EXPECT_LT(seconds, 50.0) << "it waited for the paused write";
