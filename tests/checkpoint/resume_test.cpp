@@ -98,6 +98,16 @@ class Resume : public testing::Test {
  protected:
   void TearDown() override { clear_stop_request(); }
 
+  // Fits `run` from the beginning with a checkpointer of `settings` on one process.
+  std::vector<EpochMetrics> fit_with_checkpoints(Replica& run, const TrainConfig& config,
+                                                 const CheckpointSettings& settings) {
+    auto single = make_single_process_communicator();
+    Trainer trainer(*run.model, *run.optimizer, config);
+    Checkpointer checkpointer(settings, *run.model, *run.optimizer, "adam", *single);
+    trainer.set_boundary_handler(checkpointer);
+    return trainer.fit(train_, validation_);
+  }
+
   const data::Dataset train_ = small_digits(16 * 9, 1);  // 9 steps an epoch
   const data::Dataset validation_ = small_digits(37, 2);
   TemporaryDirectory dir_;
@@ -153,11 +163,7 @@ TEST_F(Resume, TheNewestDamagedCheckpointIsReportedAndThePreviousOneUsed) {
   TrainConfig config = small_config();
   config.epochs = 2;
   Replica run(config, config.seed);
-  auto single = make_single_process_communicator();
-  Trainer trainer(*run.model, *run.optimizer, config);
-  Checkpointer checkpointer({dir_.path(), 4, 10, true, "test"}, *run.model, *run.optimizer, "adam", *single);
-  trainer.set_boundary_handler(checkpointer);
-  const auto history = trainer.fit(train_, validation_);
+  const auto history = fit_with_checkpoints(run, config, {dir_.path(), 4, 10, true, "test"});
   // Every 4 steps and at both epoch ends: steps 4, 8, 9, 12, 16, 18.
   const auto paths = list_checkpoints(dir_.path());
   ASSERT_EQ(paths.size(), 6u);
@@ -178,14 +184,8 @@ TEST_F(Resume, AFreshRunRefusesADirectoryWithCheckpointsAndAResumedOneSetsAsideT
   TrainConfig config = small_config();
   config.epochs = 1;
   Replica run(config, config.seed);
+  fit_with_checkpoints(run, config, {dir_.path(), 3, 10, false, "test"});
   auto single = make_single_process_communicator();
-  {
-    Trainer trainer(*run.model, *run.optimizer, config);
-    Checkpointer checkpointer({dir_.path(), 3, 10, false, "test"}, *run.model, *run.optimizer, "adam",
-                              *single);
-    trainer.set_boundary_handler(checkpointer);
-    trainer.fit(train_, validation_);
-  }
   ASSERT_EQ(list_checkpoints(dir_.path()).size(), 3u);  // steps 3, 6 and 9, the epoch's end
   try {
     Checkpointer fresh({dir_.path(), 3, 10, false, "test"}, *run.model, *run.optimizer, "adam", *single);
