@@ -4,7 +4,8 @@
 # second job, requeued with scontrol while it trains, must resume from its checkpoint (SLURM_RESTART_COUNT=1)
 # and end with parameters bitwise equal to the same run on 2 processes never interrupted; a third, sent the
 # SIGUSR1 that --signal=B:USR1@120 sends before the time limit, must checkpoint, exit 75, requeue itself and
-# end the same way. Exit 77 (CTest:
+# end the same way; and the batch script must requeue after that warning even when srun ends a rank still
+# leaving (a stand-in whose ranks exit 75 seconds apart). Exit 77 (CTest:
 # skipped) with the reason when the daemons cannot run here. Needs: RINGTRAIN (binary), RINGTRAIN_SOURCE_DIR.
 set -uo pipefail
 
@@ -151,10 +152,10 @@ interrupted_run() {
   echo "slurm: ${interrupt} ${job} after ${#written[@]} checkpoint(s)"
   wait_for_job "${job}" 300 || fail "job ${job} still queued 300 s after ${interrupt}"
   log="${work}/${name}/slurm-${job}.out"
-  grep -q "restart 1" "${log}" || fail "job ${job} did not run again: $(tail -8 "${log}")"
-  grep -q "resume: from " "${log}" || fail "job ${job} did not resume from a checkpoint: $(tail -8 "${log}")"
+  grep -q "restart 1" "${log}" || fail "job ${job} did not run again: $(tail -40 "${log}")"
+  grep -q "resume: from " "${log}" || fail "job ${job} did not resume from a checkpoint: $(tail -40 "${log}")"
   grep "resume: from " "${log}"
-  [[ -f "${work}/${name}/${final}" ]] || fail "job ${job} did not finish: $(tail -5 "${log}")"
+  [[ -f "${work}/${name}/${final}" ]] || fail "job ${job} did not finish: $(tail -40 "${log}")"
   "${python}" "${source_dir}/tests/launchers/same_parameters.py" "${work}/${name}/${final}" "${work}/reference/${final}" \
     || fail "job ${job} ended with other parameters than the uninterrupted run"
   echo "slurm: job ${job} resumed and ended bitwise equal to the uninterrupted run"
@@ -167,3 +168,21 @@ warn_of_time_limit() { scancel --batch --signal=USR1 "$1"; }
 interrupted_run preempted warn_of_time_limit
 grep -q "requeueing job" "${work}"/preempted/slurm-*.out || fail "the batch script did not requeue itself"
 grep -q "exit code 75" "${work}"/preempted/slurm-*.out || fail "ringtrain did not stop with its requeue code"
+
+# 6. Ranks that leave seconds apart after the warning: srun's --kill-on-bad-exit ends the slow one when the
+# first exits 75, srun reports its signal instead of 75, and the batch script requeues all the same.
+out=$(RINGTRAIN="${source_dir}/tests/launchers/slow_rank_stand_in.sh" "${submit}" --run-dir "${work}/race" \
+  --tasks-per-node 2 --config "${source_dir}/experiments/09_batch_norm.ini" 2>&1) || fail "submit: ${out}"
+job=$(job_id "${out}")
+[[ -n "${job}" ]] || fail "no job id in: ${out}"
+log="${work}/race/slurm-${job}.out"
+for _ in $(seq 240); do
+  [[ $(grep -c "waiting" "${log}" 2>/dev/null) == 2 ]] && break
+  sleep 0.25
+done
+[[ $(grep -c "waiting" "${log}" 2>/dev/null) == 2 ]] || fail "the stand-in's 2 ranks did not start: $(tail -20 "${log}")"
+warn_of_time_limit "${job}" || fail "scancel --signal=USR1 ${job} failed"
+wait_for_job "${job}" 300 || fail "job ${job} still queued 300 s after the warning"
+grep -q "restart 1" "${log}" || fail "job ${job} was not requeued after its ranks left apart: $(tail -40 "${log}")"
+[[ $(grep -c "restarted" "${log}") == 2 ]] || fail "job ${job} did not run again on 2 ranks: $(tail -40 "${log}")"
+echo "slurm: job ${job} requeued after srun ended its slow rank: $(grep -m1 "after the time-limit warning" "${log}")"
