@@ -66,6 +66,16 @@ void dense_backward(const float*, const float*, const float*, float*, float*, fl
                     std::int64_t, std::int64_t) {
   built_without_cuda();
 }
+void set_deterministic_convolutions(bool) {}
+void conv2d_forward(const ops::Conv2DGeometry&, const float*, const float*, const float*, float*) {
+  built_without_cuda();
+}
+void conv2d_backward_data(const ops::Conv2DGeometry&, const float*, const float*, float*) {
+  built_without_cuda();
+}
+void conv2d_backward_filter(const ops::Conv2DGeometry&, const float*, const float*, float*, float*) {
+  built_without_cuda();
+}
 void batchnorm_sums(const float*, std::int64_t, std::int64_t, float*, float*) {
   built_without_cuda();
 }

@@ -6,6 +6,7 @@
 #include "core/cuda/cuda_check.hpp"
 #include "core/cuda/kernels.hpp"
 #include "core/cuda/launch.cuh"
+#include "core/cuda/thread_handle.cuh"
 
 namespace ringtrain::cuda {
 
@@ -16,26 +17,17 @@ void check_cublas(cublasStatus_t status, const char* call) {
            "cuBLAS error " << cublasGetStatusString(status) << " in " << call);
 }
 
-// This thread's handle for the current device.
+// This thread's handle for the current device: on cudaStreamPerThread, FP32 math (no TF32).
 cublasHandle_t handle() {
-  struct Handle {
-    cublasHandle_t handle = nullptr;
-    int device = -1;
-    ~Handle() {
-      if (handle != nullptr) cublasDestroy(handle);
-    }
-  };
-  thread_local Handle current;
-  int device = 0;
-  CUDA_CHECK(cudaGetDevice(&device));
-  if (current.handle == nullptr || current.device != device) {
-    if (current.handle != nullptr) cublasDestroy(current.handle);
-    check_cublas(cublasCreate(&current.handle), "cublasCreate");
-    check_cublas(cublasSetStream(current.handle, cudaStreamPerThread), "cublasSetStream");
-    check_cublas(cublasSetMathMode(current.handle, CUBLAS_DEFAULT_MATH), "cublasSetMathMode");
-    current.device = device;
-  }
-  return current.handle;
+  return thread_handle<cublasHandle_t>(
+      [] {
+        cublasHandle_t made = nullptr;
+        check_cublas(cublasCreate(&made), "cublasCreate");
+        check_cublas(cublasSetStream(made, cudaStreamPerThread), "cublasSetStream");
+        check_cublas(cublasSetMathMode(made, CUBLAS_DEFAULT_MATH), "cublasSetMathMode");
+        return made;
+      },
+      [](cublasHandle_t handle) { cublasDestroy(handle); });
 }
 
 __global__ void add_bias_kernel(float* y, const float* bias, std::int64_t count, std::int64_t out) {

@@ -1,13 +1,14 @@
-// The CUDA kernels behind the ops that are ours (not cuDNN's or cuBLAS's): elementwise activations, dropout
-// with the shared Philox generator, the fused softmax cross-entropy, the optimizers as one pass over the flat
-// parameter buffer (kernels.cu), batch normalization (batchnorm_kernels.cu) and pooling (pooling_kernels.cu).
-// Pointers are device memory; kernels run on cudaStreamPerThread. Declared for every build; cuda_absent.cpp
-// makes each a clear error where CUDA is not built. The ops in core/ops call these for CUDA tensors, with the
-// same argument checks as on the CPU.
+// The GPU side of every op: our kernels for elementwise activations, dropout with the shared Philox
+// generator, the fused softmax cross-entropy, the optimizers as one pass over the flat parameter buffer
+// (kernels.cu), batch normalization (batchnorm_kernels.cu) and pooling (pooling_kernels.cu); convolution with
+// cuDNN (conv.cu) and dense layers with cuBLAS (dense.cu). Pointers are device memory; kernels run on
+// cudaStreamPerThread. Declared for every build; cuda_absent.cpp makes each a clear error where CUDA is not
+// built. The ops in core/ops call these for CUDA tensors, with the same argument checks as on the CPU.
 #pragma once
 
 #include <cstdint>
 
+#include "core/ops/conv2d_geometry.hpp"
 #include "core/ops/max_pool_window.hpp"
 
 namespace ringtrain::cuda {
@@ -41,6 +42,16 @@ void dense_forward(const float* x, const float* w, const float* bias, float* y, 
                    std::int64_t in, std::int64_t out);
 void dense_backward(const float* x, const float* w, const float* dy, float* dx, float* dw, float* dbias,
                     std::int64_t batch, std::int64_t in, std::int64_t out);
+
+// Convolution with cuDNN (conv.cu), shapes as ops::conv2d_forward: x [batch, in_h, in_w, in_c], w HWIO, y
+// NHWC; bias, dbias may be null; outputs overwritten. Deterministic mode (off by default) restricts cuDNN to
+// algorithms that give the same bits on every run; it applies to geometries first used after the call.
+void set_deterministic_convolutions(bool deterministic);
+void conv2d_forward(const ops::Conv2DGeometry& geometry, const float* x, const float* w, const float* bias,
+                    float* y);
+void conv2d_backward_data(const ops::Conv2DGeometry& geometry, const float* dy, const float* w, float* dx);
+void conv2d_backward_filter(const ops::Conv2DGeometry& geometry, const float* x, const float* dy, float* dw,
+                            float* dbias);
 
 // Batch normalization over x viewed as [rows, channels]; per-channel vectors have `channels` floats; gamma or
 // beta may be null (1 and 0). The sums accumulate in double, as on the CPU.

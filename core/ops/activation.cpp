@@ -5,7 +5,7 @@
 #include <cmath>
 
 #include "core/cuda/kernels.hpp"
-#include "core/ops/cpu_only.hpp"
+#include "core/ops/op_checks.hpp"
 
 namespace ringtrain::ops {
 

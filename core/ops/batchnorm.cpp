@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "core/cuda/kernels.hpp"
-#include "core/ops/cpu_only.hpp"
+#include "core/ops/op_checks.hpp"
 
 namespace ringtrain::ops {
 

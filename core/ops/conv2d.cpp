@@ -1,13 +1,15 @@
-// Conv2D geometry (TensorFlow's padding rule) and the CPU kernels: oneDNN forward, backward data and
-// backward weights on NHWC activations and HWIO kernels, primitives cached per geometry.
+// Conv2D geometry (TensorFlow's padding rule) and the convolution ops: on the CPU oneDNN forward, backward
+// data and backward weights on NHWC activations and HWIO kernels, primitives cached per geometry; on the GPU
+// cuDNN (core/cuda/conv.cu).
 #include "core/ops/conv2d.hpp"
 
 #include <map>
 #include <mutex>
 #include <tuple>
 
-#include "core/ops/cpu_only.hpp"
+#include "core/cuda/kernels.hpp"
 #include "core/ops/onednn_context.hpp"
+#include "core/ops/op_checks.hpp"
 
 namespace ringtrain::ops {
 
@@ -180,8 +182,13 @@ void check_shapes(const char* op, const Conv2DGeometry& g, const Tensor& x, cons
 
 void conv2d_forward(const Conv2DGeometry& g, const Tensor& x, const Tensor& w, const Tensor& bias,
                     Tensor& y) {
-  require_cpu("conv2d_forward", {&x, &w, &bias, &y});
   check_shapes("conv2d_forward", g, x, w, y);
+  if (bias.defined()) require_shape("conv2d_forward", "bias", bias, {g.out_c});
+  if (on_cuda("conv2d_forward", {&x, &w, &bias, &y})) {
+    cuda::conv2d_forward(g, x.data<float>(), w.data<float>(), bias.defined() ? bias.data<float>() : nullptr,
+                         y.data<float>());
+    return;
+  }
   const ConvPrimitives& p = primitives_for(g, bias.defined());
   std::unordered_map<int, memory> args{{DNNL_ARG_SRC, p.forward_src.input(x)},
                                        {DNNL_ARG_WEIGHTS, p.forward_weights.input(w)},
@@ -193,8 +200,11 @@ void conv2d_forward(const Conv2DGeometry& g, const Tensor& x, const Tensor& w, c
 }
 
 void conv2d_backward_data(const Conv2DGeometry& g, const Tensor& dy, const Tensor& w, Tensor& dx) {
-  require_cpu("conv2d_backward_data", {&dy, &w, &dx});
   check_shapes("conv2d_backward_data", g, dx, w, dy);
+  if (on_cuda("conv2d_backward_data", {&dy, &w, &dx})) {
+    cuda::conv2d_backward_data(g, dy.data<float>(), w.data<float>(), dx.data<float>());
+    return;
+  }
   const ConvPrimitives& p = primitives_for(g, false);
   p.backward_data.execute(cpu_stream(), {{DNNL_ARG_DIFF_DST, p.data_diff_dst.input(dy)},
                                          {DNNL_ARG_WEIGHTS, p.data_weights.input(w)},
@@ -205,8 +215,13 @@ void conv2d_backward_data(const Conv2DGeometry& g, const Tensor& dy, const Tenso
 
 void conv2d_backward_filter(const Conv2DGeometry& g, const Tensor& x, const Tensor& dy, Tensor& dw,
                             Tensor& dbias) {
-  require_cpu("conv2d_backward_filter", {&x, &dy, &dw, &dbias});
   check_shapes("conv2d_backward_filter", g, x, dw, dy);
+  if (dbias.defined()) require_shape("conv2d_backward_filter", "bias gradient", dbias, {g.out_c});
+  if (on_cuda("conv2d_backward_filter", {&x, &dy, &dw, &dbias})) {
+    cuda::conv2d_backward_filter(g, x.data<float>(), dy.data<float>(), dw.data<float>(),
+                                 dbias.defined() ? dbias.data<float>() : nullptr);
+    return;
+  }
   const ConvPrimitives& p = primitives_for(g, dbias.defined());
   std::unordered_map<int, memory> args{{DNNL_ARG_SRC, p.weights_src.input(x)},
                                        {DNNL_ARG_DIFF_DST, p.weights_diff_dst.input(dy)},

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 
+#include "core/ops/conv2d_geometry.hpp"
 #include "core/tensor.hpp"
 
 namespace ringtrain::ops {
@@ -22,14 +23,6 @@ struct PaddedDim {
   std::int64_t pad_after = 0;
 };
 PaddedDim padded_dim(std::int64_t in, std::int64_t kernel, std::int64_t stride, Padding padding);
-
-struct Conv2DGeometry {
-  std::int64_t batch = 0, in_h = 0, in_w = 0, in_c = 0;
-  std::int64_t out_h = 0, out_w = 0, out_c = 0;
-  std::int64_t kernel_h = 0, kernel_w = 0, stride_h = 1, stride_w = 1;
-  std::int64_t pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
-  bool operator==(const Conv2DGeometry&) const = default;
-};
 
 // Geometry for input [batch, in_h, in_w, in_c], a square-or-not kernel and strides.
 Conv2DGeometry conv2d_geometry(std::int64_t batch, std::int64_t in_h, std::int64_t in_w, std::int64_t in_c,

@@ -4,7 +4,7 @@
 #include <dnnl.h>
 
 #include "core/cuda/kernels.hpp"
-#include "core/ops/cpu_only.hpp"
+#include "core/ops/op_checks.hpp"
 
 namespace ringtrain::ops {
 

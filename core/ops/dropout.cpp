@@ -3,7 +3,7 @@
 #include "core/ops/dropout.hpp"
 
 #include "core/cuda/kernels.hpp"
-#include "core/ops/cpu_only.hpp"
+#include "core/ops/op_checks.hpp"
 #include "core/rng.hpp"
 
 namespace ringtrain::ops {

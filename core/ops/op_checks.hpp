@@ -1,5 +1,5 @@
-// require_cpu and on_cuda: the single place where an op finds which device its tensors are on, and where an
-// op on a device without a kernel for it, or on tensors of two devices, becomes a clear error.
+// on_cuda and require_shape: the single place where an op finds which device its tensors are on (tensors of
+// two devices are a clear error), and where a shape that does not fit is.
 #pragma once
 
 #include <initializer_list>
@@ -7,14 +7,6 @@
 #include "core/tensor.hpp"
 
 namespace ringtrain::ops {
-
-// Until the CUDA backend provides a kernel, an op on a CUDA tensor says so instead of misbehaving.
-inline void require_cpu(const char* op, std::initializer_list<const Tensor*> tensors) {
-  for (const Tensor* tensor : tensors) {
-    RT_CHECK(!tensor->defined() || tensor->device() == Device::cpu,
-             op << ": no kernel for device " << to_string(tensor->device()) << " in this build yet");
-  }
-}
 
 // True when the op's (defined) tensors are all on the GPU, false when all are on the CPU; a mix is an error.
 inline bool on_cuda(const char* op, std::initializer_list<const Tensor*> tensors) {

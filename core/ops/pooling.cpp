@@ -3,7 +3,7 @@
 #include "core/ops/pooling.hpp"
 
 #include "core/cuda/kernels.hpp"
-#include "core/ops/cpu_only.hpp"
+#include "core/ops/op_checks.hpp"
 #include "core/ops/max_pool_window.hpp"
 
 namespace ringtrain::ops {

@@ -1,16 +1,18 @@
 // Our CUDA kernels against the CPU ops on the same random inputs: activations forward and backward, dropout
 // (masks identical bit for bit: one Philox implementation for both devices), the fused softmax cross-entropy
-// (loss, accuracy and gradient), the SGD and Adam updates, batch normalization, pooling, and dense layers
-// with cuBLAS. Skipped where no GPU is usable; the CPU ops are themselves checked against the plain
-// references in tests/reference.
+// (loss, accuracy and gradient), the SGD and Adam updates, batch normalization, pooling, dense layers with
+// cuBLAS and convolutions with cuDNN (and its deterministic mode). Skipped where no GPU is usable; the CPU
+// ops are themselves checked against the plain references in tests/reference.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <random>
 
 #include "core/cuda/cuda_runtime.hpp"
+#include "core/cuda/kernels.hpp"
 #include "core/ops/activation.hpp"
 #include "core/ops/batchnorm.hpp"
+#include "core/ops/conv2d.hpp"
 #include "core/ops/dense.hpp"
 #include "core/ops/dropout.hpp"
 #include "core/ops/optimizer_update.hpp"
@@ -204,6 +206,65 @@ TEST_F(CudaKernels, DenseWithCublasMatchesTheCpu) {
   Tensor no_dx, no_dbias;
   dense_backward(gpu(x), gpu(w), gpu(dy), no_dx, dw_gpu, no_dbias);
   EXPECT_LE(difference(dw_gpu, dw), 1e-5);
+}
+
+TEST_F(CudaKernels, ConvolutionWithCudnnMatchesTheCpu) {
+  struct Case {
+    const char* name;
+    std::int64_t height, width, kernel, stride;
+    Padding padding;
+    bool bias;
+  };
+  // 'same' with kernel 6 at stride 1, or kernel 4 at stride 2 on 9 columns, pads one more after (a padded
+  // copy of the input); kernel 3 pads symmetrically (cuDNN's own padding).
+  for (const Case& c : {Case{"same 3x3", 9, 8, 3, 1, Padding::same, true},
+                        Case{"same 6x6 (asymmetric)", 9, 8, 6, 1, Padding::same, true},
+                        Case{"same 4x4 stride 2 (asymmetric)", 9, 9, 4, 2, Padding::same, false},
+                        Case{"valid 5x5 stride 2", 11, 9, 5, 2, Padding::valid, true}}) {
+    SCOPED_TRACE(c.name);
+    const Conv2DGeometry g =
+        conv2d_geometry(3, c.height, c.width, 4, 5, c.kernel, c.kernel, c.stride, c.stride, c.padding);
+    const Tensor x = random({3, c.height, c.width, 4}, 30), w = random({c.kernel, c.kernel, 4, 5}, 31, 0.3f);
+    const Tensor bias = c.bias ? random({5}, 32) : Tensor();
+    const Tensor dy = random({3, g.out_h, g.out_w, 5}, 33);
+    Tensor y = Tensor::zeros(dy.shape()), dx = Tensor::zeros(x.shape()), dw = Tensor::zeros(w.shape());
+    Tensor dbias = c.bias ? Tensor::zeros({5}) : Tensor();
+    conv2d_forward(g, x, w, bias, y);
+    conv2d_backward_data(g, dy, w, dx);
+    conv2d_backward_filter(g, x, dy, dw, dbias);
+    Tensor y_gpu = gpu_like(y), dx_gpu = gpu_like(dx), dw_gpu = gpu_like(dw);
+    Tensor dbias_gpu = c.bias ? gpu_like(dbias) : Tensor();
+    conv2d_forward(g, gpu(x), gpu(w), c.bias ? gpu(bias) : Tensor(), y_gpu);
+    conv2d_backward_data(g, gpu(dy), gpu(w), dx_gpu);
+    conv2d_backward_filter(g, gpu(x), gpu(dy), dw_gpu, dbias_gpu);
+    // FP32 sums of up to 3 * 9 * 9 products in cuDNN's order, not oneDNN's.
+    EXPECT_LE(difference(y_gpu, y), 1e-4);
+    EXPECT_LE(difference(dx_gpu, dx), 1e-4);
+    EXPECT_LE(difference(dw_gpu, dw), 1e-4);
+    if (c.bias) {
+      EXPECT_LE(difference(dbias_gpu, dbias), 1e-4);
+    }
+  }
+}
+
+TEST_F(CudaKernels, DeterministicConvolutionsGiveTheSameBitsTwice) {
+  cuda::set_deterministic_convolutions(true);
+  const Conv2DGeometry g = conv2d_geometry(16, 14, 14, 8, 16, 4, 4, 2, 2, Padding::same);
+  const Tensor x = random({16, 14, 14, 8}, 40), w = random({4, 4, 8, 16}, 41, 0.3f);
+  const Tensor dy = random({16, g.out_h, g.out_w, 16}, 42);
+  std::vector<Tensor> dx, dw;
+  for (int run = 0; run < 2; ++run) {
+    dx.push_back(Tensor::zeros(x.shape(), DType::f32, Device::cuda));
+    dw.push_back(Tensor::zeros(w.shape(), DType::f32, Device::cuda));
+    Tensor no_bias;
+    conv2d_backward_data(g, gpu(dy), gpu(w), dx.back());
+    conv2d_backward_filter(g, gpu(x), gpu(dy), dw.back(), no_bias);
+  }
+  cuda::set_deterministic_convolutions(false);
+  const Tensor dx0 = dx[0].to(Device::cpu), dx1 = dx[1].to(Device::cpu);
+  const Tensor dw0 = dw[0].to(Device::cpu), dw1 = dw[1].to(Device::cpu);
+  EXPECT_TRUE(std::equal(dx0.data<float>(), dx0.data<float>() + dx0.numel(), dx1.data<float>()));
+  EXPECT_TRUE(std::equal(dw0.data<float>(), dw0.data<float>() + dw0.numel(), dw1.data<float>()));
 }
 
 TEST(CudaKernelsDevices, MixedDevicesAreAClearError) {
