@@ -10,6 +10,8 @@ std::size_t dtype_size(DType dtype) {
   switch (dtype) {
     case DType::f32:
       return 4;
+    case DType::f64:
+      return 8;
     case DType::i32:
       return 4;
     case DType::u8:
@@ -22,6 +24,8 @@ std::string to_string(DType dtype) {
   switch (dtype) {
     case DType::f32:
       return "float32";
+    case DType::f64:
+      return "float64";
     case DType::i32:
       return "int32";
     case DType::u8:

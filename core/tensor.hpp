@@ -12,7 +12,7 @@
 
 namespace ringtrain {
 
-enum class DType { f32, i32, u8 };
+enum class DType { f32, f64, i32, u8 };
 
 std::size_t dtype_size(DType dtype);
 std::string to_string(DType dtype);
@@ -22,6 +22,10 @@ constexpr DType dtype_of();
 template <>
 constexpr DType dtype_of<float>() {
   return DType::f32;
+}
+template <>
+constexpr DType dtype_of<double>() {
+  return DType::f64;
 }
 template <>
 constexpr DType dtype_of<std::int32_t>() {

@@ -1,4 +1,5 @@
-// The MPI communicator for CPU tensors: in-place MPI_Allreduce / MPI_Iallreduce sums and MPI_Bcast.
+// The MPI communicator for CPU tensors (float32 and float64): in-place MPI_Allreduce / MPI_Iallreduce sums
+// and MPI_Bcast.
 #include "distributed/mpi_communicator.hpp"
 
 #include "distributed/mpi_check.hpp"
@@ -7,10 +8,18 @@ namespace ringtrain {
 
 namespace {
 
-void require_host_floats(const Tensor& buffer, const char* what) {
-  RT_CHECK(buffer.device() == Device::cpu && buffer.dtype() == DType::f32,
-           what << ": the MPI communicator takes float32 CPU tensors, not " << to_string(buffer.dtype())
-                << " on " << to_string(buffer.device()));
+// The elements of a float32 or float64 tensor (the type checked by the caller).
+void* floats_of(const Tensor& buffer) {
+  return buffer.dtype() == DType::f64 ? static_cast<void*>(buffer.data<double>())
+                                      : static_cast<void*>(buffer.data<float>());
+}
+
+// The MPI type of a float32 or float64 CPU tensor.
+MPI_Datatype host_float_type(const Tensor& buffer, const char* what) {
+  RT_CHECK(buffer.device() == Device::cpu && (buffer.dtype() == DType::f32 || buffer.dtype() == DType::f64),
+           what << ": the MPI communicator takes float32 or float64 CPU tensors, not "
+                << to_string(buffer.dtype()) << " on " << to_string(buffer.device()));
+  return buffer.dtype() == DType::f32 ? MPI_FLOAT : MPI_DOUBLE;
 }
 
 int element_count(const Tensor& buffer) {
@@ -46,22 +55,21 @@ class MpiCommunicator final : public Communicator {
   int size() const override { return size_; }
 
   void sum(Tensor& buffer) override {
-    require_host_floats(buffer, "sum");
-    MPI_CHECK(
-        MPI_Allreduce(MPI_IN_PLACE, buffer.data<float>(), element_count(buffer), MPI_FLOAT, MPI_SUM, comm_));
+    const MPI_Datatype type = host_float_type(buffer, "sum");
+    MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, floats_of(buffer), element_count(buffer), type, MPI_SUM, comm_));
   }
 
   std::unique_ptr<PendingSum> start_sum(Tensor& buffer) override {
-    require_host_floats(buffer, "start_sum");
+    const MPI_Datatype type = host_float_type(buffer, "start_sum");
     MPI_Request request = MPI_REQUEST_NULL;
-    MPI_CHECK(MPI_Iallreduce(MPI_IN_PLACE, buffer.data<float>(), element_count(buffer), MPI_FLOAT, MPI_SUM,
-                             comm_, &request));
+    MPI_CHECK(MPI_Iallreduce(MPI_IN_PLACE, floats_of(buffer), element_count(buffer), type, MPI_SUM, comm_,
+                             &request));
     return std::make_unique<MpiPendingSum>(request);
   }
 
   void broadcast(Tensor& buffer, int root) override {
-    require_host_floats(buffer, "broadcast");
-    MPI_CHECK(MPI_Bcast(buffer.data<float>(), element_count(buffer), MPI_FLOAT, root, comm_));
+    const MPI_Datatype type = host_float_type(buffer, "broadcast");
+    MPI_CHECK(MPI_Bcast(floats_of(buffer), element_count(buffer), type, root, comm_));
   }
 
   void sum(std::span<double> values) override {

@@ -9,8 +9,9 @@ bool nccl_built() {
 }
 
 std::unique_ptr<Communicator> make_nccl_communicator(MPI_Comm, const NcclSettings&) {
-  RT_FAIL("the NCCL communicator needs the CUDA backend, and this ringtrain was built without CUDA "
-          "(configure with -DRINGTRAIN_CUDA=ON on a machine with the CUDA toolkit and NCCL)");
+  RT_FAIL(
+      "the NCCL communicator needs the CUDA backend, and this ringtrain was built without CUDA "
+      "(configure with -DRINGTRAIN_CUDA=ON on a machine with the CUDA toolkit and NCCL)");
   return nullptr;
 }
 

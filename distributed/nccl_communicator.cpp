@@ -30,10 +30,18 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-void require_device_floats(const Tensor& buffer, const char* what) {
-  RT_CHECK(buffer.device() == Device::cuda && buffer.dtype() == DType::f32,
-           what << ": the NCCL communicator takes float32 CUDA tensors, not " << to_string(buffer.dtype())
-                << " on " << to_string(buffer.device()));
+// The elements of a float32 or float64 tensor (the type checked by the caller).
+void* floats_of(const Tensor& buffer) {
+  return buffer.dtype() == DType::f64 ? static_cast<void*>(buffer.data<double>())
+                                      : static_cast<void*>(buffer.data<float>());
+}
+
+// The NCCL type of a float32 or float64 CUDA tensor.
+ncclDataType_t device_float_type(const Tensor& buffer, const char* what) {
+  RT_CHECK(buffer.device() == Device::cuda && (buffer.dtype() == DType::f32 || buffer.dtype() == DType::f64),
+           what << ": the NCCL communicator takes float32 or float64 CUDA tensors, not "
+                << to_string(buffer.dtype()) << " on " << to_string(buffer.device()));
+  return buffer.dtype() == DType::f32 ? ncclFloat32 : ncclFloat64;
 }
 
 // The communicator handle and the lock every NCCL call on it takes: the watchdog may abort the communicator
@@ -233,23 +241,23 @@ class NcclCommunicator final : public Communicator {
   void sum(Tensor& buffer) override { start_sum(buffer)->wait(); }
 
   std::unique_ptr<PendingSum> start_sum(Tensor& buffer) override {
-    require_device_floats(buffer, "start_sum");
+    const ncclDataType_t type = device_float_type(buffer, "start_sum");
     return std::make_unique<NcclPendingSum>(enqueue("all-reduce",
                                                     [&] {
                                                       return ncclAllReduce(
-                                                          buffer.data<float>(), buffer.data<float>(),
-                                                          static_cast<std::size_t>(buffer.numel()), ncclFloat,
+                                                          floats_of(buffer), floats_of(buffer),
+                                                          static_cast<std::size_t>(buffer.numel()), type,
                                                           ncclSum, guarded_.comm, stream_);
                                                     }),
                                             *watchdog_);
   }
 
   void broadcast(Tensor& buffer, int root) override {
-    require_device_floats(buffer, "broadcast");
+    const ncclDataType_t type = device_float_type(buffer, "broadcast");
     NcclPendingSum(enqueue("broadcast",
                            [&] {
-                             return ncclBroadcast(buffer.data<float>(), buffer.data<float>(),
-                                                  static_cast<std::size_t>(buffer.numel()), ncclFloat, root,
+                             return ncclBroadcast(floats_of(buffer), floats_of(buffer),
+                                                  static_cast<std::size_t>(buffer.numel()), type, root,
                                                   guarded_.comm, stream_);
                            }),
                    *watchdog_)

@@ -5,6 +5,7 @@
 
 #include "distributed/mpi_check.hpp"
 #include "distributed/mpi_communicator.hpp"
+#include "distributed/nccl_communicator.hpp"
 
 namespace ringtrain {
 
@@ -40,6 +41,12 @@ MpiRuntime::~MpiRuntime() {
 std::unique_ptr<Communicator> MpiRuntime::communicator() const {
   if (world_.size == 1) return make_single_process_communicator();
   return make_mpi_communicator(MPI_COMM_WORLD);
+}
+
+std::unique_ptr<Communicator> MpiRuntime::gpu_communicator(int device) const {
+  NcclSettings settings;
+  settings.device = device;
+  return make_nccl_communicator(MPI_COMM_WORLD, settings);
 }
 
 void MpiRuntime::abort(int code) const {

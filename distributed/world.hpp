@@ -26,6 +26,9 @@ class MpiRuntime {
   const World& world() const { return world_; }
   // MPI for CPU tensors when the world has several processes, else the single-process communicator.
   std::unique_ptr<Communicator> communicator() const;
+  // NCCL for CUDA tensors on GPU `device` (collective: every rank calls it); an error where the build has no
+  // CUDA.
+  std::unique_ptr<Communicator> gpu_communicator(int device) const;
   // Ends every process of the run with `code` (MPI_Abort when the world has several processes).
   [[noreturn]] void abort(int code) const;
 

@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
-"""PyTorch (eager, CPU) training-speed benchmark of the codelab's experiment 9
+"""PyTorch (eager) training-speed benchmark of the codelab's experiment 9
 model (conv + batch norm), for comparison with ringtrain's bench.
 
-Prints one line per thread count tried, then the best as the last line:
+Prints one line per thread count tried (CPU) or one line (GPU: the dataset on
+the GPU, batches gathered there), then the best as the last line:
     bench img_per_s=<x> ms_per_step=<y>
 PyTorch is an optional dependency of this script only.
 Usage: scripts/bench_pytorch.py [--steps 200] [--warmup 20] [--batch-size 64]
-                                [--threads 1,2] [--data DIR]
+                                [--threads 1,2] [--data DIR] [--device cpu|cuda]
 """
 import argparse
 import gzip
@@ -75,13 +76,15 @@ def load_data(data_dir):
 def bench(threads, images, labels, args):
     torch.set_num_threads(threads)
     torch.manual_seed(0)
-    model = make_model().train()
+    device = torch.device(args.device)
+    images, labels = images.to(device), labels.to(device)
+    model = make_model().to(device).train()
     opt = torch.optim.Adam(model.parameters(), lr=0.01, betas=(0.9, 0.999), eps=1e-7)
     loss_fn = nn.CrossEntropyLoss()
     n = images.shape[0]
 
     def step():
-        idx = torch.randint(0, n, (args.batch_size,))
+        idx = torch.randint(0, n, (args.batch_size,), device=device)
         x = images[idx].float() / 256.0
         y = labels[idx]
         opt.zero_grad(set_to_none=True)
@@ -90,11 +93,17 @@ def bench(threads, images, labels, args):
         opt.step()
         return loss
 
+    def finish():
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+
     for _ in range(args.warmup):
         step()
+    finish()
     t0 = time.perf_counter()
     for _ in range(args.steps):
         loss = step()
+    finish()
     dt = time.perf_counter() - t0
     ms = dt * 1000.0 / args.steps
     ips = args.steps * args.batch_size / dt
@@ -110,12 +119,15 @@ def main():
     ap.add_argument("--batch-size", type=int, default=64)
     ap.add_argument("--threads", default="1,2", help="comma-separated thread counts")
     ap.add_argument("--data", default=None, help="dir with MNIST IDX files (optional)")
+    ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     args = ap.parse_args()
 
-    print(f"torch {torch.__version__} (eager, CPU), batch {args.batch_size}, "
+    where = torch.cuda.get_device_name() if args.device == "cuda" else "CPU"
+    print(f"torch {torch.__version__} (eager, {where}), batch {args.batch_size}, "
           f"{args.steps} steps after {args.warmup} warm-up")
     images, labels = load_data(args.data)
-    results = [bench(int(t), images, labels, args) for t in args.threads.split(",") if t]
+    threads = [1] if args.device == "cuda" else [int(t) for t in args.threads.split(",") if t]
+    results = [bench(t, images, labels, args) for t in threads]
     ips, ms = max(results)
     print(f"bench img_per_s={ips:.1f} ms_per_step={ms:.3f}")
 

@@ -1,23 +1,33 @@
 #!/usr/bin/env bash
 # Builds ringtrain for a lent GPU machine (sm_90, no -march=native: its CPU is not this one) into
 # build-device/, and gathers the binaries and every shared library they need that such a machine lacks (HDF5,
-# Open MPI, Boost, oneDNN, libpng, FreeType, ...; not libc, not the CUDA driver, not the CUDA toolkit's
-# libraries, which it has under /usr/local/cuda) into build-device/bundle/{bin,lib}, packed as
+# Open MPI and its run-time components, Boost, oneDNN, libpng, FreeType, ...; not libc, not the CUDA driver, not the CUDA toolkit's
+# libraries, which it has under /usr/local/cuda), the MNIST files and the PyTorch comparison into
+# build-device/bundle/, packed as
 # build-device/bundle.tar.xz: the one path to carry (well under 64 MiB). scripts/device-check.sh unpacks and
 # runs it there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cmake -S . -B build-device -G Ninja -DCMAKE_BUILD_TYPE=Release -DRINGTRAIN_CUDA=ON -DRINGTRAIN_NATIVE=OFF \
   -DCMAKE_CUDA_ARCHITECTURES=90
-cmake --build build-device -j "$(nproc)" --target ringtrain ops_cuda_kernels_test core_cuda_runtime_test
+cmake --build build-device -j "$(nproc)" --target ringtrain ops_cuda_kernels_test core_cuda_runtime_test \
+  distributed_nccl_test
 bundle=build-device/bundle
 rm -rf "${bundle}"
-mkdir -p "${bundle}/bin" "${bundle}/lib"
-binaries=(build-device/ringtrain build-device/tests/ops/ops_cuda_kernels_test build-device/tests/core/core_cuda_runtime_test)
+mkdir -p "${bundle}/bin" "${bundle}/lib" "${bundle}/mnist"
+binaries=(build-device/ringtrain build-device/tests/ops/ops_cuda_kernels_test build-device/tests/core/core_cuda_runtime_test
+  build-device/tests/distributed/distributed_nccl_test)
 cp "${binaries[@]}" "${bundle}/bin/"
+cp scripts/bench_pytorch.py experiments/09_batch_norm.ini "${bundle}/"
+# Open MPI and PMIx load their components at run time: they travel too (device-check.sh points MPI at them).
+cp -r /usr/lib/x86_64-linux-gnu/openmpi/lib/openmpi3 "${bundle}/openmpi-components"
+cp -r /usr/lib/x86_64-linux-gnu/pmix2/lib/pmix "${bundle}/pmix-components"
+# MNIST (the device has no network), when this machine has it.
+mnist="${RINGTRAIN_DATA:-${HOME}/.cache/ringtrain/mnist}"
+cp "${mnist}"/*-ubyte* "${bundle}/mnist/" 2>/dev/null || echo "device-bundle: no MNIST in ${mnist}; run scripts/fetch-mnist.sh first"
 # The C runtime, the GPU driver and the CUDA toolkit's libraries come from the device itself.
 skip='^(linux-vdso|ld-linux|libc\.|libm\.|libdl\.|libpthread\.|librt\.|libgcc_s\.|libstdc\+\+\.|libcuda\.|libcudart|libcudnn|libcublas|libnccl|libnvrtc|libnvJitLink)'
-for binary in "${binaries[@]}"; do
+for binary in "${binaries[@]}" "${bundle}"/openmpi-components/*.so "${bundle}"/pmix-components/*.so; do
   ldd "${binary}" | awk '$3 ~ /^\// { print $1, $3 }' | while read -r name path; do
     [[ "${name}" =~ ${skip} ]] || cp -L -u "${path}" "${bundle}/lib/"
   done

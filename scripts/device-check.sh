@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # What a lent GPU machine runs (from the repository root, with build-device/bundle.tar.xz from
-# scripts/device-bundle.sh):
-# the card, then the GPU tests (the CUDA runtime, our kernels against the CPU ops), one line per test binary,
-# then a short table. Everything it prints goes into the issue note.
+# scripts/device-bundle.sh): the card; the GPU tests (the CUDA runtime, our kernels and cuDNN/cuBLAS against
+# the CPU ops, the NCCL communicator at world size 1), one line per test binary; experiment 9 trained on the
+# GPU for 3 epochs; ringtrain's bench and PyTorch eager's on the same card, same model and batch; then a
+# short table. Everything it prints goes into the issue note. RINGTRAIN_DEVICE_EPOCHS overrides the 3.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 2
 work=$(mktemp -d)
@@ -10,20 +11,40 @@ trap 'rm -rf "${work}"' EXIT
 tar -C "${work}" -xJf build-device/bundle.tar.xz || exit 2
 bundle="${work}/bundle"
 export LD_LIBRARY_PATH="${bundle}/lib:/usr/local/cuda/lib64${LD_LIBRARY_PATH:+:${LD_LIBRARY_PATH}}"
+# Open MPI without mpirun (a singleton that starts no daemon), its components from the bundle.
+export OMPI_MCA_ess_singleton_isolated=1 OMPI_MCA_mca_base_component_path="${bundle}/openmpi-components"
+export PMIX_MCA_mca_base_component_path="${bundle}/pmix-components" OMPI_MCA_btl=self,vader
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || echo "nvidia-smi: not available"
 "${bundle}/bin/ringtrain" version
 results=()
-for test in "${bundle}/bin/core_cuda_runtime_test" "${bundle}/bin/ops_cuda_kernels_test"; do
-  output=$("${test}" 2>&1)
+for test in core_cuda_runtime_test ops_cuda_kernels_test distributed_nccl_test; do
+  output=$(timeout 300 "${bundle}/bin/${test}" 2>&1)
   status=$?
-  echo "${output}" | grep -E "^\[ +(OK|FAILED|SKIPPED) +\]|Failure|Expected|Which|error" | head -60
+  echo "${output}" | grep -E "^\[ +(OK|FAILED|SKIPPED) +\]|Failure|Expected|Which|error|measured" | head -60
   passed=$(grep -c "^\[       OK \]" <<<"${output}")
   failed=$(grep -c "^\[  FAILED  \] .* ([0-9]* ms)$" <<<"${output}")
   skipped=$(grep -c "^\[  SKIPPED \] .* ([0-9]* ms)$" <<<"${output}")
-  results+=("$(basename "${test}") ${passed} ${failed} ${skipped} ${status}")
+  results+=("${test} ${passed} ${failed} ${skipped} ${status}")
 done
 printf '\n%-28s %6s %6s %7s %4s\n' test passed failed skipped rc
 for row in "${results[@]}"; do
   # shellcheck disable=SC2086
   printf '%-28s %6s %6s %7s %4s\n' ${row}
 done
+
+config="${bundle}/09_batch_norm.ini"
+echo
+echo "== experiment 9 on the GPU, ${RINGTRAIN_DEVICE_EPOCHS:-3} epochs, batch 64"
+timeout 300 "${bundle}/bin/ringtrain" train --config "${config}" --data "${bundle}/mnist" --device cuda \
+  --epochs "${RINGTRAIN_DEVICE_EPOCHS:-3}" --batch-size 64 --run-dir "${work}/run" 2>&1 |
+  tail -12
+echo
+echo "== bench, batch 64"
+timeout 120 "${bundle}/bin/ringtrain" bench --config "${config}" --data "${bundle}/mnist" --device cuda \
+  --batch-size 64 --steps 300 --warmup 30 2>&1 | tail -3
+timeout 120 "${bundle}/bin/ringtrain" bench --config "${config}" --data "${bundle}/mnist" --device cuda \
+  --deterministic false --batch-size 64 --steps 300 --warmup 30 2>&1 | tail -3 | sed 's/^/(deterministic false) /'
+echo
+echo "== PyTorch eager, batch 64"
+timeout 180 python3 "${bundle}/bench_pytorch.py" --device cuda --data "${bundle}/mnist" --batch-size 64 \
+  --steps 300 --warmup 30 2>&1 | tail -3

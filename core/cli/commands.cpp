@@ -11,6 +11,7 @@
 #include "core/cli/run_files.hpp"
 #include "core/cli/session.hpp"
 #include "core/comm/timed_communicator.hpp"
+#include "core/cuda/cuda_runtime.hpp"
 #include "core/data/prefetcher.hpp"
 #include "core/data/sampler.hpp"
 #include "core/model/summary.hpp"
@@ -28,6 +29,18 @@ std::string format(const char* pattern, double value) {
   char text[64];
   std::snprintf(text, sizeof text, pattern, value);
   return text;
+}
+
+// "2 process(es) of 4 thread(s)" or "2 process(es), each on its GPU (rank 0: GPU 0 (NVIDIA H200))".
+std::string placement(const TrainConfig& config, const Communicator& communicator) {
+  const std::string processes = std::to_string(communicator.size()) + " process(es)";
+  if (config.device == Device::cpu) return processes + " of " + std::to_string(config.threads) + " thread(s)";
+  return processes + ", each on its GPU (rank 0: " + cuda::current_device_name() + ")";
+}
+
+// Waits for the GPU's queued work, so that a clock read afterwards includes it.
+void finish_queued_work(const TrainConfig& config) {
+  if (config.device == Device::cuda) cuda::synchronize();
 }
 
 bool wants_help(const std::vector<std::string>& arguments) {
@@ -61,23 +74,23 @@ int train_command(const std::vector<std::string>& arguments, Replica& replica) {
   const ParsedOptions parsed = parse(arguments, options);
   Session session = open_session(parsed, replica.processes_on_node);
   const TrainConfig& config = session.config;
+  Communicator& communicator = replica.for_device(config.device);
   const RunFiles files = run_files(parsed);
   const data::Dataset train = data::load_mnist(config.data_dir, data::Split::train);
   const data::Dataset validation = data::load_mnist(config.data_dir, data::Split::test);
   std::cout << model_summary(*session.model, config.name);
-  const StartingPoint starting = resume_position(files, session, replica.communicator, std::cout);
+  const StartingPoint starting = resume_position(files, session, communicator, std::cout);
   const TrainingPosition& start = starting.position;
   std::cout << "Training on " << train.count() << " samples, validating on " << validation.count()
-            << " samples; global batch " << config.batch_size << " over " << replica.communicator.size()
-            << " process(es) of " << config.threads << " thread(s), " << session.optimizer->describe()
-            << ", lr " << config.schedule.initial << " * " << config.schedule.decay << "^epoch, seed "
-            << config.seed << "\n";
+            << " samples; global batch " << config.batch_size << " over " << placement(config, communicator)
+            << ", " << session.optimizer->describe() << ", lr " << config.schedule.initial << " * "
+            << config.schedule.decay << "^epoch, seed " << config.seed << "\n";
 
-  Trainer trainer(*session.model, *session.optimizer, config, &replica.communicator);
+  Trainer trainer(*session.model, *session.optimizer, config, &communicator);
   ProgressPrinter progress(std::cout, progress_style_for_stdout());
   trainer.add_observer(progress);
   std::unique_ptr<CsvLogger> csv;
-  if (!config.csv_path.empty() && replica.communicator.rank() == 0) {
+  if (!config.csv_path.empty() && communicator.rank() == 0) {
     csv = std::make_unique<CsvLogger>(config.csv_path);
     trainer.add_observer(*csv);
   }
@@ -89,12 +102,14 @@ int train_command(const std::vector<std::string>& arguments, Replica& replica) {
         CheckpointSettings{files.run_dir, files.checkpoint_every, files.keep, files.keep_best,
                            config_text(parsed), files.pause_in_checkpoint_write, starting.resuming,
                            start.global_step, starting.val_accuracy},
-        *session.model, *session.optimizer, config.optimizer.name, replica.communicator);
+        *session.model, *session.optimizer, config.optimizer.name, communicator);
     trainer.set_boundary_handler(*checkpointer);
-    if (replica.communicator.rank() == 0) {
+    if (communicator.rank() == 0) {
       metrics = std::make_unique<MetricsFile>(files.run_dir / "metrics.h5", files.log_every, start);
       trainer.add_observer(*metrics);
-      checkpointer->before_each_write([&metrics] { metrics->flush(); });
+      checkpointer->before_each_write([&metrics] {
+        if (metrics != nullptr) metrics->flush();
+      });
       if (files.report) {
         report = std::make_unique<ReportObserver>(
             files.run_dir, *metrics, *session.model,
@@ -106,10 +121,16 @@ int train_command(const std::vector<std::string>& arguments, Replica& replica) {
   }
   const auto history = trainer.fit(train, validation, start);
   if (trainer.stopped()) {
+    // Every file closed and the message out before any rank leaves: a launcher may end the other ranks as
+    // soon as the first exits with this code (srun --kill-on-bad-exit).
+    report.reset();
+    metrics.reset();
+    csv.reset();
     std::cout << "stopped by a signal; "
               << (checkpointer ? "checkpoint " + checkpointer->last_written().string()
                                : "no --run-dir, no checkpoint")
               << "; exit code " << kExitStoppedBySignal << " (resume with --resume auto)" << std::endl;
+    communicator.barrier();
     return kExitStoppedBySignal;
   }
   double seconds = 0;
@@ -140,18 +161,20 @@ int bench_command(const std::vector<std::string>& arguments, Replica& replica) {
   const data::Dataset train = data::load_mnist(config.data_dir, data::Split::train);
   const data::EpochSampler sampler(train.count(), config.batch_size, config.seed, data::Remainder::drop);
   // Time blocked in communication is the part of it that compute did not hide.
-  TimedCommunicator communicator(replica.communicator);
+  TimedCommunicator communicator(replica.for_device(config.device));
   Trainer trainer(*session.model, *session.optimizer, config, &communicator);
   data::BatchPrefetcher prefetcher(train, sampler, 0, 0, trainer.shard());
   const auto lr = static_cast<float>(config.schedule.initial);
   std::uint64_t step = 0;
   for (; step < static_cast<std::uint64_t>(warmup); ++step)
     trainer.train_step(prefetcher.next(), lr, step);
+  finish_queued_work(config);
   communicator.barrier();
   communicator.reset();
   const auto start = std::chrono::steady_clock::now();
   for (int i = 0; i < steps; ++i, ++step)
     trainer.train_step(prefetcher.next(), lr, step);
+  finish_queued_work(config);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const double images = static_cast<double>(steps) * static_cast<double>(config.batch_size);
   // Blocked time, averaged over the ranks.
@@ -159,9 +182,9 @@ int bench_command(const std::vector<std::string>& arguments, Replica& replica) {
   replica.communicator.sum(blocked);
   const double exposed = blocked[0] / replica.communicator.size();
   std::cout << "bench config=" << (parsed.config_path.empty() ? "-" : parsed.config_path)
-            << " global_batch=" << config.batch_size << " processes=" << replica.communicator.size()
-            << " threads=" << config.threads << " steps=" << steps << format(" seconds=%.3f", seconds)
-            << "\n";
+            << " device=" << to_string(config.device) << " global_batch=" << config.batch_size
+            << " processes=" << replica.communicator.size() << " threads=" << config.threads
+            << " steps=" << steps << format(" seconds=%.3f", seconds) << "\n";
   std::cout << format("bench img_per_s=%.1f", images / seconds)
             << format(" ms_per_step=%.3f", 1000.0 * seconds / steps) << std::endl;
   std::cout << format("bench compute_ms_per_step=%.3f", 1000.0 * (seconds - exposed) / steps)

@@ -2,17 +2,27 @@
 // returns the exit code. Only rank 0 writes to standard output.
 #pragma once
 
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "core/comm/communicator.hpp"
+#include "core/device.hpp"
 
 namespace ringtrain::cli {
 
-// Where this process runs: its communicator and how many processes share its node (they share its cores).
+// Where this process runs: its communicator and how many processes share its node (they share its cores
+// and GPUs).
 struct Replica {
-  Communicator& communicator;
+  Communicator& communicator;  // for CPU tensors and every scalar
   int processes_on_node = 1;
+  // Makes the communicator for CUDA tensors (NCCL) of a run with more than one process.
+  std::function<std::unique_ptr<Communicator>()> make_gpu_communicator;
+  std::unique_ptr<Communicator> gpu_communicator;
+
+  // The communicator for a model on `device`: made on first use for CUDA.
+  Communicator& for_device(Device device);
 };
 
 int train_command(const std::vector<std::string>& arguments, Replica& replica);

@@ -34,12 +34,15 @@ int main(int argc, char** argv) {
   const std::vector<std::string> arguments(argv + std::min(argc, 2), argv + argc);
   const std::string command = argc >= 2 ? argv[1] : "";
   try {
-    // One process per GPU: each rank uses the GPU of its local rank (they share GPUs round-robin when the
-    // node has fewer GPUs than ranks).
-    if (const int gpus = ringtrain::cuda::device_count(); gpus > 0)
-      ringtrain::cuda::set_device(world.local_rank % gpus);
+    // One process per GPU: each rank uses the GPU of its local rank (--device cuda refuses more processes
+    // than GPUs on a node; the CPU needs none).
+    const int gpus = ringtrain::cuda::device_count();
+    if (gpus > 0) ringtrain::cuda::set_device(world.local_rank % gpus);
     auto communicator = mpi.communicator();
-    ringtrain::cli::Replica replica{*communicator, world.local_size};
+    ringtrain::cli::Replica replica{*communicator, world.local_size, {}, nullptr};
+    replica.make_gpu_communicator = [&mpi, &world, gpus] {
+      return mpi.gpu_communicator(gpus > 0 ? world.local_rank % gpus : 0);
+    };
     if (command == "train") return ringtrain::cli::train_command(arguments, replica);
     if (command == "summary") return ringtrain::cli::summary_command(arguments, replica);
     if (command == "bench") return ringtrain::cli::bench_command(arguments, replica);

@@ -30,7 +30,11 @@ po::options_description run_options() {
       ("seed", po::value<std::int64_t>()->default_value(42), "seed of initialization, shuffling and dropout")
       ("threads", po::value<int>()->default_value(0),
        "CPU threads per process (0: the node's cores divided among its processes)")
-      ("device", po::value<std::string>()->default_value("auto"), "auto, cpu or cuda")
+      ("device", po::value<std::string>()->default_value("auto"),
+       "cpu, cuda, or auto: cuda when every process of the node can have a GPU of its own")
+      ("deterministic", po::value<bool>()->default_value(true),
+       "on the GPU, only convolution algorithms that give the same bits every run (exact resume); false: "
+       "the fastest")
       ("data", po::value<std::string>(),
        "directory of the MNIST IDX files (default: $RINGTRAIN_DATA or ~/.cache/ringtrain/mnist)")
       ("csv", po::value<std::string>(), "write one row of metrics per epoch to this CSV file")
@@ -155,10 +159,18 @@ ParsedOptions parse_config_text(const std::string& text, const std::string& sour
 
 std::string config_text(const ParsedOptions& parsed) {
   // What defines the model and its training; not where files are or how this process runs.
-  static const std::set<std::string> left_out{
-      "config",  "data",   "csv",          "run-dir",   "resume",
-      "threads", "device", "fail-at-step", "fail-rank", "pause-in-checkpoint-write",
-      "report"};
+  static const std::set<std::string> left_out{"config",
+                                              "data",
+                                              "csv",
+                                              "run-dir",
+                                              "resume",
+                                              "threads",
+                                              "device",
+                                              "deterministic",
+                                              "fail-at-step",
+                                              "fail-rank",
+                                              "pause-in-checkpoint-write",
+                                              "report"};
   std::string text;
   const po::options_description table = run_options();
   for (const auto& option : table.options()) {
@@ -194,10 +206,8 @@ TrainConfig train_config(const ParsedOptions& parsed) {
   const std::string device = options["device"].as<std::string>();
   RT_CHECK(device == "auto" || device == "cpu" || device == "cuda",
            parsed.source_of("device") << ": device=" << device << " is not auto, cpu or cuda");
-  RT_CHECK(device != "cuda",
-           "--device cuda: this version of ringtrain runs its layers on the CPU only; "
-           "use --device cpu or auto");
-  config.device = Device::cpu;
+  config.device_request = device;
+  config.deterministic = options["deterministic"].as<bool>();
   config.data_dir = options.count("data") ? std::filesystem::path(options["data"].as<std::string>())
                                           : data::default_mnist_dir();
   if (options.count("csv")) config.csv_path = options["csv"].as<std::string>();

@@ -7,15 +7,38 @@
 #include <iostream>
 
 #include "core/checkpoint/checkpoint.hpp"
+#include "core/cli/commands.hpp"
+#include "core/cuda/cuda_runtime.hpp"
+#include "core/cuda/kernels.hpp"
 
 namespace ringtrain::cli {
 
 namespace {
 
-// Threads (0: the node's cores shared among its processes), the model built from the seed, its optimizer.
+// --device: cpu; cuda (an error where this build or this node cannot give every process of the node a GPU
+// of its own, as NCCL needs); or auto: cuda where it can, else cpu.
+Device choose_device(const TrainConfig& config, int processes_on_node) {
+  if (config.device_request == "cpu") return Device::cpu;
+  const int gpus = cuda::device_count();
+  const bool enough = gpus > 0 && gpus >= processes_on_node;
+  if (config.device_request == "auto") return enough ? Device::cuda : Device::cpu;
+  const std::string where = config.source_of("device") + ": device=cuda";
+  RT_CHECK(cuda::built(), where << ": this ringtrain was built without CUDA; rebuild it with nvcc installed "
+                                << "(-DRINGTRAIN_CUDA=ON) or use --device cpu");
+  RT_CHECK(gpus > 0, where << ": no usable GPU (" << cuda::describe() << "); use --device cpu or auto");
+  RT_CHECK(enough, where << ": " << processes_on_node << " processes on this node share " << gpus
+                         << " GPU(s), and each needs a GPU of its own: start at most " << gpus
+                         << " per node, or use --device cpu");
+  return Device::cuda;
+}
+
+// The device, threads (0: the node's cores shared among its processes), the model built from the seed, its
+// optimizer.
 Session build_session(TrainConfig config, int processes_on_node) {
   Session session;
   session.config = std::move(config);
+  session.config.device = choose_device(session.config, processes_on_node);
+  cuda::set_deterministic_convolutions(session.config.deterministic);
   if (session.config.threads == 0) {
     session.config.threads = std::max(1, omp_get_num_procs() / std::max(processes_on_node, 1));
   }
@@ -28,6 +51,15 @@ Session build_session(TrainConfig config, int processes_on_node) {
 }
 
 }  // namespace
+
+Communicator& Replica::for_device(Device device) {
+  if (device == Device::cpu || communicator.size() == 1) return communicator;
+  if (gpu_communicator == nullptr) {
+    RT_CHECK(make_gpu_communicator != nullptr, "this process has no communicator for CUDA tensors");
+    gpu_communicator = make_gpu_communicator();
+  }
+  return *gpu_communicator;
+}
 
 Session open_session(const ParsedOptions& options, int processes_on_node) {
   return build_session(train_config(options), processes_on_node);

@@ -32,8 +32,8 @@ struct GradientTerms {
 };
 
 // Block c sums the two terms over all rows; blockDim.x == kThreads.
-template <typename Reduce>
-__global__ void reduce_per_channel(std::int64_t rows, Reduce terms, float* first_out, float* second_out) {
+template <typename Reduce, typename Out>
+__global__ void reduce_per_channel(std::int64_t rows, Reduce terms, Out* first_out, Out* second_out) {
   __shared__ double first[kThreads], second[kThreads];
   const std::int64_t c = blockIdx.x;
   double a = 0, b = 0;
@@ -53,13 +53,13 @@ __global__ void reduce_per_channel(std::int64_t rows, Reduce terms, float* first
     __syncthreads();
   }
   if (threadIdx.x == 0) {
-    first_out[c] = static_cast<float>(first[0]);
-    second_out[c] = static_cast<float>(second[0]);
+    first_out[c] = static_cast<Out>(first[0]);
+    second_out[c] = static_cast<Out>(second[0]);
   }
 }
 
-__global__ void statistics_kernel(const float* sum, const float* sum_sq, std::int64_t channels, double count,
-                                  float epsilon, float* mean, float* variance, float* inv_std) {
+__global__ void statistics_kernel(const double* sum, const double* sum_sq, std::int64_t channels,
+                                  double count, float epsilon, float* mean, float* variance, float* inv_std) {
   RT_GRID_STRIDE(c, channels) {
     const double mu = sum[c] / count;
     const double var = fmax(sum_sq[c] / count - mu * mu, 0.0);
@@ -110,14 +110,14 @@ __global__ void backward_data_kernel(const float* x, const float* dy, std::int64
 
 }  // namespace
 
-void batchnorm_sums(const float* x, std::int64_t rows, std::int64_t channels, float* sum, float* sum_sq) {
+void batchnorm_sums(const float* x, std::int64_t rows, std::int64_t channels, double* sum, double* sum_sq) {
   if (channels == 0) return;
   reduce_per_channel<<<static_cast<unsigned>(channels), kThreads, 0, cudaStreamPerThread>>>(
       rows, SumTerms{x, channels}, sum, sum_sq);
   check_launch("batchnorm_sums");
 }
 
-void batchnorm_statistics(const float* sum, const float* sum_sq, std::int64_t channels, double count,
+void batchnorm_statistics(const double* sum, const double* sum_sq, std::int64_t channels, double count,
                           float epsilon, float* mean, float* variance, float* inv_std) {
   RT_CHECK(count > 0, "batchnorm_statistics over " << count << " rows");
   statistics_kernel<<<blocks_for(channels), kThreads, 0, cudaStreamPerThread>>>(

@@ -23,6 +23,10 @@ void set_device(int) {
 std::string describe() {
   return "built without CUDA";
 }
+std::string current_device_name() {
+  built_without_cuda();
+}
+void synchronize() {}
 void* allocate(std::size_t) {
   built_without_cuda();
 }
@@ -76,10 +80,10 @@ void conv2d_backward_data(const ops::Conv2DGeometry&, const float*, const float*
 void conv2d_backward_filter(const ops::Conv2DGeometry&, const float*, const float*, float*, float*) {
   built_without_cuda();
 }
-void batchnorm_sums(const float*, std::int64_t, std::int64_t, float*, float*) {
+void batchnorm_sums(const float*, std::int64_t, std::int64_t, double*, double*) {
   built_without_cuda();
 }
-void batchnorm_statistics(const float*, const float*, std::int64_t, double, float, float*, float*, float*) {
+void batchnorm_statistics(const double*, const double*, std::int64_t, double, float, float*, float*, float*) {
   built_without_cuda();
 }
 void batchnorm_inverse_std(const float*, std::int64_t, float, float*) {

@@ -49,6 +49,18 @@ std::string describe() {
   return out.str();
 }
 
+std::string current_device_name() {
+  int device = 0;
+  CUDA_CHECK(cudaGetDevice(&device));
+  cudaDeviceProp properties{};
+  CUDA_CHECK(cudaGetDeviceProperties(&properties, device));
+  return "GPU " + std::to_string(device) + " (" + properties.name + ")";
+}
+
+void synchronize() {
+  CUDA_CHECK(cudaDeviceSynchronize());
+}
+
 void* allocate(std::size_t bytes) {
   RT_CHECK(device_count() > 0, "no usable CUDA device: run with --device cpu");
   void* pointer = nullptr;

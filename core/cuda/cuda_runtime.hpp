@@ -15,6 +15,10 @@ int device_count();
 void set_device(int index);
 // "CUDA 13.0, cuDNN 9.19.0, NCCL 2.28.9", or why there is none.
 std::string describe();
+// The current GPU's name and index, e.g. "GPU 0 (NVIDIA H200)".
+std::string current_device_name();
+// Waits until every piece of work queued on the current GPU has finished.
+void synchronize();
 
 void* allocate(std::size_t bytes);
 void release(void* pointer) noexcept;

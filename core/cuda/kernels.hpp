@@ -54,9 +54,9 @@ void conv2d_backward_filter(const ops::Conv2DGeometry& geometry, const float* x,
                             float* dbias);
 
 // Batch normalization over x viewed as [rows, channels]; per-channel vectors have `channels` floats; gamma or
-// beta may be null (1 and 0). The sums accumulate in double, as on the CPU.
-void batchnorm_sums(const float* x, std::int64_t rows, std::int64_t channels, float* sum, float* sum_sq);
-void batchnorm_statistics(const float* sum, const float* sum_sq, std::int64_t channels, double count,
+// beta may be null (1 and 0). The sums accumulate in double, as on the CPU; the forward ones stay double.
+void batchnorm_sums(const float* x, std::int64_t rows, std::int64_t channels, double* sum, double* sum_sq);
+void batchnorm_statistics(const double* sum, const double* sum_sq, std::int64_t channels, double count,
                           float epsilon, float* mean, float* variance, float* inv_std);
 void batchnorm_inverse_std(const float* variance, std::int64_t channels, float epsilon, float* inv_std);
 void batchnorm_update_moving(float* moving_mean, float* moving_variance, const float* mean,

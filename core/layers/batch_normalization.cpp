@@ -35,8 +35,9 @@ class BatchNormalization final : public Layer {
             .to(device);
     for (Tensor* buffer : {&mean_, &variance_, &inv_std_})
       *buffer = Tensor::zeros({channels}, DType::f32, device);
-    // Each pair of per-channel sums shares one buffer, so one all-reduce synchronises both.
-    statistics_ = Tensor::zeros({2 * channels}, DType::f32, device);
+    // Each pair of per-channel sums shares one buffer, so one all-reduce synchronises both; the forward sums
+    // are float64 (the variance is their difference).
+    statistics_ = Tensor::zeros({2 * channels}, DType::f64, device);
     sum_ = statistics_.view({channels}, 0);
     sum_sq_ = statistics_.view({channels}, channels);
     gradient_statistics_ = Tensor::zeros({2 * channels}, DType::f32, device);

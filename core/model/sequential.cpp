@@ -98,10 +98,10 @@ void Sequential::backward(const Tensor& dlogits, const StepContext& context,
 Tensor Sequential::predict(const Tensor& x) {
   StepContext context;
   context.mode = Mode::inference;
-  Tensor logits = forward_logits(x, context);
+  Tensor logits = forward_logits(x.device() == device_ ? x : x.to(device_), context);
   Tensor probabilities = Tensor::empty(logits.shape(), DType::f32, logits.device());
   ops::activation_forward(ops::Activation::softmax, logits, probabilities);
-  return probabilities;
+  return probabilities.device() == Device::cpu ? probabilities : probabilities.to(Device::cpu);
 }
 
 std::int64_t Sequential::parameter_count(const Layer& layer) const {

@@ -29,7 +29,7 @@ class Sequential {
   // parameters, gradients_ready(offset) says that the flat gradients from `offset` to the end are final.
   void backward(const Tensor& dlogits, const StepContext& context,
                 const std::function<void(std::int64_t)>& gradients_ready = {});
-  // Class probabilities (softmax applied) in inference mode.
+  // Class probabilities (softmax applied) in inference mode, in host memory; x on any device.
   Tensor predict(const Tensor& x);
 
   const Shape& input_shape() const { return input_shape_; }

@@ -22,10 +22,11 @@ std::int64_t rows_of(const Tensor& x) {
   return x.numel() / channels_of(x);
 }
 
-// Per-channel sums of first(r, c) and second(r, c) over all rows, threads reducing partial sums in double.
-template <typename Terms>
-void reduce_per_channel(std::int64_t rows, std::int64_t channels, Terms terms, float* first_out,
-                        float* second_out) {
+// Per-channel sums of first(r, c) and second(r, c) over all rows, threads reducing partial sums in double;
+// Out: float or double.
+template <typename Terms, typename Out>
+void reduce_per_channel(std::int64_t rows, std::int64_t channels, Terms terms, Out* first_out,
+                        Out* second_out) {
   const int threads = omp_get_max_threads();
   std::vector<double> partial(static_cast<std::size_t>(threads * 2 * channels), 0.0);
 #pragma omp parallel
@@ -47,8 +48,8 @@ void reduce_per_channel(std::int64_t rows, std::int64_t channels, Terms terms, f
       first += partial[static_cast<std::size_t>(2 * channels * t + c)];
       second += partial[static_cast<std::size_t>(2 * channels * t + channels + c)];
     }
-    first_out[c] = static_cast<float>(first);
-    second_out[c] = static_cast<float>(second);
+    first_out[c] = static_cast<Out>(first);
+    second_out[c] = static_cast<Out>(second);
   }
 }
 
@@ -57,7 +58,7 @@ void reduce_per_channel(std::int64_t rows, std::int64_t channels, Terms terms, f
 void batchnorm_sums(const Tensor& x, Tensor& sum, Tensor& sum_sq) {
   const std::int64_t channels = channels_of(x), rows = rows_of(x);
   if (on_cuda("batchnorm_sums", {&x, &sum, &sum_sq})) {
-    cuda::batchnorm_sums(x.data<float>(), rows, channels, sum.data<float>(), sum_sq.data<float>());
+    cuda::batchnorm_sums(x.data<float>(), rows, channels, sum.data<double>(), sum_sq.data<double>());
     return;
   }
   const float* input = x.data<float>();
@@ -67,20 +68,20 @@ void batchnorm_sums(const Tensor& x, Tensor& sum, Tensor& sum_sq) {
         const double value = input[r * channels + c];
         return std::pair{value, value * value};
       },
-      sum.data<float>(), sum_sq.data<float>());
+      sum.data<double>(), sum_sq.data<double>());
 }
 
 void batchnorm_statistics(const Tensor& sum, const Tensor& sum_sq, double count, float epsilon, Tensor& mean,
                           Tensor& variance, Tensor& inv_std) {
   RT_CHECK(count > 0, "batchnorm_statistics over " << count << " rows");
   if (on_cuda("batchnorm_statistics", {&sum, &sum_sq, &mean, &variance, &inv_std})) {
-    cuda::batchnorm_statistics(sum.data<float>(), sum_sq.data<float>(), sum.numel(), count, epsilon,
+    cuda::batchnorm_statistics(sum.data<double>(), sum_sq.data<double>(), sum.numel(), count, epsilon,
                                mean.data<float>(), variance.data<float>(), inv_std.data<float>());
     return;
   }
   for (std::int64_t c = 0; c < sum.numel(); ++c) {
-    const double mu = sum.data<float>()[c] / count;
-    const double var = std::max(sum_sq.data<float>()[c] / count - mu * mu, 0.0);
+    const double mu = sum.data<double>()[c] / count;
+    const double var = std::max(sum_sq.data<double>()[c] / count - mu * mu, 0.0);
     mean.data<float>()[c] = static_cast<float>(mu);
     variance.data<float>()[c] = static_cast<float>(var);
     inv_std.data<float>()[c] = static_cast<float>(1.0 / std::sqrt(var + epsilon));

@@ -7,7 +7,9 @@
 
 namespace ringtrain::ops {
 
-// sum[c] = sum_r x[r, c]; sum_sq[c] = sum_r x[r, c]^2 (accumulated in double, stored as float [channels]).
+// sum[c] = sum_r x[r, c]; sum_sq[c] = sum_r x[r, c]^2, float64 [channels]: the variance below is a
+// difference of these sums, which float32 would round away when a channel's mean is large next to its
+// spread (and they are all-reduced as they are, for synchronised batch norm).
 void batchnorm_sums(const Tensor& x, Tensor& sum, Tensor& sum_sq);
 
 // From per-channel sums over `count` rows: mean = sum / count, variance = sum_sq / count - mean^2 (biased,

@@ -27,8 +27,10 @@ struct TrainConfig {
   int epochs = 10;
   std::int64_t batch_size = 128;
   std::uint64_t seed = 42;
-  int threads = 0;  // 0: all cores
-  Device device = Device::cpu;
+  int threads = 0;                      // 0: all cores
+  std::string device_request = "auto";  // as asked: auto, cpu or cuda
+  Device device = Device::cpu;          // where the model runs: the request resolved for this machine
+  bool deterministic = true;            // cuDNN restricted to algorithms that give the same bits every run
   std::filesystem::path data_dir;
   std::filesystem::path csv_path;  // empty: no CSV
   BatchNormSync bn_sync = BatchNormSync::global;

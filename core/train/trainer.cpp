@@ -51,6 +51,14 @@ double Trainer::learning_rate(int epoch, std::int64_t step, std::int64_t steps_p
   return base * (1.0 + (ranks - 1.0) * progress / config_.warmup_epochs);
 }
 
+const Tensor& Trainer::on_model_device(const Tensor& host, Tensor& buffer) const {
+  if (host.device() == model_.device()) return host;
+  if (!buffer.defined() || buffer.shape() != host.shape() || buffer.dtype() != host.dtype())
+    buffer = Tensor::empty(host.shape(), host.dtype(), model_.device());
+  buffer.copy_from(host);
+  return buffer;
+}
+
 StepResult Trainer::train_step(const data::Batch& batch, float rate, std::uint64_t step) {
   const data::Shard part = shard();
   RT_CHECK(config_.fail_at_step < 0 || static_cast<std::int64_t>(step) != config_.fail_at_step ||
@@ -62,14 +70,15 @@ StepResult Trainer::train_step(const data::Batch& batch, float rate, std::uint64
   context.step = step;
   context.first_sample = static_cast<std::uint64_t>(part.index * config_.batch_size / part.count);
   if (config_.bn_sync == BatchNormSync::global && part.count > 1) context.batch_statistics = communicator_;
-  const Tensor logits = model_.forward_logits(batch.images, context);
+  const Tensor& labels = on_model_device(batch.labels, labels_on_device_);
+  const Tensor logits = model_.forward_logits(on_model_device(batch.images, images_on_device_), context);
   if (!dlogits_.defined() || dlogits_.shape() != logits.shape()) {
     dlogits_ = Tensor::empty(logits.shape(), DType::f32, logits.device());
   }
   // The loss is the mean over the global batch: each rank's share of the gradient is scaled by 1 / global
   // batch, and the sum over ranks is the gradient of one process training the whole batch.
-  const ops::LossSums sums = ops::softmax_cross_entropy(
-      logits, batch.labels, 1.0f / static_cast<float>(config_.batch_size), dlogits_);
+  const ops::LossSums sums =
+      ops::softmax_cross_entropy(logits, labels, 1.0f / static_cast<float>(config_.batch_size), dlogits_);
   model_.backward(dlogits_, context, [this](std::int64_t offset) { buckets_->ready_from(offset); });
   buckets_->finish();
   // Every rank sees the same sums, so every rank takes the same decision on a non-finite loss or a request
@@ -98,8 +107,9 @@ Evaluation Trainer::evaluate(const data::Dataset& dataset) {
   for (std::size_t begin = 0; begin < mine.size(); begin += static_cast<std::size_t>(batch_size)) {
     const std::size_t rows = std::min(mine.size() - begin, static_cast<std::size_t>(batch_size));
     dataset.gather_batch(mine.subspan(begin, rows), images, labels);
+    const Tensor logits = model_.forward_logits(on_model_device(images, images_on_device_), context);
     const ops::LossSums sums =
-        ops::softmax_cross_entropy(model_.forward_logits(images, context), labels, 1.0f, no_gradient);
+        ops::softmax_cross_entropy(logits, on_model_device(labels, labels_on_device_), 1.0f, no_gradient);
     loss_sum += sums.loss_sum;
     correct += sums.correct;
   }

@@ -73,6 +73,9 @@ class Trainer {
   data::Shard shard() const { return {communicator_->rank(), communicator_->size()}; }
 
  private:
+  // `host` where the model runs: itself on the CPU, else copied into `buffer` on the model's device.
+  const Tensor& on_model_device(const Tensor& host, Tensor& buffer) const;
+
   Sequential& model_;
   Optimizer& optimizer_;
   const TrainConfig& config_;
@@ -80,6 +83,7 @@ class Trainer {
   Communicator* communicator_;
   std::unique_ptr<GradientBuckets> buckets_;
   Tensor dlogits_;
+  Tensor images_on_device_, labels_on_device_;
   std::vector<TrainingObserver*> observers_;
   BoundaryHandler* boundary_handler_ = nullptr;
   bool stopped_ = false;

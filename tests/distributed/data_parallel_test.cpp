@@ -11,6 +11,8 @@
 
 #include "core/cli/options.hpp"
 #include "core/comm/replicas.hpp"
+#include "core/data/prefetcher.hpp"
+#include "core/data/sampler.hpp"
 #include "core/model/model_spec.hpp"
 #include "core/optim/optimizer.hpp"
 #include "core/train/trainer.hpp"
@@ -117,6 +119,41 @@ void report(const std::string& what, double value) {
               << "\n";
 }
 
+// Step by step from the same state: before each step the N-process model takes the one-process model's
+// parameters and moving statistics, both take the step, and their parameters are compared. The worst
+// relative difference over the steps is the data-parallel error itself, apart from the trajectory's own
+// sensitivity (SGD without momentum: no optimizer state to copy).
+double worst_single_step_difference(const TrainConfig& config, const data::Dataset& train_set) {
+  auto single_model = make_model(config.model), parallel_model = make_model(config.model);
+  single_model->build(config.seed, config.device);
+  parallel_model->build(config.seed, config.device);
+  auto single_optimizer = make_optimizer(config.optimizer, single_model->parameters(), config.device);
+  auto parallel_optimizer = make_optimizer(config.optimizer, parallel_model->parameters(), config.device);
+  Trainer single(*single_model, *single_optimizer, config);
+  Trainer parallel(*parallel_model, *parallel_optimizer, config, &world_communicator());
+  const data::EpochSampler sampler(train_set.count(), config.batch_size, config.seed, data::Remainder::drop);
+  data::BatchPrefetcher single_batches(train_set, sampler, 0, 0, single.shard());
+  data::BatchPrefetcher parallel_batches(train_set, sampler, 0, 0, parallel.shard());
+  double worst = 0;
+  for (std::int64_t step = 0; step < sampler.steps_per_epoch(); ++step) {
+    parallel_model->parameters().values().copy_from(single_model->parameters().values());
+    const auto single_state = single_model->state();
+    auto parallel_state = parallel_model->state();
+    for (std::size_t i = 0; i < single_state.size(); ++i)
+      parallel_state[i].value.copy_from(single_state[i].value);
+    const auto rate = static_cast<float>(single.learning_rate(0, step, sampler.steps_per_epoch()));
+    single.train_step(single_batches.next(), rate, static_cast<std::uint64_t>(step));
+    parallel.train_step(parallel_batches.next(), rate, static_cast<std::uint64_t>(step));
+    const auto& single_parameters = single_model->parameters().parameters();
+    const auto& parallel_parameters = parallel_model->parameters().parameters();
+    for (std::size_t p = 0; p < single_parameters.size(); ++p) {
+      worst = std::max(worst, relative_difference(copy_of(parallel_parameters[p]->value),
+                                                  copy_of(single_parameters[p]->value)));
+    }
+  }
+  return worst;
+}
+
 class DataParallel : public testing::Test {
  protected:
   void SetUp() override { omp_set_num_threads(1); }
@@ -128,21 +165,28 @@ class DataParallel : public testing::Test {
   const data::Dataset validation_ = synthetic_digits(kValidationCount, 12);
 };
 
-// With plain SGD the runs stay within rounding of each other: every parameter tensor agrees to 1e-5 of its
-// scale.
+// With plain SGD every step of N processes agrees with one process's step from the same state to 1e-5 of
+// each parameter tensor's scale. Run freely for 20 steps, the pair stays within rounding (about 5e-7) until
+// rounding tips a discrete decision in one of them (a value at a ReLU's zero, for one; whether and when
+// depends on the CPU's kernels and on N); after it they were seen 2e-3 apart. That figure is reported, and
+// bounded loosely.
 TEST_F(DataParallel, Experiment9WithSgdOnNProcessesAgreesWithOneProcess) {
   if (!global_batch_divides()) GTEST_SKIP() << "the global batch of 64 does not divide among " << ranks();
   const TrainConfig config = experiment9(kGlobalBatch, {"--optimizer", "sgd"});
+  const double step_difference = worst_single_step_difference(config, train_set_);
+  report("SGD, worst difference of one step from the same state, relative to the tensor's scale",
+         step_difference);
+  EXPECT_LE(step_difference, 1e-5);
   const Trained parallel = train(config, &world_communicator(), train_set_, validation_);
   const Trained single = train(config, nullptr, train_set_, validation_);
   const double parameters = worst_relative_difference(parallel, single);
   const double state = relative_difference(parallel.state, single.state);
-  report("SGD, worst parameter difference relative to its tensor's scale, vs 1 process", parameters);
-  report("SGD, moving statistics relative difference vs 1 process", state);
-  report("SGD, bitwise equal to 1 process (1 = yes)", bitwise_equal(parallel, single));
-  EXPECT_LE(parameters, 1e-5);
-  EXPECT_LE(state, 1e-5);
-  EXPECT_EQ(parallel.val_accuracy, single.val_accuracy);
+  report("SGD, 20 free-running steps: worst parameter difference relative to its tensor's scale", parameters);
+  report("SGD, 20 free-running steps: moving statistics relative difference", state);
+  report("SGD, 20 free-running steps: bitwise equal to 1 process (1 = yes)", bitwise_equal(parallel, single));
+  EXPECT_LE(parameters, 1e-2);
+  EXPECT_LE(state, 1e-3);
+  EXPECT_NEAR(parallel.val_accuracy, single.val_accuracy, 0.01);
 }
 
 // Adam's first steps move each weight by about lr * sign(gradient), so a gradient near zero turns rounding

@@ -33,7 +33,7 @@ Statistics statistics_from_sums(const Tensor& sum, const Tensor& sum_sq, double 
 
 // Training-mode forward composed from the fast ops; x is [rows, channels].
 Statistics training_forward(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tensor& y) {
-  Tensor sum = Tensor::empty({x.dim(1)}), sum_sq = Tensor::empty({x.dim(1)});
+  Tensor sum = Tensor::empty({x.dim(1)}, DType::f64), sum_sq = Tensor::empty({x.dim(1)}, DType::f64);
   ops::batchnorm_sums(x, sum, sum_sq);
   Statistics stats = statistics_from_sums(sum, sum_sq, static_cast<double>(x.dim(0)));
   ops::batchnorm_normalize(x, stats.mean, stats.inv_std, gamma, beta, y);
@@ -54,14 +54,14 @@ Gradients training_backward(const Tensor& x, const Tensor& gamma, const Tensor& 
 
 TEST(BatchNorm, SumsMatchReference) {
   const Tensor x = ref::random_tensor({37, 5}, 1, 1.0, 3.0);
-  Tensor sum = ref::filled_tensor({5}, 1e3f), sum_sq = ref::filled_tensor({5}, 1e3f);
+  Tensor sum = Tensor::empty({5}, DType::f64), sum_sq = Tensor::empty({5}, DType::f64);
   ops::batchnorm_sums(x, sum, sum_sq);
   const ref::Values values = ref::to_values(x);
   ref::Values squares(values.size());
   for (std::size_t i = 0; i < values.size(); ++i)
     squares[i] = values[i] * values[i];
-  ref::expect_close(sum, ref::sum_over_rows(values, 5), 1e-6, 1e-6);
-  ref::expect_close(sum_sq, ref::sum_over_rows(squares, 5), 1e-6, 1e-6);
+  ref::expect_close(sum, ref::sum_over_rows(values, 5), 1e-12, 1e-12);  // float64 sums of float32 values
+  ref::expect_close(sum_sq, ref::sum_over_rows(squares, 5), 1e-12, 1e-12);
 }
 
 TEST(BatchNorm, NormalizeMatchesReferenceWithAndWithoutGammaBeta) {
@@ -145,7 +145,7 @@ TEST(BatchNormGradients, ImageRows) {
 
 TEST(BatchNorm, AcceptsNhwcImagesAsRowsOfChannels) {
   const Tensor image = ref::random_tensor({2, 3, 5, 4}, 15);
-  Tensor sum = Tensor::empty({4}), sum_sq = Tensor::empty({4});
+  Tensor sum = Tensor::empty({4}, DType::f64), sum_sq = Tensor::empty({4}, DType::f64);
   ops::batchnorm_sums(image, sum, sum_sq);
   ref::expect_close(sum, ref::sum_over_rows(ref::to_values(image), 4), 1e-5, 1e-5);
 }
@@ -160,11 +160,11 @@ TEST(BatchNorm, ShardsWithGlobalSumsAndCountGiveTheWholeBatchGradient) {
   Tensor y = Tensor::empty({rows, channels});
   const Statistics stats = training_forward(x, gamma, Tensor(), y);
   const Gradients whole = training_backward(x, gamma, dy, stats);
-  Tensor sum_a = Tensor::empty({channels}), sum_sq_a = Tensor::empty({channels});
-  Tensor sum_b = Tensor::empty({channels}), sum_sq_b = Tensor::empty({channels});
+  Tensor sum_a = Tensor::empty({channels}, DType::f64), sum_sq_a = Tensor::empty({channels}, DType::f64);
+  Tensor sum_b = Tensor::empty({channels}, DType::f64), sum_sq_b = Tensor::empty({channels}, DType::f64);
   ops::batchnorm_sums(x.slice_rows(0, 4), sum_a, sum_sq_a);
   ops::batchnorm_sums(x.slice_rows(4, rows), sum_b, sum_sq_b);
-  Tensor sum = Tensor::empty({channels}), sum_sq = Tensor::empty({channels});
+  Tensor sum = Tensor::empty({channels}, DType::f64), sum_sq = Tensor::empty({channels}, DType::f64);
   ops::batchnorm_sums(x, sum, sum_sq);
   const ref::Values a = ref::to_values(sum_a), b = ref::to_values(sum_b);
   const ref::Values a2 = ref::to_values(sum_sq_a), b2 = ref::to_values(sum_sq_b);

@@ -42,13 +42,18 @@ class CudaKernels : public testing::Test {
     return Tensor::zeros(host.shape(), host.dtype(), Device::cuda);
   }
 
+  // Element i of a float32 or float64 host tensor.
+  static double at(const Tensor& host, std::int64_t i) {
+    return host.dtype() == DType::f64 ? host.data<double>()[i] : host.data<float>()[i];
+  }
+
   // max |gpu - cpu| / max(1, |cpu|) over the elements.
   static double difference(const Tensor& from_gpu, const Tensor& cpu) {
     const Tensor host = from_gpu.to(Device::cpu);
     double worst = 0;
     for (std::int64_t i = 0; i < cpu.numel(); ++i) {
-      const double expected = cpu.data<float>()[i];
-      worst = std::max(worst, std::abs(host.data<float>()[i] - expected) / std::max(1.0, std::abs(expected)));
+      const double expected = at(cpu, i);
+      worst = std::max(worst, std::abs(at(host, i) - expected) / std::max(1.0, std::abs(expected)));
     }
     return worst;
   }
@@ -133,9 +138,18 @@ TEST_F(CudaKernels, BatchNormMatchesTheCpu) {
   auto run = [&](Device device) {
     auto on = [&](const Tensor& t) { return device == Device::cpu ? t : t.to(device); };
     auto zeros = [&](const Shape& shape) { return Tensor::zeros(shape, DType::f32, device); };
-    Outputs o{zeros({5}), zeros({5}),          zeros({5}),          zeros({5}),
-              zeros({5}), on(random({5}, 14)), on(random({5}, 15)), zeros(x.shape()),
-              zeros({5}), zeros({5}),          zeros(x.shape())};
+    auto sums = [&] { return Tensor::zeros({5}, DType::f64, device); };
+    Outputs o{sums(),
+              sums(),
+              zeros({5}),
+              zeros({5}),
+              zeros({5}),
+              on(random({5}, 14)),
+              on(random({5}, 15)),
+              zeros(x.shape()),
+              zeros({5}),
+              zeros({5}),
+              zeros(x.shape())};
     const Tensor xd = on(x), dyd = on(dy), g = on(gamma), b = on(beta);
     batchnorm_sums(xd, o.sum, o.sum_sq);
     batchnorm_statistics(o.sum, o.sum_sq, rows, 1e-3f, o.mean, o.variance, o.inv_std);

@@ -31,6 +31,10 @@ Values to_values(const Tensor& tensor) {
     const std::int32_t* data = host.data<std::int32_t>();
     for (std::size_t i = 0; i < values.size(); ++i)
       values[i] = data[i];
+  } else if (host.dtype() == DType::f64) {
+    const double* data = host.data<double>();
+    for (std::size_t i = 0; i < values.size(); ++i)
+      values[i] = data[i];
   } else {
     const float* data = host.data<float>();
     for (std::size_t i = 0; i < values.size(); ++i)
