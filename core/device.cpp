@@ -45,7 +45,7 @@ void device_copy(void* destination, Device destination_device, const void* sourc
   if (destination_device == Device::cpu && source_device == Device::cpu) {
     std::memcpy(destination, source, bytes);
   } else {
-    cuda::copy(destination, source, bytes);
+    cuda::copy(destination, source, bytes, destination_device == Device::cpu || source_device == Device::cpu);
   }
 }
 

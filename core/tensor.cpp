@@ -83,6 +83,12 @@ Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
   return tensor;
 }
 
+Tensor& ensure_tensor(Tensor& buffer, const Shape& shape, DType dtype, Device device) {
+  if (!buffer.defined() || buffer.shape() != shape || buffer.device() != device || buffer.dtype() != dtype)
+    buffer = Tensor::empty(shape, dtype, device);
+  return buffer;
+}
+
 Tensor Tensor::zeros(const Shape& shape, DType dtype, Device device) {
   Tensor tensor = empty(shape, dtype, device);
   tensor.fill_zero();

@@ -109,4 +109,8 @@ class Tensor {
   Device device_ = Device::cpu;
 };
 
+// `buffer` when it already has this shape, dtype and device; else a new tensor in its place. Layers and the
+// trainer keep their per-step tensors this way, so steady training allocates nothing.
+Tensor& ensure_tensor(Tensor& buffer, const Shape& shape, DType dtype, Device device);
+
 }  // namespace ringtrain

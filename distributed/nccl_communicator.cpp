@@ -277,6 +277,14 @@ class NcclCommunicator final : public Communicator {
     return values;
   }
 
+  void watch_queued_work(const char* what) override {
+    watchdog_->check();
+    cudaEvent_t queued;
+    CUDA_CHECK(cudaEventCreateWithFlags(&queued, cudaEventDisableTiming));
+    CUDA_CHECK(cudaEventRecord(queued, cudaStreamPerThread));
+    watchdog_->watch(queued, what);
+  }
+
   void barrier() override {
     watchdog_->check();
     while (!watchdog_->idle())
@@ -287,11 +295,16 @@ class NcclCommunicator final : public Communicator {
 
  private:
   // The NCCL stream waits for what the caller's stream has queued, then runs `collective`; returns an event
-  // recorded after it, for the caller to wait on. Holds the communicator's lock: no abort in between.
+  // recorded after it, for the caller to wait on. Holds the communicator's lock: no abort in between. While
+  // the caller's stream is being captured into a CUDA graph the collective joins the capture, and the
+  // watchdog, which cannot query captured events, watches each replay instead (watch_queued_work).
   template <typename Collective>
   cudaEvent_t enqueue(const char* what, Collective&& collective) {
     watchdog_->check();
-    cudaEvent_t ready, done, watched;
+    cudaStreamCaptureStatus capture = cudaStreamCaptureStatusNone;
+    CUDA_CHECK(cudaStreamIsCapturing(cudaStreamPerThread, &capture));
+    const bool capturing = capture != cudaStreamCaptureStatusNone;
+    cudaEvent_t ready, done, watched = nullptr;
     {
       std::lock_guard lock(guarded_.mutex);
       RT_CHECK(!guarded_.aborted, "rank " << rank_ << ": NCCL " << what << " on an aborted communicator");
@@ -305,11 +318,13 @@ class NcclCommunicator final : public Communicator {
       // A non-blocking communicator may still be enqueuing the collective: the events go after it.
       if (status == ncclInProgress) wait_until_ready(what);
       CUDA_CHECK(cudaEventCreateWithFlags(&done, cudaEventDisableTiming));
-      CUDA_CHECK(cudaEventCreateWithFlags(&watched, cudaEventDisableTiming));
       CUDA_CHECK(cudaEventRecord(done, stream_));
-      CUDA_CHECK(cudaEventRecord(watched, stream_));
+      if (!capturing) {
+        CUDA_CHECK(cudaEventCreateWithFlags(&watched, cudaEventDisableTiming));
+        CUDA_CHECK(cudaEventRecord(watched, stream_));
+      }
     }
-    watchdog_->watch(watched, what);
+    if (watched != nullptr) watchdog_->watch(watched, what);
     return done;
   }
 

@@ -43,9 +43,11 @@ std::unique_ptr<Communicator> MpiRuntime::communicator() const {
   return make_mpi_communicator(MPI_COMM_WORLD);
 }
 
-std::unique_ptr<Communicator> MpiRuntime::gpu_communicator(int device) const {
+std::unique_ptr<Communicator> MpiRuntime::gpu_communicator(int device,
+                                                           std::chrono::milliseconds timeout) const {
   NcclSettings settings;
   settings.device = device;
+  settings.timeout = timeout;
   return make_nccl_communicator(MPI_COMM_WORLD, settings);
 }
 

@@ -2,6 +2,7 @@
 // which MpiRuntime initializes once per process. Without a launcher the world is one process.
 #pragma once
 
+#include <chrono>
 #include <memory>
 
 #include "core/comm/communicator.hpp"
@@ -26,9 +27,9 @@ class MpiRuntime {
   const World& world() const { return world_; }
   // MPI for CPU tensors when the world has several processes, else the single-process communicator.
   std::unique_ptr<Communicator> communicator() const;
-  // NCCL for CUDA tensors on GPU `device` (collective: every rank calls it); an error where the build has no
-  // CUDA.
-  std::unique_ptr<Communicator> gpu_communicator(int device) const;
+  // NCCL for CUDA tensors on GPU `device` (collective: every rank calls it), aborted when a collective has
+  // not finished after `timeout`; an error where the build has no CUDA.
+  std::unique_ptr<Communicator> gpu_communicator(int device, std::chrono::milliseconds timeout) const;
   // Ends every process of the run with `code` (MPI_Abort when the world has several processes).
   [[noreturn]] void abort(int code) const;
 

@@ -43,9 +43,9 @@ Checkpointer::Checkpointer(CheckpointSettings settings, Sequential& model, Optim
 
 void Checkpointer::at_boundary(const Boundary& boundary) {
   if (boundary.epoch != nullptr) last_val_accuracy_ = boundary.epoch->val_accuracy;
-  const bool every_n =
-      settings_.every_steps > 0 && boundary.position.global_step % settings_.every_steps == 0;
-  if (boundary.epoch == nullptr && !every_n && !boundary.stop_requested) return;
+  if (boundary.epoch == nullptr && !wants_boundary_after(boundary.position.global_step) &&
+      !boundary.stop_requested)
+    return;
   check_replicas_agree(model_.parameters(), communicator_, "before writing a checkpoint");
   if (communicator_.rank() == 0) write(boundary);
   // No rank runs on (or exits, after a stop) while rank 0 is still writing.

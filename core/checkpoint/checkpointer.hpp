@@ -36,6 +36,9 @@ class Checkpointer final : public BoundaryHandler {
                const std::string& optimizer_name, Communicator& communicator);
 
   void at_boundary(const Boundary& boundary) override;
+  bool wants_boundary_after(std::int64_t global_step) const override {
+    return settings_.every_steps > 0 && global_step % settings_.every_steps == 0;
+  }
   // Runs on rank 0 before each checkpoint is written (metrics.h5 is flushed there, so that the rows up to a
   // checkpoint survive whatever comes after it).
   void before_each_write(std::function<void()> action) { before_write_ = std::move(action); }

@@ -68,8 +68,7 @@ int evaluate_command(const std::vector<std::string>& arguments, Replica& replica
   const data::Dataset test = data::load_mnist(session.config.data_dir, data::Split::test);
   // Any batch that divides among the processes will do for evaluation.
   session.config.batch_size = 100 * replica.communicator.size();
-  Trainer trainer(*session.model, *session.optimizer, session.config,
-                  &replica.for_device(session.config.device));
+  Trainer trainer(*session.model, *session.optimizer, session.config, &replica.for_device(session.config));
   const Evaluation evaluation = trainer.evaluate(test);
   char line[160];
   std::snprintf(line, sizeof line, "evaluate accuracy=%.4f loss=%.4f samples=%lld", evaluation.accuracy,

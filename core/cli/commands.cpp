@@ -73,9 +73,12 @@ int train_command(const std::vector<std::string>& arguments, Replica& replica) {
   install_stop_signal_handlers();
   const ParsedOptions parsed = parse(arguments, options);
   Session session = open_session(parsed, replica.processes_on_node);
-  const TrainConfig& config = session.config;
-  Communicator& communicator = replica.for_device(config.device);
   const RunFiles files = run_files(parsed);
+  // On the GPU the loss sums are read (and metrics.h5 gets its rows) every --log-every steps with a run
+  // directory, every 100 without.
+  if (!files.run_dir.empty()) session.config.gpu_read_every = files.log_every;
+  const TrainConfig& config = session.config;
+  Communicator& communicator = replica.for_device(config);
   const data::Dataset train = data::load_mnist(config.data_dir, data::Split::train);
   const data::Dataset validation = data::load_mnist(config.data_dir, data::Split::test);
   std::cout << model_summary(*session.model, config.name);
@@ -161,19 +164,30 @@ int bench_command(const std::vector<std::string>& arguments, Replica& replica) {
   const data::Dataset train = data::load_mnist(config.data_dir, data::Split::train);
   const data::EpochSampler sampler(train.count(), config.batch_size, config.seed, data::Remainder::drop);
   // Time blocked in communication is the part of it that compute did not hide.
-  TimedCommunicator communicator(replica.for_device(config.device));
+  TimedCommunicator communicator(replica.for_device(config));
   Trainer trainer(*session.model, *session.optimizer, config, &communicator);
-  data::BatchPrefetcher prefetcher(train, sampler, 0, 0, trainer.shard());
   const auto lr = static_cast<float>(config.schedule.initial);
+  // The CPU runs fit's steps on batches a thread prepares; the GPU runs them as fit does there, gathered on
+  // the GPU and replayed as a graph, read once at the end of the warm-up and of the timed steps.
+  std::unique_ptr<data::BatchPrefetcher> prefetcher;
+  if (config.device == Device::cpu)
+    prefetcher = std::make_unique<data::BatchPrefetcher>(train, sampler, 0, 0, trainer.shard());
   std::uint64_t step = 0;
-  for (; step < static_cast<std::uint64_t>(warmup); ++step)
-    trainer.train_step(prefetcher.next(), lr, step);
+  const auto run = [&](int count) {
+    if (config.device == Device::cuda) {
+      trainer.train_steps_on_gpu(train, static_cast<std::int64_t>(step), count, lr);
+      step += static_cast<std::uint64_t>(count);
+      return;
+    }
+    for (int i = 0; i < count; ++i, ++step)
+      trainer.train_step(prefetcher->next(), lr, step);
+  };
+  run(warmup);
   finish_queued_work(config);
   communicator.barrier();
   communicator.reset();
   const auto start = std::chrono::steady_clock::now();
-  for (int i = 0; i < steps; ++i, ++step)
-    trainer.train_step(prefetcher.next(), lr, step);
+  run(steps);
   finish_queued_work(config);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const double images = static_cast<double>(steps) * static_cast<double>(config.batch_size);

@@ -2,6 +2,7 @@
 // returns the exit code. Only rank 0 writes to standard output.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -9,6 +10,7 @@
 
 #include "core/comm/communicator.hpp"
 #include "core/device.hpp"
+#include "core/train/train_config.hpp"
 
 namespace ringtrain::cli {
 
@@ -17,12 +19,13 @@ namespace ringtrain::cli {
 struct Replica {
   Communicator& communicator;  // for CPU tensors and every scalar
   int processes_on_node = 1;
-  // Makes the communicator for CUDA tensors (NCCL) of a run with more than one process.
-  std::function<std::unique_ptr<Communicator>()> make_gpu_communicator;
+  // Makes the communicator for CUDA tensors (NCCL) of a run with more than one process; a collective that
+  // has not finished after `timeout` aborts it.
+  std::function<std::unique_ptr<Communicator>(std::chrono::milliseconds timeout)> make_gpu_communicator;
   std::unique_ptr<Communicator> gpu_communicator;
 
-  // The communicator for a model on `device`: made on first use for CUDA.
-  Communicator& for_device(Device device);
+  // The communicator for a model on config.device: made on first use for CUDA (config.nccl_timeout_seconds).
+  Communicator& for_device(const TrainConfig& config);
 };
 
 int train_command(const std::vector<std::string>& arguments, Replica& replica);

@@ -40,8 +40,8 @@ int main(int argc, char** argv) {
     if (gpus > 0) ringtrain::cuda::set_device(world.local_rank % gpus);
     auto communicator = mpi.communicator();
     ringtrain::cli::Replica replica{*communicator, world.local_size, {}, nullptr};
-    replica.make_gpu_communicator = [&mpi, &world, gpus] {
-      return mpi.gpu_communicator(gpus > 0 ? world.local_rank % gpus : 0);
+    replica.make_gpu_communicator = [&mpi, &world, gpus](std::chrono::milliseconds timeout) {
+      return mpi.gpu_communicator(gpus > 0 ? world.local_rank % gpus : 0, timeout);
     };
     if (command == "train") return ringtrain::cli::train_command(arguments, replica);
     if (command == "summary") return ringtrain::cli::summary_command(arguments, replica);

@@ -35,6 +35,10 @@ po::options_description run_options() {
       ("deterministic", po::value<bool>()->default_value(true),
        "on the GPU, only convolution algorithms that give the same bits every run (exact resume); false: "
        "the fastest")
+      ("nccl-timeout", po::value<double>()->default_value(300.0),
+       "seconds after which an unfinished NCCL collective (a rank failed or stopped) ends the run with an error")
+      ("cuda-graph", po::value<bool>()->default_value(true),
+       "on the GPU, record a training step once as a CUDA graph and replay it (one launch per step)")
       ("data", po::value<std::string>(),
        "directory of the MNIST IDX files (default: $RINGTRAIN_DATA or ~/.cache/ringtrain/mnist)")
       ("csv", po::value<std::string>(), "write one row of metrics per epoch to this CSV file")
@@ -167,6 +171,8 @@ std::string config_text(const ParsedOptions& parsed) {
                                               "threads",
                                               "device",
                                               "deterministic",
+                                              "cuda-graph",
+                                              "nccl-timeout",
                                               "fail-at-step",
                                               "fail-rank",
                                               "pause-in-checkpoint-write",
@@ -208,6 +214,11 @@ TrainConfig train_config(const ParsedOptions& parsed) {
            parsed.source_of("device") << ": device=" << device << " is not auto, cpu or cuda");
   config.device_request = device;
   config.deterministic = options["deterministic"].as<bool>();
+  config.cuda_graph = options["cuda-graph"].as<bool>();
+  config.nccl_timeout_seconds = options["nccl-timeout"].as<double>();
+  RT_CHECK(config.nccl_timeout_seconds > 0 && config.nccl_timeout_seconds <= 86400,
+           parsed.source_of("nccl-timeout") << ": nccl-timeout=" << config.nccl_timeout_seconds
+                                            << " must be more than 0 and at most 86400 seconds");
   config.data_dir = options.count("data") ? std::filesystem::path(options["data"].as<std::string>())
                                           : data::default_mnist_dir();
   if (options.count("csv")) config.csv_path = options["csv"].as<std::string>();

@@ -4,6 +4,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <cmath>
 #include <iostream>
 
 #include "core/checkpoint/checkpoint.hpp"
@@ -52,11 +53,12 @@ Session build_session(TrainConfig config, int processes_on_node) {
 
 }  // namespace
 
-Communicator& Replica::for_device(Device device) {
-  if (device == Device::cpu || communicator.size() == 1) return communicator;
+Communicator& Replica::for_device(const TrainConfig& config) {
+  if (config.device == Device::cpu || communicator.size() == 1) return communicator;
   if (gpu_communicator == nullptr) {
     RT_CHECK(make_gpu_communicator != nullptr, "this process has no communicator for CUDA tensors");
-    gpu_communicator = make_gpu_communicator();
+    gpu_communicator = make_gpu_communicator(std::chrono::milliseconds(
+        static_cast<std::int64_t>(std::llround(config.nccl_timeout_seconds * 1000))));
   }
   return *gpu_communicator;
 }

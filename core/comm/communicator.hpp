@@ -40,6 +40,10 @@ class Communicator {
   // Every rank's value, in rank order.
   virtual std::vector<std::uint64_t> all_gather(std::uint64_t value) = 0;
   virtual void barrier() = 0;
+  // GPU work this thread has queued so far (a replayed CUDA graph holding collectives) must finish within the
+  // communicator's timeout, or the communicator is aborted and the next call reports it. Communicators
+  // without a watchdog do nothing.
+  virtual void watch_queued_work(const char* /*what*/) {}
 };
 
 // World size 1: sums and broadcasts leave buffers as they are.

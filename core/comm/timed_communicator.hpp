@@ -23,6 +23,7 @@ class TimedCommunicator final : public Communicator {
   void sum(std::span<double> values) override;
   std::vector<std::uint64_t> all_gather(std::uint64_t value) override;
   void barrier() override;
+  void watch_queued_work(const char* what) override { inner_.watch_queued_work(what); }
 
  private:
   // Runs `call`, adding its wall time to blocked_seconds_.

@@ -1,5 +1,6 @@
 // The CUDA runtime entry points for builds without the CUDA backend: every use is a clear error.
 #include "core/check.hpp"
+#include "core/cuda/captured_work.hpp"
 #include "core/cuda/cuda_runtime.hpp"
 #include "core/cuda/kernels.hpp"
 
@@ -31,7 +32,7 @@ void* allocate(std::size_t) {
   built_without_cuda();
 }
 void release(void*) noexcept {}
-void copy(void*, const void*, std::size_t) {
+void copy(void*, const void*, std::size_t, bool) {
   built_without_cuda();
 }
 void fill_zero(void*, std::size_t) {
@@ -41,24 +42,42 @@ void scale(float*, const float*, float, std::size_t) {
   built_without_cuda();
 }
 
+struct CapturedWork::Graph {};
+CapturedWork::CapturedWork() = default;
+CapturedWork::~CapturedWork() = default;
+void CapturedWork::capture(const std::function<void()>&) {
+  built_without_cuda();
+}
+void CapturedWork::replay() {
+  built_without_cuda();
+}
+
 void activation_forward(int, const float*, float*, std::int64_t, std::int64_t) {
   built_without_cuda();
 }
 void activation_backward(int, const float*, const float*, float*, std::int64_t, std::int64_t) {
   built_without_cuda();
 }
+void write_step_scalars(StepScalars*, const StepScalars&) {
+  built_without_cuda();
+}
+void gather_batch(const std::uint8_t*, const std::uint8_t*, std::int64_t, const std::int32_t*, std::int64_t,
+                  const std::int64_t*, std::int64_t, float*, std::int32_t*) {
+  built_without_cuda();
+}
 void dropout(const float*, float*, std::int64_t, std::int64_t, float, std::uint32_t, std::uint32_t,
-             std::uint64_t, std::uint64_t) {
+             std::uint64_t, const std::uint64_t*, std::uint64_t) {
   built_without_cuda();
 }
 void softmax_cross_entropy(const float*, const std::int32_t*, std::int64_t, std::int64_t, float, float*,
-                           double*, std::int64_t*) {
+                           double*) {
   built_without_cuda();
 }
-void sgd_update(float*, const float*, float*, std::int64_t, float, float) {
+void sgd_update(float*, const float*, float*, std::int64_t, float, const float*, float) {
   built_without_cuda();
 }
-void adam_update(float*, const float*, float*, float*, std::int64_t, float, float, float, float) {
+void adam_update(float*, const float*, float*, float*, std::int64_t, float, const float*, float, float,
+                 float) {
   built_without_cuda();
 }
 

@@ -72,21 +72,21 @@ void release(void* pointer) noexcept {
   cudaFree(pointer);
 }
 
-void copy(void* destination, const void* source, std::size_t bytes) {
-  CUDA_CHECK(cudaMemcpy(destination, source, bytes, cudaMemcpyDefault));
+void copy(void* destination, const void* source, std::size_t bytes, bool host_memory_involved) {
+  CUDA_CHECK(cudaMemcpyAsync(destination, source, bytes, cudaMemcpyDefault, cudaStreamPerThread));
+  if (host_memory_involved) CUDA_CHECK(cudaStreamSynchronize(cudaStreamPerThread));
 }
 
 void fill_zero(void* pointer, std::size_t bytes) {
-  CUDA_CHECK(cudaMemset(pointer, 0, bytes));
+  CUDA_CHECK(cudaMemsetAsync(pointer, 0, bytes, cudaStreamPerThread));
 }
 
 void scale(float* y, const float* x, float alpha, std::size_t count) {
   if (count == 0) return;
   constexpr unsigned kThreads = 256;
   const unsigned blocks = static_cast<unsigned>((count + kThreads - 1) / kThreads);
-  scale_kernel<<<blocks, kThreads>>>(y, x, alpha, count);
+  scale_kernel<<<blocks, kThreads, 0, cudaStreamPerThread>>>(y, x, alpha, count);
   CUDA_CHECK(cudaGetLastError());
-  CUDA_CHECK(cudaDeviceSynchronize());
 }
 
 }  // namespace ringtrain::cuda

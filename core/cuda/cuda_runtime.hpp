@@ -22,10 +22,12 @@ void synchronize();
 
 void* allocate(std::size_t bytes);
 void release(void* pointer) noexcept;
-// Copies between any two of host and device memory (cudaMemcpyDefault).
-void copy(void* destination, const void* source, std::size_t bytes);
+// Copies between any two of host and device memory in this thread's stream order. With host memory on
+// either side it returns once the copy is done; device to device it is only queued.
+void copy(void* destination, const void* source, std::size_t bytes, bool host_memory_involved);
+// Queues zeroing device memory in this thread's stream order.
 void fill_zero(void* pointer, std::size_t bytes);
-// y[i] = alpha * x[i] on the device: the backend's first kernel, used by tests of the seam.
+// Queues y[i] = alpha * x[i] on the device: the backend's first kernel, used by tests of the seam.
 void scale(float* y, const float* x, float alpha, std::size_t count);
 
 }  // namespace ringtrain::cuda

@@ -2,7 +2,6 @@
 #include <cuda_runtime.h>
 
 #include <cfloat>
-#include <vector>
 
 #include "core/cuda/cuda_check.hpp"
 #include "core/cuda/kernels.hpp"
@@ -66,9 +65,28 @@ __global__ void softmax_rows_backward(const float* y, const float* dy, float* dx
     dx[r * columns + c] = y[r * columns + c] * (dy[r * columns + c] - dot);
 }
 
+__global__ void write_scalars_kernel(StepScalars* destination, StepScalars values) {
+  *destination = values;
+}
+
+__global__ void gather_kernel(const std::uint8_t* dataset_images, const std::uint8_t* dataset_labels,
+                              std::int64_t pixels, const std::int32_t* order, std::int64_t first_row,
+                              const std::int64_t* first_row_on_device, std::int64_t rows, float* images,
+                              std::int32_t* labels) {
+  const std::int64_t first = first_row_on_device != nullptr ? *first_row_on_device : first_row;
+  RT_GRID_STRIDE(i, rows * pixels) {
+    const std::int64_t row = i / pixels, pixel = i % pixels;
+    const std::int64_t sample = order[first + row];
+    images[i] = static_cast<float>(dataset_images[sample * pixels + pixel]) / 256.0f;
+    if (pixel == 0) labels[row] = dataset_labels[sample];
+  }
+}
+
 __global__ void dropout_kernel(const float* in, float* out, std::int64_t count, std::int64_t features,
                                float rate, float keep_scale, std::uint32_t k0, std::uint32_t k1,
-                               std::uint64_t step, std::uint64_t first_sample) {
+                               std::uint64_t step_value, const std::uint64_t* step_on_device,
+                               std::uint64_t first_sample) {
+  const std::uint64_t step = step_on_device != nullptr ? *step_on_device : step_value;
   RT_GRID_STRIDE(i, count) {
     const std::uint64_t row = static_cast<std::uint64_t>(i / features),
                         feature = static_cast<std::uint64_t>(i % features);
@@ -78,38 +96,57 @@ __global__ void dropout_kernel(const float* in, float* out, std::int64_t count, 
   }
 }
 
-// One thread per row; per-row loss (double) and correctness, summed on the host side of the call.
-__global__ void cross_entropy_rows(const float* logits, const std::int32_t* labels, std::int64_t rows,
-                                   std::int64_t classes, float gradient_scale, float* dlogits,
-                                   double* row_loss, int* row_correct) {
-  const std::int64_t r = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x;
-  if (r >= rows) return;
-  const float* row = logits + r * classes;
-  const std::int32_t target = labels[r];
-  if (target < 0 || target >= classes) {  // reported by the host side, which names the row
-    row_loss[r] = 0;
-    row_correct[r] = -1;
-    return;
+// One block: each thread takes rows threadIdx.x, + blockDim.x, ...; the block then sums the threads' totals
+// in a fixed tree, and thread 0 adds them to totals[0..2] (loss, correct, bad labels).
+__global__ void cross_entropy_block(const float* logits, const std::int32_t* labels, std::int64_t rows,
+                                    std::int64_t classes, float gradient_scale, float* dlogits,
+                                    double* totals) {
+  __shared__ double partial[3][kThreads];
+  double loss = 0, correct = 0, bad = 0;
+  for (std::int64_t r = threadIdx.x; r < rows; r += blockDim.x) {
+    const float* row = logits + r * classes;
+    const std::int32_t target = labels[r];
+    if (target < 0 || target >= classes) {  // counted; the host reports it
+      bad += 1;
+      continue;
+    }
+    std::int64_t best = 0;
+    for (std::int64_t c = 1; c < classes; ++c)
+      if (row[c] > row[best]) best = c;
+    const float largest = row[best];
+    double total = 0;
+    for (std::int64_t c = 0; c < classes; ++c)
+      total += exp(static_cast<double>(row[c] - largest));
+    const double log_total = log(total);
+    loss += log_total - static_cast<double>(row[target] - largest);
+    correct += best == target ? 1 : 0;
+    if (dlogits == nullptr) continue;
+    for (std::int64_t c = 0; c < classes; ++c) {
+      const double probability = exp(static_cast<double>(row[c] - largest) - log_total);
+      dlogits[r * classes + c] =
+          static_cast<float>((probability - (c == target ? 1.0 : 0.0)) * gradient_scale);
+    }
   }
-  std::int64_t best = 0;
-  for (std::int64_t c = 1; c < classes; ++c)
-    if (row[c] > row[best]) best = c;
-  const float largest = row[best];
-  double total = 0;
-  for (std::int64_t c = 0; c < classes; ++c)
-    total += exp(static_cast<double>(row[c] - largest));
-  const double log_total = log(total);
-  row_loss[r] = log_total - static_cast<double>(row[target] - largest);
-  row_correct[r] = best == target ? 1 : 0;
-  if (dlogits == nullptr) return;
-  for (std::int64_t c = 0; c < classes; ++c) {
-    const double probability = exp(static_cast<double>(row[c] - largest) - log_total);
-    dlogits[r * classes + c] = static_cast<float>((probability - (c == target ? 1.0 : 0.0)) * gradient_scale);
+  partial[0][threadIdx.x] = loss;
+  partial[1][threadIdx.x] = correct;
+  partial[2][threadIdx.x] = bad;
+  __syncthreads();
+  for (unsigned half = blockDim.x / 2; half > 0; half /= 2) {
+    if (threadIdx.x < half) {
+      for (int k = 0; k < 3; ++k)
+        partial[k][threadIdx.x] += partial[k][threadIdx.x + half];
+    }
+    __syncthreads();
+  }
+  if (threadIdx.x == 0) {
+    for (int k = 0; k < 3; ++k)
+      totals[k] += partial[k][0];
   }
 }
 
-__global__ void sgd_kernel(float* p, const float* g, float* u, std::int64_t count, float rate,
-                           float momentum) {
+__global__ void sgd_kernel(float* p, const float* g, float* u, std::int64_t count, float rate_value,
+                           const float* rate_on_device, float momentum) {
+  const float rate = rate_on_device != nullptr ? *rate_on_device : rate_value;
   RT_GRID_STRIDE(i, count) {
     if (u == nullptr) {
       p[i] -= rate * g[i];
@@ -121,7 +158,9 @@ __global__ void sgd_kernel(float* p, const float* g, float* u, std::int64_t coun
 }
 
 __global__ void adam_kernel(float* p, const float* g, float* m, float* v, std::int64_t count,
-                            float corrected_rate, float beta1, float beta2, float epsilon) {
+                            float rate_value, const float* rate_on_device, float beta1, float beta2,
+                            float epsilon) {
+  const float corrected_rate = rate_on_device != nullptr ? *rate_on_device : rate_value;
   RT_GRID_STRIDE(i, count) {
     const float gradient = g[i];
     m[i] = beta1 * m[i] + (1.0f - beta1) * gradient;
@@ -155,58 +194,51 @@ void activation_backward(int kind, const float* y, const float* dy, float* dx, s
   check_launch("activation_backward");
 }
 
+void write_step_scalars(StepScalars* destination, const StepScalars& values) {
+  write_scalars_kernel<<<1, 1, 0, cudaStreamPerThread>>>(destination, values);
+  check_launch("write_step_scalars");
+}
+
+void gather_batch(const std::uint8_t* dataset_images, const std::uint8_t* dataset_labels, std::int64_t pixels,
+                  const std::int32_t* order, std::int64_t first_row, const std::int64_t* first_row_on_device,
+                  std::int64_t rows, float* images, std::int32_t* labels) {
+  if (rows == 0 || pixels == 0) return;
+  gather_kernel<<<blocks_for(rows * pixels), kThreads, 0, cudaStreamPerThread>>>(
+      dataset_images, dataset_labels, pixels, order, first_row, first_row_on_device, rows, images, labels);
+  check_launch("gather_batch");
+}
+
 void dropout(const float* in, float* out, std::int64_t rows, std::int64_t features, float rate,
-             std::uint32_t k0, std::uint32_t k1, std::uint64_t step, std::uint64_t first_sample) {
+             std::uint32_t k0, std::uint32_t k1, std::uint64_t step, const std::uint64_t* step_on_device,
+             std::uint64_t first_sample) {
   const std::int64_t count = rows * features;
   if (count == 0) return;
   dropout_kernel<<<blocks_for(count), kThreads, 0, cudaStreamPerThread>>>(
-      in, out, count, features, rate, 1.0f / (1.0f - rate), k0, k1, step, first_sample);
+      in, out, count, features, rate, 1.0f / (1.0f - rate), k0, k1, step, step_on_device, first_sample);
   check_launch("dropout");
 }
 
 void softmax_cross_entropy(const float* logits, const std::int32_t* labels, std::int64_t rows,
-                           std::int64_t classes, float gradient_scale, float* dlogits, double* loss_sum,
-                           std::int64_t* correct) {
-  *loss_sum = 0;
-  *correct = 0;
+                           std::int64_t classes, float gradient_scale, float* dlogits, double* totals) {
   if (rows == 0) return;
-  double* row_loss = nullptr;
-  int* row_correct = nullptr;
-  CUDA_CHECK(cudaMallocAsync(&row_loss, rows * sizeof(double), cudaStreamPerThread));
-  CUDA_CHECK(cudaMallocAsync(&row_correct, rows * sizeof(int), cudaStreamPerThread));
-  cross_entropy_rows<<<blocks_for(rows), kThreads, 0, cudaStreamPerThread>>>(
-      logits, labels, rows, classes, gradient_scale, dlogits, row_loss, row_correct);
+  cross_entropy_block<<<1, kThreads, 0, cudaStreamPerThread>>>(logits, labels, rows, classes, gradient_scale,
+                                                               dlogits, totals);
   check_launch("softmax_cross_entropy");
-  std::vector<double> losses(static_cast<std::size_t>(rows));
-  std::vector<int> corrects(static_cast<std::size_t>(rows));
-  CUDA_CHECK(cudaMemcpyAsync(losses.data(), row_loss, rows * sizeof(double), cudaMemcpyDeviceToHost,
-                             cudaStreamPerThread));
-  CUDA_CHECK(cudaMemcpyAsync(corrects.data(), row_correct, rows * sizeof(int), cudaMemcpyDeviceToHost,
-                             cudaStreamPerThread));
-  CUDA_CHECK(cudaFreeAsync(row_loss, cudaStreamPerThread));
-  CUDA_CHECK(cudaFreeAsync(row_correct, cudaStreamPerThread));
-  CUDA_CHECK(cudaStreamSynchronize(cudaStreamPerThread));
-  for (std::int64_t r = 0; r < rows; ++r) {
-    RT_CHECK(corrects[static_cast<std::size_t>(r)] >= 0,
-             "softmax_cross_entropy: the label at row " << r << " is outside [0, " << classes << ")");
-    *loss_sum += losses[static_cast<std::size_t>(r)];
-    *correct += corrects[static_cast<std::size_t>(r)];
-  }
 }
 
 void sgd_update(float* params, const float* grads, float* velocity, std::int64_t count, float rate,
-                float momentum) {
+                const float* rate_on_device, float momentum) {
   if (count == 0) return;
   sgd_kernel<<<blocks_for(count), kThreads, 0, cudaStreamPerThread>>>(params, grads, velocity, count, rate,
-                                                                      momentum);
+                                                                      rate_on_device, momentum);
   check_launch("sgd_update");
 }
 
 void adam_update(float* params, const float* grads, float* m, float* v, std::int64_t count,
-                 float corrected_rate, float beta1, float beta2, float epsilon) {
+                 float corrected_rate, const float* rate_on_device, float beta1, float beta2, float epsilon) {
   if (count == 0) return;
-  adam_kernel<<<blocks_for(count), kThreads, 0, cudaStreamPerThread>>>(params, grads, m, v, count,
-                                                                       corrected_rate, beta1, beta2, epsilon);
+  adam_kernel<<<blocks_for(count), kThreads, 0, cudaStreamPerThread>>>(
+      params, grads, m, v, count, corrected_rate, rate_on_device, beta1, beta2, epsilon);
   check_launch("adam_update");
 }
 

@@ -10,6 +10,7 @@
 
 #include "core/ops/conv2d_geometry.hpp"
 #include "core/ops/max_pool_window.hpp"
+#include "core/step_scalars.hpp"
 
 namespace ringtrain::cuda {
 
@@ -18,23 +19,38 @@ void activation_forward(int kind, const float* x, float* y, std::int64_t count, 
 void activation_backward(int kind, const float* y, const float* dy, float* dx, std::int64_t count,
                          std::int64_t columns);
 
+// The per-step values of the next step, written into device memory in stream order (a one-thread kernel
+// takes them by value, so the host may reuse its copy at once).
+void write_step_scalars(StepScalars* destination, const StepScalars& values);
+
+// Batch rows r in [0, rows): images[r] = dataset_images[order[first + r]] / 256 as float, labels[r] =
+// dataset_labels[order[first + r]], where first is *first_row_on_device when that is not null, else
+// first_row. dataset_images holds `pixels` bytes per sample.
+void gather_batch(const std::uint8_t* dataset_images, const std::uint8_t* dataset_labels, std::int64_t pixels,
+                  const std::int32_t* order, std::int64_t first_row, const std::int64_t* first_row_on_device,
+                  std::int64_t rows, float* images, std::int32_t* labels);
+
 // out = in * (kept ? 1 / (1 - rate) : 0), kept when philox::uniform(k0, k1, step, (first_sample + row) *
-// features + feature) >= rate: the CPU's mask bit for bit.
+// features + feature) >= rate: the CPU's mask bit for bit. step is *step_on_device when that is not null.
 void dropout(const float* in, float* out, std::int64_t rows, std::int64_t features, float rate,
-             std::uint32_t k0, std::uint32_t k1, std::uint64_t step, std::uint64_t first_sample);
+             std::uint32_t k0, std::uint32_t k1, std::uint64_t step, const std::uint64_t* step_on_device,
+             std::uint64_t first_sample);
 
-// Per row: loss -log softmax(logits)[label] and arg-max == label, summed into *loss_sum and *correct (host
-// memory; the call waits for them); dlogits (nullable) = (softmax - onehot) * gradient_scale.
+// Per row: loss -log softmax(logits)[label] and arg-max == label. Adds to totals (device memory, 3 doubles)
+// the summed loss, the correct rows and the rows whose label is outside [0, classes); one block sums them in
+// a fixed order, so the totals are the same bits on every run. dlogits (nullable) = (softmax - onehot) *
+// gradient_scale. Queued only: nothing waits.
 void softmax_cross_entropy(const float* logits, const std::int32_t* labels, std::int64_t rows,
-                           std::int64_t classes, float gradient_scale, float* dlogits, double* loss_sum,
-                           std::int64_t* correct);
+                           std::int64_t classes, float gradient_scale, float* dlogits, double* totals);
 
-// velocity null: p -= rate * g; else u = momentum * u - rate * g, p += u.
+// velocity null: p -= rate * g; else u = momentum * u - rate * g, p += u. The rate is *rate_on_device when
+// that is not null.
 void sgd_update(float* params, const float* grads, float* velocity, std::int64_t count, float rate,
-                float momentum);
-// Adam with the bias correction folded into corrected_rate (as on the CPU).
+                const float* rate_on_device, float momentum);
+// Adam with the bias correction folded into corrected_rate (as on the CPU); *rate_on_device instead when that
+// is not null.
 void adam_update(float* params, const float* grads, float* m, float* v, std::int64_t count,
-                 float corrected_rate, float beta1, float beta2, float epsilon);
+                 float corrected_rate, const float* rate_on_device, float beta1, float beta2, float epsilon);
 
 // Dense layers with cuBLAS (dense.cu): row-major x [batch, in], w [in, out], y [batch, out]; bias, dx and
 // dbias may be null.

@@ -36,7 +36,8 @@ class Dropout final : public Layer {
 
  private:
   ops::DropoutKey key(const StepContext& context) const {
-    return {context.seed, static_cast<std::uint64_t>(index()), context.step, context.first_sample};
+    return {context.seed, static_cast<std::uint64_t>(index()), context.step, context.first_sample,
+            context.step_on_device};
   }
 
   float rate_;

@@ -4,10 +4,7 @@
 namespace ringtrain {
 
 Tensor& Layer::ensure(Tensor& buffer, const Shape& shape, Device device, DType dtype) {
-  if (!buffer.defined() || buffer.shape() != shape || buffer.device() != device || buffer.dtype() != dtype) {
-    buffer = Tensor::empty(shape, dtype, device);
-  }
-  return buffer;
+  return ensure_tensor(buffer, shape, dtype, device);
 }
 
 }  // namespace ringtrain

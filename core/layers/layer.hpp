@@ -17,7 +17,8 @@ enum class Mode { train, inference };
 struct StepContext {
   Mode mode = Mode::inference;
   std::uint64_t seed = 0;
-  std::uint64_t step = 0;             // optimizer steps taken before this one
+  std::uint64_t step = 0;                         // optimizer steps taken before this one
+  const std::uint64_t* step_on_device = nullptr;  // on the GPU, where `step` is read when set (CUDA graphs)
   std::uint64_t first_sample = 0;     // global index, within the global batch, of this process's row 0
   bool input_gradient_needed = true;  // false for the first layer: its dx is never used
   // When set, batch normalization takes its statistics over every replica's rows (synchronised batch norm);

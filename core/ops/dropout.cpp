@@ -19,7 +19,7 @@ void apply_mask(const char* op, const Tensor& in_tensor, float rate, const Dropo
   const std::int64_t features = rows == 0 ? 0 : in_tensor.numel() / rows;
   if (on_cuda(op, {&in_tensor, &out_tensor})) {
     cuda::dropout(in_tensor.data<float>(), out_tensor.data<float>(), rows, features, rate, generator.key()[0],
-                  generator.key()[1], key.step, key.first_sample);
+                  generator.key()[1], key.step, key.step_on_device, key.first_sample);
     return;
   }
   const float keep_scale = 1.0f / (1.0f - rate);

@@ -14,6 +14,8 @@ struct DropoutKey {
   std::uint64_t layer = 0;
   std::uint64_t step = 0;
   std::uint64_t first_sample = 0;  // global index of row 0 of x
+  // On the GPU, where the step is read instead of `step` when set (a step captured as a CUDA graph).
+  const std::uint64_t* step_on_device = nullptr;
 };
 
 // x [batch, features...]; y may be x.

@@ -3,8 +3,8 @@
 #include "core/ops/pooling.hpp"
 
 #include "core/cuda/kernels.hpp"
-#include "core/ops/op_checks.hpp"
 #include "core/ops/max_pool_window.hpp"
+#include "core/ops/op_checks.hpp"
 
 namespace ringtrain::ops {
 

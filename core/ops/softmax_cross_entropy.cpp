@@ -9,16 +9,45 @@
 
 namespace ringtrain::ops {
 
+namespace {
+
+// The GPU's sums, queued into `totals` (nothing waits).
+void queue_on_gpu(const Tensor& logits, const Tensor& labels, float gradient_scale, Tensor& dlogits,
+                  Tensor& totals) {
+  require_shape("softmax_cross_entropy", "totals", totals, {3});
+  cuda::softmax_cross_entropy(logits.data<float>(), labels.data<std::int32_t>(), logits.dim(0), logits.dim(1),
+                              gradient_scale, dlogits.defined() ? dlogits.data<float>() : nullptr,
+                              totals.data<double>());
+}
+
+}  // namespace
+
+void accumulate_softmax_cross_entropy(const Tensor& logits, const Tensor& labels, float gradient_scale,
+                                      Tensor& dlogits, Tensor& totals) {
+  if (on_cuda("softmax_cross_entropy", {&logits, &labels, &dlogits, &totals})) {
+    require_shape("softmax_cross_entropy", "labels", labels, {logits.dim(0)});
+    queue_on_gpu(logits, labels, gradient_scale, dlogits, totals);
+    return;
+  }
+  require_shape("softmax_cross_entropy", "totals", totals, {3});
+  const LossSums sums = softmax_cross_entropy(logits, labels, gradient_scale, dlogits);
+  double* sum = totals.data<double>();
+  sum[0] += sums.loss_sum;
+  sum[1] += static_cast<double>(sums.correct);
+}
+
 LossSums softmax_cross_entropy(const Tensor& logits, const Tensor& labels, float gradient_scale,
                                Tensor& dlogits) {
   const std::int64_t rows = logits.dim(0), classes = logits.dim(1);
   require_shape("softmax_cross_entropy", "labels", labels, {rows});
   if (on_cuda("softmax_cross_entropy", {&logits, &labels, &dlogits})) {
-    LossSums sums;
-    cuda::softmax_cross_entropy(logits.data<float>(), labels.data<std::int32_t>(), rows, classes,
-                                gradient_scale, dlogits.defined() ? dlogits.data<float>() : nullptr,
-                                &sums.loss_sum, &sums.correct);
-    return sums;
+    Tensor totals = Tensor::zeros({3}, DType::f64, Device::cuda);
+    queue_on_gpu(logits, labels, gradient_scale, dlogits, totals);
+    double sums[3];
+    device_copy(sums, Device::cpu, totals.data<double>(), Device::cuda, sizeof sums);
+    RT_CHECK(sums[2] == 0,
+             "softmax_cross_entropy: " << sums[2] << " label(s) outside [0, " << classes << ")");
+    return {sums[0], static_cast<std::int64_t>(sums[1])};
   }
   const float* in = logits.data<float>();
   const std::int32_t* label = labels.data<std::int32_t>();

@@ -18,4 +18,10 @@ struct LossSums {
 LossSums softmax_cross_entropy(const Tensor& logits, const Tensor& labels, float gradient_scale,
                                Tensor& dlogits);
 
+// The same sums added to `totals` (float64 [3] on the logits' device: loss sum, correct rows, and rows whose
+// label is outside [0, classes), which the CPU reports at once instead) rather than returned: on the GPU
+// nothing waits for them, so a training step needs no host synchronisation.
+void accumulate_softmax_cross_entropy(const Tensor& logits, const Tensor& labels, float gradient_scale,
+                                      Tensor& dlogits, Tensor& totals);
+
 }  // namespace ringtrain::ops

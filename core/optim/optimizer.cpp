@@ -15,10 +15,11 @@ class Sgd final : public Optimizer {
     if (momentum_ > 0) velocity_ = Tensor::zeros({count}, DType::f32, device);
   }
 
-  void step(ParameterStore& store, float learning_rate) override {
-    ops::sgd_update(store.values(), store.gradients(), velocity_, learning_rate,
-                    static_cast<float>(momentum_));
-    ++steps_;
+  float update_rate(float learning_rate) const override { return learning_rate; }
+
+  void queue_update(ParameterStore& store, float rate, const float* rate_on_device) override {
+    ops::sgd_update(store.values(), store.gradients(), velocity_, rate, static_cast<float>(momentum_),
+                    rate_on_device);
   }
 
   std::vector<StateTensor> state() override {
@@ -44,11 +45,15 @@ class Adam final : public Optimizer {
         m_(Tensor::zeros({count}, DType::f32, device)),
         v_(Tensor::zeros({count}, DType::f32, device)) {}
 
-  void step(ParameterStore& store, float learning_rate) override {
-    ++steps_;
-    ops::adam_update(store.values(), store.gradients(), m_, v_, learning_rate,
-                     static_cast<float>(settings_.beta1), static_cast<float>(settings_.beta2),
-                     static_cast<float>(settings_.epsilon), steps_);
+  float update_rate(float learning_rate) const override {
+    return ops::adam_corrected_rate(learning_rate, static_cast<float>(settings_.beta1),
+                                    static_cast<float>(settings_.beta2), steps_ + 1);
+  }
+
+  void queue_update(ParameterStore& store, float rate, const float* rate_on_device) override {
+    ops::adam_update_at_rate(store.values(), store.gradients(), m_, v_, rate, rate_on_device,
+                             static_cast<float>(settings_.beta1), static_cast<float>(settings_.beta2),
+                             static_cast<float>(settings_.epsilon));
   }
 
   std::vector<StateTensor> state() override { return {{"adam/m", m_}, {"adam/v", v_}}; }

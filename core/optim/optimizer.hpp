@@ -22,7 +22,17 @@ class Optimizer {
  public:
   virtual ~Optimizer() = default;
   // One update of every parameter from its gradient at this learning rate.
-  virtual void step(ParameterStore& store, float learning_rate) = 0;
+  void step(ParameterStore& store, float learning_rate) {
+    queue_update(store, update_rate(learning_rate), nullptr);
+    count_update();
+  }
+  // The rate the next update applies at this learning rate (Adam's includes its bias correction).
+  virtual float update_rate(float learning_rate) const = 0;
+  // Queues the next update at `rate` without counting it; on the GPU it reads *rate_on_device instead when
+  // that is set, so that a step captured once as a CUDA graph replays with each step's rate. count_update()
+  // then counts it.
+  virtual void queue_update(ParameterStore& store, float rate, const float* rate_on_device) = 0;
+  void count_update() { ++steps_; }
   // The slots, e.g. adam/m and adam/v; with steps() all a checkpoint needs to restore the optimizer.
   virtual std::vector<StateTensor> state() = 0;
   virtual std::string describe() const = 0;

@@ -31,12 +31,17 @@ struct TrainConfig {
   std::string device_request = "auto";  // as asked: auto, cpu or cuda
   Device device = Device::cpu;          // where the model runs: the request resolved for this machine
   bool deterministic = true;            // cuDNN restricted to algorithms that give the same bits every run
+  bool cuda_graph = true;               // on the GPU, a training step recorded once and replayed
   std::filesystem::path data_dir;
   std::filesystem::path csv_path;  // empty: no CSV
   BatchNormSync bn_sync = BatchNormSync::global;
   LearningRateScaling lr_scaling = LearningRateScaling::none;
   double warmup_epochs = 0;
-  std::int64_t bucket_kib = 256;   // gradient all-reduce bucket size
+  std::int64_t bucket_kib = 256;      // gradient all-reduce bucket size
+  double nccl_timeout_seconds = 300;  // an NCCL collective unfinished after this aborts the run
+  // On the GPU, steps between two host reads of the loss and accuracy (progress, metrics, the checks for a
+  // non-finite loss and for a stop request); the CPU reads after every step.
+  std::int64_t gpu_read_every = 100;
   std::int64_t fail_at_step = -1;  // testing: this rank throws at this global step
   int fail_rank = 1;
   // Where each option's value came from ("command line" or the config file), for error messages.

@@ -5,10 +5,18 @@
 #include <array>
 #include <chrono>
 #include <cmath>
+#include <cstddef>
+#include <sstream>
+#include <string>
 
 #include "core/comm/replicas.hpp"
+#include "core/cuda/captured_work.hpp"
+#include "core/cuda/cuda_runtime.hpp"
+#include "core/cuda/kernels.hpp"
+#include "core/data/device_dataset.hpp"
 #include "core/data/sampler.hpp"
 #include "core/ops/softmax_cross_entropy.hpp"
+#include "core/step_scalars.hpp"
 #include "core/train/stop_request.hpp"
 
 namespace ringtrain {
@@ -21,7 +29,36 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
+// "step 5", or "in steps 5-100" for steps read together (from 0 in, from 1 out).
+std::string steps_text(std::int64_t first, std::int64_t last) {
+  std::ostringstream text;
+  if (first == last) {
+    text << "step " << first + 1;
+  } else {
+    text << "in steps " << first + 1 << '-' << last + 1;
+  }
+  return text.str();
+}
+
 }  // namespace
+
+struct Trainer::OnGpu {
+  const data::Dataset* train_source = nullptr;
+  std::unique_ptr<data::DeviceDataset> train;
+  const data::Dataset* validation_source = nullptr;
+  std::unique_ptr<data::DeviceDataset> validation;
+  Tensor scalars = Tensor::zeros({static_cast<std::int64_t>(sizeof(StepScalars))}, DType::u8, Device::cuda);
+  std::unique_ptr<cuda::CapturedWork> graph;  // recorded on the epoch's second step
+  bool warmed_up = false;       // a step ran since the epoch began: buffers allocated, algorithms chosen
+  std::int64_t epoch = -1;      // whose order the GPU holds
+  std::int64_t next_step = -1;  // within that epoch, after the last queued; -1 once evaluation ran
+
+  // Where a field of the step's scalars lives on the GPU.
+  template <typename Field>
+  Field* scalar(std::size_t offset) const {
+    return reinterpret_cast<Field*>(scalars.data<std::uint8_t>() + offset);
+  }
+};
 
 Trainer::Trainer(Sequential& model, Optimizer& optimizer, const TrainConfig& config,
                  Communicator* communicator)
@@ -37,10 +74,15 @@ Trainer::Trainer(Sequential& model, Optimizer& optimizer, const TrainConfig& con
                << "divide among the " << ranks << " processes: use a multiple of " << ranks << ", such as "
                << std::max<std::int64_t>(config_.batch_size / ranks, 1) * ranks << " or "
                << (config_.batch_size / ranks + 1) * ranks);
+  RT_CHECK(config_.gpu_read_every >= 1,
+           "steps between reads on the GPU (" << config_.gpu_read_every << ") must be at least 1");
   buckets_ =
       std::make_unique<GradientBuckets>(*communicator_, model_.parameters().gradients(),
                                         config_.bucket_kib * 1024 / static_cast<std::int64_t>(sizeof(float)));
+  totals_ = Tensor::zeros({3}, DType::f64, model_.device());
 }
+
+Trainer::~Trainer() = default;
 
 double Trainer::learning_rate(int epoch, std::int64_t step, std::int64_t steps_per_epoch) const {
   const double base = config_.schedule.at_epoch(epoch);
@@ -53,42 +95,144 @@ double Trainer::learning_rate(int epoch, std::int64_t step, std::int64_t steps_p
 
 const Tensor& Trainer::on_model_device(const Tensor& host, Tensor& buffer) const {
   if (host.device() == model_.device()) return host;
-  if (!buffer.defined() || buffer.shape() != host.shape() || buffer.dtype() != host.dtype())
-    buffer = Tensor::empty(host.shape(), host.dtype(), model_.device());
-  buffer.copy_from(host);
+  ensure_tensor(buffer, host.shape(), host.dtype(), model_.device()).copy_from(host);
   return buffer;
 }
 
-StepResult Trainer::train_step(const data::Batch& batch, float rate, std::uint64_t step) {
+StepContext Trainer::train_context(std::uint64_t step) const {
   const data::Shard part = shard();
-  RT_CHECK(config_.fail_at_step < 0 || static_cast<std::int64_t>(step) != config_.fail_at_step ||
-               part.index != config_.fail_rank,
-           "failure injected for testing at step " << step + 1 << " on rank " << part.index);
   StepContext context;
   context.mode = Mode::train;
   context.seed = config_.seed;
   context.step = step;
   context.first_sample = static_cast<std::uint64_t>(part.index * config_.batch_size / part.count);
   if (config_.bn_sync == BatchNormSync::global && part.count > 1) context.batch_statistics = communicator_;
-  const Tensor& labels = on_model_device(batch.labels, labels_on_device_);
-  const Tensor logits = model_.forward_logits(on_model_device(batch.images, images_on_device_), context);
-  if (!dlogits_.defined() || dlogits_.shape() != logits.shape()) {
-    dlogits_ = Tensor::empty(logits.shape(), DType::f32, logits.device());
-  }
+  return context;
+}
+
+void Trainer::inject_failure(std::uint64_t step) const {
+  RT_CHECK(config_.fail_at_step < 0 || static_cast<std::int64_t>(step) != config_.fail_at_step ||
+               shard().index != config_.fail_rank,
+           "failure injected for testing at step " << step + 1 << " on rank " << shard().index);
+}
+
+void Trainer::queue_step(const Tensor& images, const Tensor& labels, const StepContext& context,
+                         float update_rate, const float* update_rate_on_device) {
+  const Tensor logits = model_.forward_logits(images, context);
+  ensure_tensor(dlogits_, logits.shape(), DType::f32, logits.device());
   // The loss is the mean over the global batch: each rank's share of the gradient is scaled by 1 / global
   // batch, and the sum over ranks is the gradient of one process training the whole batch.
-  const ops::LossSums sums =
-      ops::softmax_cross_entropy(logits, labels, 1.0f / static_cast<float>(config_.batch_size), dlogits_);
+  ops::accumulate_softmax_cross_entropy(logits, labels, 1.0f / static_cast<float>(config_.batch_size),
+                                        dlogits_, totals_);
   model_.backward(dlogits_, context, [this](std::int64_t offset) { buckets_->ready_from(offset); });
   buckets_->finish();
+  optimizer_.queue_update(model_.parameters(), update_rate, update_rate_on_device);
+}
+
+StepResult Trainer::read_totals() {
+  std::array<double, 3> sums{};
+  device_copy(sums.data(), Device::cpu, totals_.data<double>(), totals_.device(), totals_.bytes());
+  totals_.fill_zero();
+  RT_CHECK(sums[2] == 0, sums[2] << " training label(s) outside the model's classes");
   // Every rank sees the same sums, so every rank takes the same decision on a non-finite loss or a request
   // to stop.
-  std::array<double, 4> totals{sums.loss_sum, static_cast<double>(sums.correct),
-                               static_cast<double>(batch.labels.numel()), stop_requested() ? 1.0 : 0.0};
+  std::array<double, 4> totals{sums[0], sums[1], static_cast<double>(rows_since_read_),
+                               stop_requested() ? 1.0 : 0.0};
+  rows_since_read_ = 0;
   communicator_->sum(totals);
-  optimizer_.step(model_.parameters(), rate);
   return {totals[0], static_cast<std::int64_t>(totals[1]), static_cast<std::int64_t>(totals[2]),
           totals[3] > 0};
+}
+
+void Trainer::queue_host_step(const data::Batch& batch, float rate, std::uint64_t step) {
+  inject_failure(step);
+  const Tensor& labels = on_model_device(batch.labels, labels_on_device_);
+  queue_step(on_model_device(batch.images, images_on_device_), labels, train_context(step),
+             optimizer_.update_rate(rate), nullptr);
+  optimizer_.count_update();
+  rows_since_read_ += batch.labels.numel();
+}
+
+StepResult Trainer::train_step(const data::Batch& batch, float rate, std::uint64_t step) {
+  queue_host_step(batch, rate, step);
+  return read_totals();
+}
+
+void Trainer::prepare_gpu_epoch(const data::Dataset& train, std::int64_t epoch) {
+  if (gpu_ == nullptr) gpu_ = std::make_unique<OnGpu>();
+  if (gpu_->train_source != &train) {
+    gpu_->train = std::make_unique<data::DeviceDataset>(train);
+    gpu_->train_source = &train;
+  }
+  gpu_->train->set_order(data::epoch_permutation(train.count(), config_.seed, epoch));
+  gpu_->epoch = epoch;
+  gpu_->next_step = 0;
+  // Evaluation between epochs may have given the layers buffers of another batch size: the first step
+  // allocates them again, and the second records the graph over them.
+  gpu_->graph.reset();
+  gpu_->warmed_up = false;
+}
+
+void Trainer::queue_gpu_step(std::int64_t step_in_epoch, std::uint64_t global_step, float rate) {
+  inject_failure(global_step);
+  const data::Shard part = shard();
+  const std::int64_t rows = config_.batch_size / part.count;
+  StepScalars values;
+  values.step = global_step;
+  values.first_row = step_in_epoch * config_.batch_size + part.index * rows;
+  values.update_rate = optimizer_.update_rate(rate);
+  cuda::write_step_scalars(gpu_->scalar<StepScalars>(0), values);
+  const auto* step_on_device = gpu_->scalar<const std::uint64_t>(offsetof(StepScalars, step));
+  const auto* first_row_on_device = gpu_->scalar<const std::int64_t>(offsetof(StepScalars, first_row));
+  const auto* rate_on_device = gpu_->scalar<const float>(offsetof(StepScalars, update_rate));
+  // Reads every per-step value from the GPU, so that it can be recorded once and replayed.
+  const auto work = [&] {
+    gpu_->train->gather(0, first_row_on_device, rows, images_on_device_, labels_on_device_);
+    StepContext context = train_context(global_step);
+    context.step_on_device = step_on_device;
+    queue_step(images_on_device_, labels_on_device_, context, values.update_rate, rate_on_device);
+  };
+  if (!config_.cuda_graph || !gpu_->warmed_up) {
+    work();
+    gpu_->warmed_up = true;
+  } else {
+    if (gpu_->graph == nullptr) {
+      cuda::synchronize();  // nothing of the eager steps still running while the graph is recorded
+      auto graph = std::make_unique<cuda::CapturedWork>();
+      graph->capture(work);
+      gpu_->graph = std::move(graph);
+    }
+    gpu_->graph->replay();
+    communicator_->watch_queued_work("a training step");
+  }
+  optimizer_.count_update();
+  rows_since_read_ += rows;
+  gpu_->next_step = step_in_epoch + 1;
+}
+
+StepResult Trainer::train_steps_on_gpu(const data::Dataset& train, std::int64_t first, std::int64_t steps,
+                                       float rate) {
+  RT_CHECK(model_.device() == Device::cuda, "train_steps_on_gpu: the model is on the CPU");
+  const std::int64_t per_epoch = train.count() / config_.batch_size;
+  RT_CHECK(per_epoch > 0, "batch-size " << config_.batch_size << " is larger than the " << train.count()
+                                        << " training samples");
+  std::int64_t epoch = first / per_epoch, step_in_epoch = first % per_epoch;
+  const bool continues = gpu_ != nullptr && gpu_->train_source == &train && gpu_->epoch == epoch &&
+                         gpu_->next_step == step_in_epoch;
+  if (!continues) prepare_gpu_epoch(train, epoch);
+  for (std::int64_t i = 0; i < steps; ++i, ++step_in_epoch) {
+    if (step_in_epoch == per_epoch) {
+      step_in_epoch = 0;
+      prepare_gpu_epoch(train, ++epoch);
+    }
+    queue_gpu_step(step_in_epoch, static_cast<std::uint64_t>(epoch * per_epoch + step_in_epoch), rate);
+  }
+  return read_totals();
+}
+
+bool Trainer::reads_after(std::int64_t step, std::int64_t steps, std::int64_t global_step) const {
+  return model_.device() == Device::cpu || step + 1 == steps || global_step % config_.gpu_read_every == 0 ||
+         (boundary_handler_ != nullptr && boundary_handler_->wants_boundary_after(global_step));
 }
 
 Evaluation Trainer::evaluate(const data::Dataset& dataset) {
@@ -99,24 +243,38 @@ Evaluation Trainer::evaluate(const data::Dataset& dataset) {
     all[i] = static_cast<std::int64_t>(i);
   const auto mine = data::shard_of(all, shard());
   const std::int64_t batch_size = std::max<std::int64_t>(config_.batch_size / shard().count, 1);
+  const bool on_gpu = model_.device() == Device::cuda;
+  if (on_gpu) {
+    if (gpu_ == nullptr) gpu_ = std::make_unique<OnGpu>();
+    gpu_->next_step = -1;  // the layers' buffers change size: a graph recorded before is stale
+    if (gpu_->validation_source != &dataset) {
+      gpu_->validation = std::make_unique<data::DeviceDataset>(dataset);
+      gpu_->validation->set_order(all);
+      gpu_->validation_source = &dataset;
+    }
+  }
   StepContext context;
   context.mode = Mode::inference;
   Tensor images, labels, no_gradient;
-  double loss_sum = 0;
-  std::int64_t correct = 0;
+  Tensor totals = Tensor::zeros({3}, DType::f64, model_.device());
   for (std::size_t begin = 0; begin < mine.size(); begin += static_cast<std::size_t>(batch_size)) {
     const std::size_t rows = std::min(mine.size() - begin, static_cast<std::size_t>(batch_size));
-    dataset.gather_batch(mine.subspan(begin, rows), images, labels);
-    const Tensor logits = model_.forward_logits(on_model_device(images, images_on_device_), context);
-    const ops::LossSums sums =
-        ops::softmax_cross_entropy(logits, on_model_device(labels, labels_on_device_), 1.0f, no_gradient);
-    loss_sum += sums.loss_sum;
-    correct += sums.correct;
+    if (on_gpu) {
+      gpu_->validation->gather(mine.front() + static_cast<std::int64_t>(begin), nullptr,
+                               static_cast<std::int64_t>(rows), images, labels);
+    } else {
+      dataset.gather_batch(mine.subspan(begin, rows), images, labels);
+    }
+    const Tensor logits = model_.forward_logits(images, context);
+    ops::accumulate_softmax_cross_entropy(logits, labels, 1.0f, no_gradient, totals);
   }
-  std::array<double, 2> totals{loss_sum, static_cast<double>(correct)};
-  communicator_->sum(totals);
+  std::array<double, 3> sums{};
+  device_copy(sums.data(), Device::cpu, totals.data<double>(), totals.device(), totals.bytes());
+  RT_CHECK(sums[2] == 0, sums[2] << " label(s) outside the model's classes in the evaluated data");
+  std::array<double, 2> summed{sums[0], sums[1]};
+  communicator_->sum(summed);
   const auto count = static_cast<double>(dataset.count());
-  return {totals[0] / count, totals[1] / count, dataset.count()};
+  return {summed[0] / count, summed[1] / count, dataset.count()};
 }
 
 std::vector<EpochMetrics> Trainer::fit(const data::Dataset& train, const data::Dataset& validation,
@@ -137,7 +295,13 @@ std::vector<EpochMetrics> Trainer::fit(const data::Dataset& train, const data::D
   stopped_ = false;
   broadcast_parameters(model_.parameters(), *communicator_);
   check_replicas_agree(model_.parameters(), *communicator_, "at the start");
-  data::BatchPrefetcher prefetcher(train, sampler, start.epoch, start.step, shard());
+  const bool on_gpu = model_.device() == Device::cuda;
+  // On the CPU a thread prepares the next batches; on the GPU a kernel gathers them from its copy.
+  std::unique_ptr<data::BatchPrefetcher> prefetcher;
+  if (!on_gpu)
+    prefetcher = std::make_unique<data::BatchPrefetcher>(train, sampler, start.epoch, start.step, shard());
+  totals_.fill_zero();
+  rows_since_read_ = 0;
   TrainingPosition position = start;
   position.seed = config_.seed;
   for (int epoch = static_cast<int>(start.epoch); epoch < config_.epochs; ++epoch) {
@@ -146,19 +310,28 @@ std::vector<EpochMetrics> Trainer::fit(const data::Dataset& train, const data::D
       observer->on_epoch_begin(epoch, config_.epochs, epoch_learning_rate);
     const auto begin = Clock::now();
     const std::int64_t first_step = epoch == start.epoch ? start.step : 0;
+    if (on_gpu) prepare_gpu_epoch(train, epoch);
     bool stop = false;
+    std::int64_t first_unread = first_step;  // the first step whose sums were not read yet
     for (std::int64_t step = first_step; step < steps && !stop; ++step) {
-      const data::Batch& batch = prefetcher.next();
-      RT_CHECK(batch.epoch == epoch && batch.step == step, "prefetcher out of step: got epoch "
-                                                               << batch.epoch << " step " << batch.step
-                                                               << ", expected " << epoch << " step " << step);
       const std::uint64_t global_step = static_cast<std::uint64_t>(epoch * steps + step);
       const auto rate = static_cast<float>(learning_rate(epoch, step, steps));
-      const StepResult result = train_step(batch, rate, global_step);
+      if (on_gpu) {
+        queue_gpu_step(step, global_step, rate);
+      } else {
+        const data::Batch& batch = prefetcher->next();
+        RT_CHECK(batch.epoch == epoch && batch.step == step,
+                 "prefetcher out of step: got epoch " << batch.epoch << " step " << batch.step
+                                                      << ", expected " << epoch << " step " << step);
+        queue_host_step(batch, rate, global_step);
+      }
+      if (!reads_after(step, steps, static_cast<std::int64_t>(global_step) + 1)) continue;
+      const StepResult result = read_totals();
       RT_CHECK(std::isfinite(result.loss_sum),
                "the loss became " << (std::isnan(result.loss_sum) ? "NaN" : "infinite") << " at epoch "
-                                  << epoch + 1 << " step " << step + 1
+                                  << epoch + 1 << ' ' << steps_text(first_unread, step)
                                   << ": training stopped; lower the learning rate (lr) and try again");
+      first_unread = step + 1;
       position.loss_sum += result.loss_sum;
       position.correct += result.correct;
       position.seen += result.count;

@@ -38,20 +38,27 @@ struct Boundary {
   bool stop_requested = false;          // fit returns after this boundary
 };
 
-// Called by fit at every boundary on every rank (the checkpointer is one); may use collectives.
+// Called by fit at every boundary on every rank (the checkpointer is one); may use collectives. On the GPU
+// fit reaches a boundary only every few steps (TrainConfig::gpu_read_every), at every epoch's end, and after
+// each step the handler wants one after.
 class BoundaryHandler {
  public:
   virtual ~BoundaryHandler() = default;
   virtual void at_boundary(const Boundary& boundary) = 0;
+  // Whether the boundary after `global_step` steps must be reached (a checkpoint due there).
+  virtual bool wants_boundary_after(std::int64_t /*global_step*/) const { return false; }
 };
 
 // Data parallel over `communicator`'s ranks: every rank holds the same model, takes its contiguous slice of
 // each global batch (config.batch_size), and the gradients are summed over ranks in buckets during backward.
-// With one rank it is plain training.
+// With one rank it is plain training. With the model on the GPU, fit keeps the datasets there, gathers each
+// batch with a kernel, replays each step as a CUDA graph (config.cuda_graph) and reads the loss sums only
+// every config.gpu_read_every steps.
 class Trainer {
  public:
   Trainer(Sequential& model, Optimizer& optimizer, const TrainConfig& config,
           Communicator* communicator = nullptr);
+  ~Trainer();
 
   void add_observer(TrainingObserver& observer) { observers_.push_back(&observer); }
   void set_boundary_handler(BoundaryHandler& handler) { boundary_handler_ = &handler; }
@@ -65,6 +72,13 @@ class Trainer {
   // One optimizer step on this rank's slice of a global batch; `step` is the global step (keys dropout).
   // The result sums over all ranks.
   StepResult train_step(const data::Batch& batch, float rate, std::uint64_t step);
+  // `steps` optimizer steps on the GPU from global step `first` (epochs of train.count() / batch samples,
+  // shuffled as fit shuffles them), as fit takes them: data on the GPU, a CUDA graph when configured, no
+  // host read in between. Returns the sums of all of them. A call that starts where the previous one ended
+  // replays the graph already recorded, so nothing else may run the model in between (evaluate may). The
+  // model must be on the GPU.
+  StepResult train_steps_on_gpu(const data::Dataset& train, std::int64_t first, std::int64_t steps,
+                                float rate);
   // Loss and accuracy over every sample of the dataset (each rank a contiguous part), in inference mode.
   Evaluation evaluate(const data::Dataset& dataset);
   // The learning rate of a step: the schedule's, scaled and warmed up as configured.
@@ -73,8 +87,29 @@ class Trainer {
   data::Shard shard() const { return {communicator_->rank(), communicator_->size()}; }
 
  private:
+  struct OnGpu;  // the GPU's copies of the datasets, the step's scalars and its captured graph
+
   // `host` where the model runs: itself on the CPU, else copied into `buffer` on the model's device.
   const Tensor& on_model_device(const Tensor& host, Tensor& buffer) const;
+  // The context of training step `step` on this rank.
+  StepContext train_context(std::uint64_t step) const;
+  // Throws where the test-only failure injection asks for it.
+  void inject_failure(std::uint64_t step) const;
+  // Queues one step on this rank's rows: forward, the loss added to totals_, backward with the gradient
+  // sums, and the optimizer's update at `update_rate` (or *update_rate_on_device). Counts nothing.
+  void queue_step(const Tensor& images, const Tensor& labels, const StepContext& context, float update_rate,
+                  const float* update_rate_on_device);
+  // Queues a step on a batch from host memory (copied to the GPU when the model is there).
+  void queue_host_step(const data::Batch& batch, float rate, std::uint64_t step);
+  // Queues step `step_in_epoch` of the epoch whose order the GPU holds: writes its scalars, then runs the
+  // step, records it as a graph, or replays the graph.
+  void queue_gpu_step(std::int64_t step_in_epoch, std::uint64_t global_step, float rate);
+  // The GPU's copy of `train` and of its order for `epoch`; a new graph will be recorded.
+  void prepare_gpu_epoch(const data::Dataset& train, std::int64_t epoch);
+  // Sums since the last read over all ranks (and whether some rank was asked to stop); resets them.
+  StepResult read_totals();
+  // Steps from `step` (within an epoch of `steps`, at global step `global_step`) whose sums fit reads.
+  bool reads_after(std::int64_t step, std::int64_t steps, std::int64_t global_step) const;
 
   Sequential& model_;
   Optimizer& optimizer_;
@@ -84,6 +119,10 @@ class Trainer {
   std::unique_ptr<GradientBuckets> buckets_;
   Tensor dlogits_;
   Tensor images_on_device_, labels_on_device_;
+  Tensor
+      totals_;  // float64 [3] on the model's device: loss sum, correct rows, bad labels since the last read
+  std::int64_t rows_since_read_ = 0;  // this rank's
+  std::unique_ptr<OnGpu> gpu_;
   std::vector<TrainingObserver*> observers_;
   BoundaryHandler* boundary_handler_ = nullptr;
   bool stopped_ = false;

@@ -2,6 +2,7 @@
 // with one, tensors round-trip through device memory and the scale kernel matches the host.
 #include <gtest/gtest.h>
 
+#include "core/cuda/captured_work.hpp"
 #include "core/cuda/cuda_runtime.hpp"
 #include "core/tensor.hpp"
 
@@ -45,6 +46,39 @@ TEST(CudaRuntime, TensorRoundTripAndScaleKernel) {
   for (std::size_t i = 0; i < values.size(); ++i)
     EXPECT_EQ(back[i], -2.0f * values[i]) << i;
   EXPECT_EQ(device.to_vector(), values);
+}
+
+TEST(CudaRuntime, CapturedWorkRunsOnlyWhenReplayed) {
+  if (cuda::device_count() == 0) GTEST_SKIP() << "no usable CUDA device";
+  const std::vector<float> values{1.0f, -2.5f, 3.25f};
+  Tensor data = Tensor::from_vector({3}, values, Device::cuda);
+  cuda::CapturedWork doubling;
+  EXPECT_FALSE(doubling.captured());
+  doubling.capture([&] { cuda::scale(data.data<float>(), data.data<float>(), 2.0f, 3); });
+  ASSERT_TRUE(doubling.captured());
+  EXPECT_EQ(data.to_vector(), values);  // recorded, not run
+  doubling.replay();
+  doubling.replay();
+  const std::vector<float> back = data.to_vector();
+  for (std::size_t i = 0; i < values.size(); ++i)
+    EXPECT_EQ(back[i], 4.0f * values[i]) << i;
+}
+
+TEST(CudaRuntime, AFailedCaptureLeavesTheStreamUsable) {
+  if (cuda::device_count() == 0) GTEST_SKIP() << "no usable CUDA device";
+  Tensor data = Tensor::from_vector({2}, {1.0f, 2.0f}, Device::cuda);
+  cuda::CapturedWork broken;
+  EXPECT_THROW(broken.capture([] { RT_FAIL("refused while recording"); }), Error);
+  EXPECT_FALSE(broken.captured());
+  // A host copy waits on the stream: it would fail were the stream still recording.
+  cuda::scale(data.data<float>(), data.data<float>(), 3.0f, 2);
+  EXPECT_EQ(data.to_vector(), (std::vector<float>{3.0f, 6.0f}));
+}
+
+TEST(CudaRuntime, CapturedWorkWithoutCudaIsAClearError) {
+  if (cuda::built()) GTEST_SKIP() << "this build has CUDA";
+  cuda::CapturedWork work;
+  EXPECT_THROW(work.capture([] {}), Error);
 }
 
 }  // namespace

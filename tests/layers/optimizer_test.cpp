@@ -102,6 +102,31 @@ TEST(Optimizer, AdamFirstStepMovesEachParameterByAboutTheLearningRate) {
   }
 }
 
+TEST(Optimizer, QueuedUpdatesAtTheAnnouncedRateAreSteps) {
+  // What a step captured as a CUDA graph does: the host asks for the rate, the update is queued at it, and
+  // the step is counted afterwards.
+  for (const std::string name : {"sgd", "adam"}) {
+    SCOPED_TRACE(name);
+    Store stepped, queued;
+    auto by_step = make_optimizer(settings_named(name), stepped.store, Device::cpu);
+    auto by_queue = make_optimizer(settings_named(name), queued.store, Device::cpu);
+    for (std::uint32_t step = 0; step < 4; ++step) {
+      stepped.set_gradients(10 + step);
+      queued.set_gradients(10 + step);
+      by_step->step(stepped.store, 0.02f);
+      const float rate = by_queue->update_rate(0.02f);
+      by_queue->queue_update(queued.store, rate, nullptr);
+      by_queue->count_update();
+    }
+    EXPECT_EQ(queued.store.values().to_vector(), stepped.store.values().to_vector());
+    EXPECT_EQ(by_queue->steps(), 4);
+  }
+  Store s;
+  auto adam = make_optimizer(settings_named("adam"), s.store, Device::cpu);
+  // Adam's first update applies lr * sqrt(1 - 0.999) / (1 - 0.9) (betas held as float).
+  EXPECT_NEAR(adam->update_rate(0.01f), 0.01 * std::sqrt(0.001) / 0.1, 1e-5 * 0.0032);
+}
+
 TEST(Optimizer, RejectsUnknownNamesAndBadSettings) {
   Store s;
   try {

@@ -9,7 +9,7 @@
 #include <cmath>
 #include <random>
 
-#include "core/model/model_spec.hpp"
+#include "tests/layers/training_run.hpp"
 
 namespace ringtrain {
 namespace {
@@ -48,19 +48,6 @@ TrainConfig config_with(std::vector<std::string> layers) {
 const std::vector<std::string> kSoftmaxRegression{"flatten", "dense units=2 activation=softmax"};
 const std::vector<std::string> kWithDropout{"flatten", "dense units=8 activation=relu", "dropout 0.5",
                                             "dense units=2 activation=softmax"};
-
-// A model, optimizer and trainer built from a config, as the CLI does.
-struct TrainingRun {
-  explicit TrainingRun(TrainConfig c) : config(std::move(c)), model(make_model(config.model)) {
-    model->build(config.seed, config.device);
-    optimizer = make_optimizer(config.optimizer, model->parameters(), config.device);
-    trainer = std::make_unique<Trainer>(*model, *optimizer, config);
-  }
-  TrainConfig config;
-  std::unique_ptr<Sequential> model;
-  std::unique_ptr<Optimizer> optimizer;
-  std::unique_ptr<Trainer> trainer;
-};
 
 TEST(Trainer, FitLearnsToTellDarkFromBright) {
   TrainingRun run(config_with(kSoftmaxRegression));

@@ -109,6 +109,58 @@ TEST_F(CudaKernels, SoftmaxCrossEntropyMatchesTheCpu) {
   EXPECT_THROW(softmax_cross_entropy(gpu(logits), gpu(labels), 1.0f, no_gradient), Error);
 }
 
+TEST_F(CudaKernels, DropoutReadsItsStepFromTheGpuWhenGiven) {
+  const Tensor x = random({32, 50}, 20);
+  const DropoutKey key{42, 7, 1234, 640};
+  Tensor expected = gpu_like(x), from_device = gpu_like(x);
+  dropout_forward(gpu(x), 0.3f, key, expected);
+  Tensor step = Tensor::empty({8}, DType::u8);
+  const std::uint64_t value = 1234;
+  std::copy_n(reinterpret_cast<const std::uint8_t*>(&value), 8, step.data<std::uint8_t>());
+  const Tensor step_on_gpu = gpu(step);
+  DropoutKey device_key = key;
+  device_key.step = 99;  // ignored: the GPU's value wins
+  device_key.step_on_device = reinterpret_cast<const std::uint64_t*>(step_on_gpu.data<std::uint8_t>());
+  dropout_forward(gpu(x), 0.3f, device_key, from_device);
+  EXPECT_EQ(from_device.to_vector(), expected.to_vector());
+}
+
+TEST_F(CudaKernels, SoftmaxCrossEntropyAccumulatesOnTheGpu) {
+  const Tensor logits = random({300, 10}, 21, 3.0f);
+  Tensor labels = Tensor::empty({300}, DType::i32);
+  for (std::int32_t r = 0; r < 300; ++r)
+    labels.data<std::int32_t>()[r] = (r * 7) % 10;
+  Tensor no_gradient;
+  const LossSums cpu = softmax_cross_entropy(logits, labels, 1.0f, no_gradient);
+  Tensor totals = Tensor::zeros({3}, DType::f64, Device::cuda);
+  accumulate_softmax_cross_entropy(gpu(logits), gpu(labels), 1.0f, no_gradient, totals);
+  accumulate_softmax_cross_entropy(gpu(logits), gpu(labels), 1.0f, no_gradient, totals);
+  Tensor host = totals.to(Device::cpu);
+  EXPECT_NEAR(host.data<double>()[0], 2 * cpu.loss_sum, 1e-9 * cpu.loss_sum);
+  EXPECT_EQ(host.data<double>()[1], 2.0 * static_cast<double>(cpu.correct));
+  EXPECT_EQ(host.data<double>()[2], 0.0);
+  labels.data<std::int32_t>()[3] = -1;
+  labels.data<std::int32_t>()[299] = 10;
+  accumulate_softmax_cross_entropy(gpu(logits), gpu(labels), 1.0f, no_gradient, totals);
+  host = totals.to(Device::cpu);
+  EXPECT_EQ(host.data<double>()[2], 2.0);  // the bad labels are counted, not summed
+}
+
+TEST_F(CudaKernels, UpdatesReadTheirRateFromTheGpuWhenGiven) {
+  const std::int64_t count = 1000;
+  const Tensor grads = random({count}, 22), start = random({count}, 23);
+  const Tensor rate_on_gpu = gpu(Tensor::from_vector({1}, {0.004f}));
+  Tensor expected = gpu(start), from_device = gpu(start), no_velocity;
+  sgd_update(expected, gpu(grads), no_velocity, 0.004f, 0.0f);
+  sgd_update(from_device, gpu(grads), no_velocity, 123.0f, 0.0f, rate_on_gpu.data<float>());
+  EXPECT_EQ(from_device.to_vector(), expected.to_vector());
+  Tensor m1 = gpu_like(start), v1 = gpu_like(start), m2 = gpu_like(start), v2 = gpu_like(start);
+  adam_update_at_rate(expected, gpu(grads), m1, v1, 0.004f, nullptr, 0.9f, 0.999f, 1e-7f);
+  adam_update_at_rate(from_device, gpu(grads), m2, v2, 123.0f, rate_on_gpu.data<float>(), 0.9f, 0.999f,
+                      1e-7f);
+  EXPECT_EQ(from_device.to_vector(), expected.to_vector());
+}
+
 TEST_F(CudaKernels, OptimizerUpdatesMatchTheCpu) {
   const std::int64_t count = 100003;
   const Tensor grads = random({count}, 5);

@@ -37,6 +37,24 @@ TEST(SoftmaxCrossEntropy, MatchesReference) {
   ref::expect_close(dlogits, expected.dlogits, 1e-5, 1e-7);
 }
 
+TEST(SoftmaxCrossEntropy, AccumulatesIntoTotals) {
+  const Tensor logits = ref::random_tensor({6, 4}, 9, -2.0, 2.0);
+  const std::vector<std::int32_t> labels = random_labels(6, 4, 10);
+  Tensor no_gradient;
+  const ops::LossSums once =
+      ops::softmax_cross_entropy(logits, ref::int_tensor({6}, labels), 1.0f, no_gradient);
+  Tensor totals = Tensor::zeros({3}, DType::f64);
+  ops::accumulate_softmax_cross_entropy(logits, ref::int_tensor({6}, labels), 1.0f, no_gradient, totals);
+  ops::accumulate_softmax_cross_entropy(logits, ref::int_tensor({6}, labels), 1.0f, no_gradient, totals);
+  EXPECT_DOUBLE_EQ(totals.data<double>()[0], 2 * once.loss_sum);
+  EXPECT_EQ(totals.data<double>()[1], 2.0 * static_cast<double>(once.correct));
+  EXPECT_EQ(totals.data<double>()[2], 0.0);
+  Tensor wrong_shape = Tensor::zeros({2}, DType::f64);
+  EXPECT_THROW(ops::accumulate_softmax_cross_entropy(logits, ref::int_tensor({6}, labels), 1.0f, no_gradient,
+                                                     wrong_shape),
+               Error);
+}
+
 TEST(SoftmaxCrossEntropy, LossWithoutGradient) {
   const Tensor logits = ref::random_tensor({5, 3}, 3, -2.0, 2.0);
   const std::vector<std::int32_t> labels = random_labels(5, 3, 4);

@@ -1,0 +1,50 @@
+// CapturedWork with CUDA stream capture on cudaStreamPerThread (thread-local mode: other threads' CUDA calls
+// are not checked), instantiated once and launched per replay.
+#include <cuda_runtime.h>
+
+#include "core/cuda/captured_work.hpp"
+#include "core/cuda/cuda_check.hpp"
+
+namespace ringtrain::cuda {
+
+struct CapturedWork::Graph {
+  cudaGraph_t graph = nullptr;
+  cudaGraphExec_t executable = nullptr;
+
+  ~Graph() {
+    if (executable != nullptr) cudaGraphExecDestroy(executable);
+    if (graph != nullptr) cudaGraphDestroy(graph);
+  }
+};
+
+CapturedWork::CapturedWork() = default;
+CapturedWork::~CapturedWork() = default;
+
+void CapturedWork::capture(const std::function<void()>& queue) {
+  graph_.reset();
+  auto made = std::make_unique<Graph>();
+  CUDA_CHECK(cudaStreamBeginCapture(cudaStreamPerThread, cudaStreamCaptureModeThreadLocal));
+  try {
+    queue();
+  } catch (...) {
+    // End the capture so the stream works again; what was recorded is dropped.
+    cudaGraph_t partial = nullptr;
+    cudaStreamEndCapture(cudaStreamPerThread, &partial);
+    if (partial != nullptr) cudaGraphDestroy(partial);
+    cudaGetLastError();
+    throw;
+  }
+  const cudaError_t ended = cudaStreamEndCapture(cudaStreamPerThread, &made->graph);
+  if (ended != cudaSuccess) cudaGetLastError();
+  RT_CHECK(ended == cudaSuccess, "the training step could not be captured as a CUDA graph ("
+                                     << cudaGetErrorString(ended) << "): run with --cuda-graph false");
+  CUDA_CHECK(cudaGraphInstantiate(&made->executable, made->graph, 0));
+  graph_ = std::move(made);
+}
+
+void CapturedWork::replay() {
+  RT_CHECK(graph_ != nullptr, "replay of GPU work that was not captured");
+  CUDA_CHECK(cudaGraphLaunch(graph_->executable, cudaStreamPerThread));
+}
+
+}  // namespace ringtrain::cuda

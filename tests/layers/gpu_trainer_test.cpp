@@ -1,0 +1,166 @@
+// Training on the GPU as fit does it there (datasets on the GPU, batches gathered by a kernel, steps replayed
+// as a CUDA graph, sums read every few steps), against the same training eagerly and on the CPU: the graph
+// changes no bit, reading less often changes no count, and the CPU's curve is matched within float
+// tolerance (the dropout masks are the same bits on both). Skipped where no GPU is usable; on the CPU only
+// the refusal of a GPU-only call runs.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+#include "core/cuda/cuda_runtime.hpp"
+#include "core/train/trainer.hpp"
+#include "tests/layers/training_run.hpp"
+
+namespace ringtrain {
+namespace {
+
+using testing::HasSubstr;
+
+// 8x8 images whose label (0..3) is the quadrant holding a bright square, over noise.
+data::Dataset quadrant_dataset(std::int64_t count, std::uint32_t seed) {
+  std::mt19937 generator(seed);
+  data::IdxImages images{count, 8, 8, {}};
+  data::IdxLabels labels;
+  for (std::int64_t i = 0; i < count; ++i) {
+    const int label = static_cast<int>(generator() % 4);
+    labels.labels.push_back(static_cast<std::uint8_t>(label));
+    for (int y = 0; y < 8; ++y) {
+      for (int x = 0; x < 8; ++x) {
+        const bool inside = (y / 4) * 2 + x / 4 == label;
+        images.pixels.push_back(static_cast<std::uint8_t>(generator() % 90 + (inside ? 120 : 0)));
+      }
+    }
+  }
+  return data::Dataset(std::move(images), std::move(labels));
+}
+
+// Experiment 9's kinds of layers, small: convolutions with batch norm, a strided 'same' one, dropout.
+TrainConfig small_batch_norm_config(Device device) {
+  TrainConfig config;
+  config.model.input_shape = {8, 8, 1};
+  config.model.layers = {"conv2d filters=4 kernel_size=3 padding=same use_bias=false",
+                         "batch_normalization center=true scale=false",
+                         "activation relu",
+                         "conv2d filters=6 kernel_size=4 strides=2 padding=same use_bias=false",
+                         "batch_normalization center=true scale=false",
+                         "activation relu",
+                         "flatten",
+                         "dense units=16",
+                         "dropout 0.3",
+                         "dense units=4 activation=softmax"};
+  config.model.source = "gpu_trainer_test";
+  config.optimizer.name = "adam";
+  config.schedule = {0.01, 0.666};
+  config.epochs = 3;
+  config.batch_size = 16;
+  config.seed = 11;
+  config.device = device;
+  config.deterministic = true;
+  return config;
+}
+
+class GpuTraining : public testing::Test {
+ protected:
+  void SetUp() override {
+    if (cuda::device_count() == 0) GTEST_SKIP() << "no usable GPU: " << cuda::describe();
+  }
+
+  const data::Dataset train_ = quadrant_dataset(200, 1);  // 12 steps of 16, 8 samples dropped per epoch
+  const data::Dataset validation_ = quadrant_dataset(70, 2);
+};
+
+TEST_F(GpuTraining, GraphReplaysGiveTheEagerStepsBitForBit) {
+  TrainConfig eager_config = small_batch_norm_config(Device::cuda);
+  eager_config.cuda_graph = false;
+  TrainingRun eager(eager_config);
+  TrainingRun graphed(small_batch_norm_config(Device::cuda));
+  const auto eager_history = eager.trainer->fit(train_, validation_);
+  const auto graphed_history = graphed.trainer->fit(train_, validation_);
+  ASSERT_EQ(graphed_history.size(), eager_history.size());
+  for (std::size_t e = 0; e < eager_history.size(); ++e) {
+    EXPECT_EQ(graphed_history[e].loss, eager_history[e].loss) << "epoch " << e;
+    EXPECT_EQ(graphed_history[e].val_accuracy, eager_history[e].val_accuracy) << "epoch " << e;
+  }
+  EXPECT_EQ(graphed.parameters(), eager.parameters());
+  EXPECT_GE(graphed_history.back().val_accuracy, 0.9);
+}
+
+TEST_F(GpuTraining, ReadingEveryFewStepsCountsTheSame) {
+  TrainConfig every_step = small_batch_norm_config(Device::cuda);
+  every_step.gpu_read_every = 1;
+  TrainConfig every_fifth = small_batch_norm_config(Device::cuda);
+  every_fifth.gpu_read_every = 5;
+  TrainingRun one(every_step), five(every_fifth);
+  const auto one_history = one.trainer->fit(train_, validation_);
+  const auto five_history = five.trainer->fit(train_, validation_);
+  ASSERT_EQ(five_history.size(), one_history.size());
+  for (std::size_t e = 0; e < one_history.size(); ++e) {
+    EXPECT_EQ(five_history[e].accuracy, one_history[e].accuracy) << "epoch " << e;
+    EXPECT_NEAR(five_history[e].loss, one_history[e].loss, 1e-12 * one_history[e].loss) << "epoch " << e;
+  }
+  EXPECT_EQ(five.parameters(), one.parameters());
+}
+
+TEST_F(GpuTraining, FollowsTheCpusCurve) {
+  TrainingRun cpu(small_batch_norm_config(Device::cpu)), gpu(small_batch_norm_config(Device::cuda));
+  EXPECT_EQ(gpu.parameters(), cpu.parameters()) << "initialization differs";
+  const auto cpu_history = cpu.trainer->fit(train_, validation_);
+  const auto gpu_history = gpu.trainer->fit(train_, validation_);
+  ASSERT_EQ(gpu_history.size(), cpu_history.size());
+  for (std::size_t e = 0; e < cpu_history.size(); ++e) {
+    SCOPED_TRACE("epoch " + std::to_string(e));
+    EXPECT_NEAR(gpu_history[e].loss, cpu_history[e].loss, 1e-3 * cpu_history[e].loss);
+    EXPECT_NEAR(gpu_history[e].val_loss, cpu_history[e].val_loss, 1e-3 * cpu_history[e].val_loss);
+    EXPECT_NEAR(gpu_history[e].val_accuracy, cpu_history[e].val_accuracy, 2.0 / 70);
+  }
+  const std::vector<float> on_cpu = cpu.parameters(), on_gpu = gpu.parameters();
+  double worst = 0;
+  for (std::size_t i = 0; i < on_cpu.size(); ++i)
+    worst = std::max(worst, static_cast<double>(std::abs(on_gpu[i] - on_cpu[i])));
+  EXPECT_LE(worst, 1e-3);
+}
+
+TEST_F(GpuTraining, StepsOnTheGpuAreFitsSteps) {
+  TrainConfig one_epoch = small_batch_norm_config(Device::cuda);
+  one_epoch.epochs = 1;
+  TrainingRun fitted(one_epoch), whole(one_epoch), split(one_epoch);
+  const auto history = fitted.trainer->fit(train_, validation_);
+  const StepResult all = whole.trainer->train_steps_on_gpu(train_, 0, 12, 0.01f);
+  const StepResult first = split.trainer->train_steps_on_gpu(train_, 0, 5, 0.01f);
+  const StepResult rest = split.trainer->train_steps_on_gpu(train_, 5, 7, 0.01f);
+  EXPECT_EQ(all.count, 12 * 16);
+  EXPECT_EQ(first.count + rest.count, all.count);
+  EXPECT_EQ(first.correct + rest.correct, all.correct);
+  EXPECT_NEAR(all.loss_sum / static_cast<double>(all.count), history.front().loss, 1e-12);
+  EXPECT_EQ(whole.parameters(), fitted.parameters());
+  EXPECT_EQ(split.parameters(), fitted.parameters());
+}
+
+TEST_F(GpuTraining, DivergingLossNamesTheStepsReadTogether) {
+  TrainConfig config = small_batch_norm_config(Device::cuda);
+  config.schedule = {1e30, 1.0};
+  config.gpu_read_every = 4;
+  TrainingRun run(config);
+  try {
+    run.trainer->fit(train_, validation_);
+    FAIL() << "a diverging loss did not stop training";
+  } catch (const Error& error) {
+    EXPECT_THAT(error.what(), HasSubstr("the loss became"));
+    EXPECT_THAT(error.what(), HasSubstr("at epoch 1 in steps"));
+  }
+}
+
+TEST(GpuTrainingOnTheCpu, StepsOnTheGpuRefuseACpuModel) {
+  TrainingRun run(small_batch_norm_config(Device::cpu));
+  try {
+    run.trainer->train_steps_on_gpu(quadrant_dataset(40, 3), 0, 2, 0.01f);
+    FAIL() << "train_steps_on_gpu ran a CPU model";
+  } catch (const Error& error) {
+    EXPECT_THAT(error.what(), HasSubstr("the model is on the CPU"));
+  }
+}
+
+}  // namespace
+}  // namespace ringtrain
