@@ -1,6 +1,7 @@
 // Device names and the allocation/copy entry points that route to the CPU or the CUDA runtime.
 #include "core/device.hpp"
 
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 
@@ -11,6 +12,11 @@ namespace ringtrain {
 
 namespace {
 constexpr std::size_t kCpuAlignment = 64;
+std::atomic<std::uint64_t> gpu_allocation_count{0};
+}  // namespace
+
+std::uint64_t gpu_allocations() {
+  return gpu_allocation_count.load();
 }
 
 std::string to_string(Device device) {
@@ -24,7 +30,10 @@ Device parse_device(const std::string& text) {
 }
 
 void* device_allocate(Device device, std::size_t bytes) {
-  if (device == Device::cuda) return cuda::allocate(bytes);
+  if (device == Device::cuda) {
+    ++gpu_allocation_count;
+    return cuda::allocate(bytes);
+  }
   const std::size_t rounded = (bytes + kCpuAlignment - 1) / kCpuAlignment * kCpuAlignment;
   void* pointer = std::aligned_alloc(kCpuAlignment, rounded);
   RT_CHECK(pointer != nullptr, "out of host memory allocating " << bytes << " bytes");

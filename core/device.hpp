@@ -1,6 +1,8 @@
 // Device: where a tensor's memory lives and so which backend runs the ops on it.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <string>
 
 namespace ringtrain {
@@ -10,6 +12,10 @@ enum class Device { cpu, cuda };
 std::string to_string(Device device);
 // Parses "cpu" or "cuda"; anything else is an error naming the value.
 Device parse_device(const std::string& text);
+
+// GPU allocations this process has made so far: GPU work recorded over some buffers (a CUDA graph) stays
+// valid while this count is unchanged, since no buffer was replaced in between.
+std::uint64_t gpu_allocations();
 
 // Allocation and copies for every device; CUDA calls fail with "built without CUDA" where it is absent.
 void* device_allocate(Device device, std::size_t bytes);

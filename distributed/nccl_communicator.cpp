@@ -5,6 +5,7 @@
 #include <cuda_runtime.h>
 #include <nccl.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -139,8 +140,10 @@ class Watchdog {
       if (state == cudaSuccess) {
         cudaEventDestroy(oldest.event);
         in_flight_.pop_front();
+        last_finished_ = Clock::now();
       } else if (state == cudaErrorNotReady) {
-        if (Clock::now() - oldest.started <= timeout_) return "";
+        // Its time counts from when it could start: queued behind others, it waited for them first.
+        if (Clock::now() - std::max(oldest.started, last_finished_) <= timeout_) return "";
         std::ostringstream text;
         text << "NCCL " << oldest.what << " did not finish within " << timeout_.count()
              << " ms (another rank failed or stopped?)";
@@ -159,6 +162,7 @@ class Watchdog {
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<Entry> in_flight_;
+  Clock::time_point last_finished_{};  // when the last watched entry was seen finished
   std::string failure_;
   bool stopping_ = false;
   std::thread thread_;
@@ -276,6 +280,8 @@ class NcclCommunicator final : public Communicator {
     MPI_CHECK(MPI_Allgather(&value, 1, MPI_UINT64_T, values.data(), 1, MPI_UINT64_T, mpi_));
     return values;
   }
+
+  void throw_if_failed() const override { watchdog_->check(); }
 
   void watch_queued_work(const char* what) override {
     watchdog_->check();

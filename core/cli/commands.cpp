@@ -198,9 +198,17 @@ int bench_command(const std::vector<std::string>& arguments, Replica& replica) {
   std::cout << "bench config=" << (parsed.config_path.empty() ? "-" : parsed.config_path)
             << " device=" << to_string(config.device) << " global_batch=" << config.batch_size
             << " processes=" << replica.communicator.size() << " threads=" << config.threads
-            << " steps=" << steps << format(" seconds=%.3f", seconds) << "\n";
+            << " steps=" << steps << format(" seconds=%.3f", seconds);
+  if (config.device == Device::cuda) std::cout << " step_graph_nodes=" << trainer.step_graph_nodes();
+  std::cout << "\n";
   std::cout << format("bench img_per_s=%.1f", images / seconds)
             << format(" ms_per_step=%.3f", 1000.0 * seconds / steps) << std::endl;
+  if (config.device == Device::cuda && replica.communicator.size() > 1) {
+    // The host queues the collectives on NCCL's stream and never blocks on them: its clock cannot split them.
+    std::cout << "bench exposed_communication=unmeasured on the GPU (collectives run on their own stream)"
+              << std::endl;
+    return 0;
+  }
   std::cout << format("bench compute_ms_per_step=%.3f", 1000.0 * (seconds - exposed) / steps)
             << format(" exposed_communication_ms_per_step=%.3f", 1000.0 * exposed / steps)
             << format(" exposed_communication_share=%.1f%%", 100.0 * exposed / seconds) << std::endl;

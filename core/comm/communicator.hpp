@@ -44,6 +44,9 @@ class Communicator {
   // communicator's timeout, or the communicator is aborted and the next call reports it. Communicators
   // without a watchdog do nothing.
   virtual void watch_queued_work(const char* /*what*/) {}
+  // Throws when the communicator has already failed (NCCL: aborted by its watchdog), before more work that
+  // uses it is queued. Communicators that fail only inside their calls do nothing.
+  virtual void throw_if_failed() const {}
 };
 
 // World size 1: sums and broadcasts leave buffers as they are.

@@ -24,6 +24,7 @@ class TimedCommunicator final : public Communicator {
   std::vector<std::uint64_t> all_gather(std::uint64_t value) override;
   void barrier() override;
   void watch_queued_work(const char* what) override { inner_.watch_queued_work(what); }
+  void throw_if_failed() const override { inner_.throw_if_failed(); }
 
  private:
   // Runs `call`, adding its wall time to blocked_seconds_.

@@ -42,6 +42,13 @@ void CapturedWork::capture(const std::function<void()>& queue) {
   graph_ = std::move(made);
 }
 
+std::size_t CapturedWork::node_count() const {
+  if (graph_ == nullptr) return 0;
+  std::size_t count = 0;
+  CUDA_CHECK(cudaGraphGetNodes(graph_->graph, nullptr, &count));
+  return count;
+}
+
 void CapturedWork::replay() {
   RT_CHECK(graph_ != nullptr, "replay of GPU work that was not captured");
   CUDA_CHECK(cudaGraphLaunch(graph_->executable, cudaStreamPerThread));

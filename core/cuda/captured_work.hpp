@@ -2,6 +2,7 @@
 // instead of one per kernel. Declared for every build; cuda_absent.cpp makes its use an error without CUDA.
 #pragma once
 
+#include <cstddef>
 #include <functional>
 #include <memory>
 
@@ -21,6 +22,8 @@ class CapturedWork {
   bool captured() const { return graph_ != nullptr; }
   // Queues the recorded work on this thread's stream.
   void replay();
+  // Operations recorded (kernels, copies, memsets, waits): what one replay launches.
+  std::size_t node_count() const;
 
  private:
   struct Graph;

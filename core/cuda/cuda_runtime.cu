@@ -89,4 +89,26 @@ void scale(float* y, const float* x, float alpha, std::size_t count) {
   CUDA_CHECK(cudaGetLastError());
 }
 
+QueueDepthLimit::QueueDepthLimit(std::size_t depth) : events_(depth, nullptr) {
+  RT_CHECK(depth >= 1, "a queue depth limit of " << depth << " units");
+  for (void*& event : events_) {
+    cudaEvent_t made = nullptr;
+    CUDA_CHECK(cudaEventCreateWithFlags(&made, cudaEventDisableTiming));
+    event = made;
+  }
+}
+
+QueueDepthLimit::~QueueDepthLimit() {
+  for (void* event : events_)
+    cudaEventDestroy(static_cast<cudaEvent_t>(event));
+}
+
+void QueueDepthLimit::mark() {
+  auto event = static_cast<cudaEvent_t>(events_[next_]);
+  if (marked_ >= events_.size()) CUDA_CHECK(cudaEventSynchronize(event));
+  CUDA_CHECK(cudaEventRecord(event, cudaStreamPerThread));
+  next_ = (next_ + 1) % events_.size();
+  ++marked_;
+}
+
 }  // namespace ringtrain::cuda

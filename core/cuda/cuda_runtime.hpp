@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <string>
+#include <vector>
 
 namespace ringtrain::cuda {
 
@@ -29,5 +30,24 @@ void copy(void* destination, const void* source, std::size_t bytes, bool host_me
 void fill_zero(void* pointer, std::size_t bytes);
 // Queues y[i] = alpha * x[i] on the device: the backend's first kernel, used by tests of the seam.
 void scale(float* y, const float* x, float alpha, std::size_t count);
+
+// Keeps the host at most `depth` units of queued work ahead of this thread's stream: mark() after queueing
+// each unit; when `depth` marked units are still unfinished, it first waits for the oldest. A collective
+// stuck on another rank then stalls the host after a few steps, where the NCCL watchdog's timeout applies,
+// instead of letting it queue work without end.
+class QueueDepthLimit {
+ public:
+  explicit QueueDepthLimit(std::size_t depth);
+  ~QueueDepthLimit();
+  QueueDepthLimit(const QueueDepthLimit&) = delete;
+  QueueDepthLimit& operator=(const QueueDepthLimit&) = delete;
+
+  void mark();
+
+ private:
+  std::vector<void*> events_;  // cudaEvent_t, a ring
+  std::size_t next_ = 0;
+  std::size_t marked_ = 0;
+};
 
 }  // namespace ringtrain::cuda

@@ -108,6 +108,8 @@ __global__ void cross_entropy_block(const float* logits, const std::int32_t* lab
     const std::int32_t target = labels[r];
     if (target < 0 || target >= classes) {  // counted; the host reports it
       bad += 1;
+      for (std::int64_t c = 0; dlogits != nullptr && c < classes; ++c)
+        dlogits[r * classes + c] = 0.0f;
       continue;
     }
     std::int64_t best = 0;

@@ -1,6 +1,7 @@
 // Loading MNIST from a directory of IDX files and gathering batches of it into tensors.
 #include "core/data/mnist.hpp"
 
+#include <atomic>
 #include <cstdlib>
 
 #include "core/check.hpp"
@@ -10,6 +11,7 @@ namespace ringtrain::data {
 namespace {
 
 constexpr int kClassCount = 10;
+std::atomic<std::uint64_t> next_dataset_id{1};
 constexpr const char* kHowToGetMnist =
     "run scripts/fetch-mnist.sh [DIR] to download MNIST, or pass --data DIR";
 
@@ -44,7 +46,7 @@ std::string mnist_labels_file(Split split) {
 }
 
 Dataset::Dataset(IdxImages images, IdxLabels labels)
-    : images_(std::move(images)), labels_(std::move(labels)) {
+    : images_(std::move(images)), labels_(std::move(labels)), id_(next_dataset_id++) {
   RT_CHECK(images_.pixels.size() == static_cast<std::size_t>(images_.count * images_.rows * images_.cols),
            "dataset holds " << images_.pixels.size() << " pixel bytes for " << images_.count << " images of "
                             << images_.rows << "x" << images_.cols);

@@ -22,6 +22,8 @@ class Dataset {
   Dataset(IdxImages images, IdxLabels labels);
 
   std::int64_t count() const { return images_.count; }
+  // Different for every dataset this process made (copies share it): tells whether a GPU copy is current.
+  std::uint64_t id() const { return id_; }
   std::int64_t rows() const { return images_.rows; }
   std::int64_t cols() const { return images_.cols; }
   // One sample as the model sees it: (rows, cols, 1), NHWC.
@@ -38,6 +40,7 @@ class Dataset {
  private:
   IdxImages images_;
   IdxLabels labels_;
+  std::uint64_t id_;
 };
 
 // The four file names, without ".gz".

@@ -43,15 +43,18 @@ std::string steps_text(std::int64_t first, std::int64_t last) {
 }  // namespace
 
 struct Trainer::OnGpu {
-  const data::Dataset* train_source = nullptr;
+  std::uint64_t train_id = 0;  // Dataset::id of the copy in `train`
   std::unique_ptr<data::DeviceDataset> train;
-  const data::Dataset* validation_source = nullptr;
+  std::uint64_t validation_id = 0;
   std::unique_ptr<data::DeviceDataset> validation;
+  std::int64_t epoch = -1;  // whose order the GPU holds
   Tensor scalars = Tensor::zeros({static_cast<std::int64_t>(sizeof(StepScalars))}, DType::u8, Device::cuda);
-  std::unique_ptr<cuda::CapturedWork> graph;  // recorded on the epoch's second step
-  bool warmed_up = false;       // a step ran since the epoch began: buffers allocated, algorithms chosen
-  std::int64_t epoch = -1;      // whose order the GPU holds
-  std::int64_t next_step = -1;  // within that epoch, after the last queued; -1 once evaluation ran
+  std::unique_ptr<cuda::CapturedWork> graph;
+  // gpu_allocations() after the last eager step and after the graph was recorded: a step is recorded once an
+  // eager step allocated nothing (every buffer settled), and replayed while nothing was allocated since.
+  std::uint64_t allocations_after_eager_step = ~std::uint64_t{0};
+  std::uint64_t allocations_after_recording = ~std::uint64_t{0};
+  cuda::QueueDepthLimit queued_steps{8};
 
   // Where a field of the step's scalars lives on the GPU.
   template <typename Field>
@@ -133,13 +136,13 @@ StepResult Trainer::read_totals() {
   std::array<double, 3> sums{};
   device_copy(sums.data(), Device::cpu, totals_.data<double>(), totals_.device(), totals_.bytes());
   totals_.fill_zero();
-  RT_CHECK(sums[2] == 0, sums[2] << " training label(s) outside the model's classes");
-  // Every rank sees the same sums, so every rank takes the same decision on a non-finite loss or a request
-  // to stop.
-  std::array<double, 4> totals{sums[0], sums[1], static_cast<double>(rows_since_read_),
-                               stop_requested() ? 1.0 : 0.0};
+  // Every rank sees the same sums, so every rank takes the same decision on a bad label, a non-finite loss
+  // or a request to stop.
+  std::array<double, 5> totals{sums[0], sums[1], static_cast<double>(rows_since_read_),
+                               stop_requested() ? 1.0 : 0.0, sums[2]};
   rows_since_read_ = 0;
   communicator_->sum(totals);
+  RT_CHECK(totals[4] == 0, totals[4] << " training label(s) outside the model's classes");
   return {totals[0], static_cast<std::int64_t>(totals[1]), static_cast<std::int64_t>(totals[2]),
           totals[3] > 0};
 }
@@ -160,54 +163,58 @@ StepResult Trainer::train_step(const data::Batch& batch, float rate, std::uint64
 
 void Trainer::prepare_gpu_epoch(const data::Dataset& train, std::int64_t epoch) {
   if (gpu_ == nullptr) gpu_ = std::make_unique<OnGpu>();
-  if (gpu_->train_source != &train) {
+  if (gpu_->train_id != train.id()) {
     gpu_->train = std::make_unique<data::DeviceDataset>(train);
-    gpu_->train_source = &train;
+    gpu_->train_id = train.id();
   }
   gpu_->train->set_order(data::epoch_permutation(train.count(), config_.seed, epoch));
   gpu_->epoch = epoch;
-  gpu_->next_step = 0;
-  // Evaluation between epochs may have given the layers buffers of another batch size: the first step
-  // allocates them again, and the second records the graph over them.
-  gpu_->graph.reset();
-  gpu_->warmed_up = false;
 }
 
 void Trainer::queue_gpu_step(std::int64_t step_in_epoch, std::uint64_t global_step, float rate) {
   inject_failure(global_step);
+  communicator_->throw_if_failed();
   const data::Shard part = shard();
   const std::int64_t rows = config_.batch_size / part.count;
   StepScalars values;
   values.step = global_step;
   values.first_row = step_in_epoch * config_.batch_size + part.index * rows;
   values.update_rate = optimizer_.update_rate(rate);
+  RT_CHECK(values.first_row + rows <= gpu_->train->count(),
+           "step " << step_in_epoch + 1 << " of an epoch of " << gpu_->train->count() << " samples");
   cuda::write_step_scalars(gpu_->scalar<StepScalars>(0), values);
   const auto* step_on_device = gpu_->scalar<const std::uint64_t>(offsetof(StepScalars, step));
   const auto* first_row_on_device = gpu_->scalar<const std::int64_t>(offsetof(StepScalars, first_row));
   const auto* rate_on_device = gpu_->scalar<const float>(offsetof(StepScalars, update_rate));
-  // Reads every per-step value from the GPU, so that it can be recorded once and replayed.
+  // Every per-step value comes from the GPU's scalars (the host ones passed along are unused there), so the
+  // work can be recorded once and replayed.
   const auto work = [&] {
     gpu_->train->gather(0, first_row_on_device, rows, images_on_device_, labels_on_device_);
     StepContext context = train_context(global_step);
     context.step_on_device = step_on_device;
     queue_step(images_on_device_, labels_on_device_, context, values.update_rate, rate_on_device);
   };
-  if (!config_.cuda_graph || !gpu_->warmed_up) {
-    work();
-    gpu_->warmed_up = true;
-  } else {
-    if (gpu_->graph == nullptr) {
-      cuda::synchronize();  // nothing of the eager steps still running while the graph is recorded
-      auto graph = std::make_unique<cuda::CapturedWork>();
-      graph->capture(work);
-      gpu_->graph = std::move(graph);
-    }
+  const std::uint64_t allocations = gpu_allocations();
+  if (config_.cuda_graph && gpu_->graph != nullptr && gpu_->allocations_after_recording == allocations) {
     gpu_->graph->replay();
-    communicator_->watch_queued_work("a training step");
+  } else if (config_.cuda_graph && gpu_->allocations_after_eager_step == allocations) {
+    cuda::synchronize();  // nothing of the eager steps still running while the graph is recorded
+    auto graph = std::make_unique<cuda::CapturedWork>();
+    graph->capture(work);
+    gpu_->graph = std::move(graph);
+    gpu_->allocations_after_recording = gpu_allocations();
+    gpu_->graph->replay();
+  } else {
+    // First steps, or buffers replaced since the graph was recorded (evaluation, another batch size): run
+    // eagerly, letting the layers allocate what they need.
+    gpu_->graph.reset();
+    work();
+    gpu_->allocations_after_eager_step = gpu_allocations();
   }
+  communicator_->watch_queued_work("a training step");
+  gpu_->queued_steps.mark();
   optimizer_.count_update();
   rows_since_read_ += rows;
-  gpu_->next_step = step_in_epoch + 1;
 }
 
 StepResult Trainer::train_steps_on_gpu(const data::Dataset& train, std::int64_t first, std::int64_t steps,
@@ -217,9 +224,10 @@ StepResult Trainer::train_steps_on_gpu(const data::Dataset& train, std::int64_t 
   RT_CHECK(per_epoch > 0, "batch-size " << config_.batch_size << " is larger than the " << train.count()
                                         << " training samples");
   std::int64_t epoch = first / per_epoch, step_in_epoch = first % per_epoch;
-  const bool continues = gpu_ != nullptr && gpu_->train_source == &train && gpu_->epoch == epoch &&
-                         gpu_->next_step == step_in_epoch;
-  if (!continues) prepare_gpu_epoch(train, epoch);
+  if (gpu_ == nullptr || gpu_->train_id != train.id() || gpu_->epoch != epoch)
+    prepare_gpu_epoch(train, epoch);
+  totals_.fill_zero();
+  rows_since_read_ = 0;
   for (std::int64_t i = 0; i < steps; ++i, ++step_in_epoch) {
     if (step_in_epoch == per_epoch) {
       step_in_epoch = 0;
@@ -228,6 +236,10 @@ StepResult Trainer::train_steps_on_gpu(const data::Dataset& train, std::int64_t 
     queue_gpu_step(step_in_epoch, static_cast<std::uint64_t>(epoch * per_epoch + step_in_epoch), rate);
   }
   return read_totals();
+}
+
+std::size_t Trainer::step_graph_nodes() const {
+  return gpu_ != nullptr && gpu_->graph != nullptr ? gpu_->graph->node_count() : 0;
 }
 
 bool Trainer::reads_after(std::int64_t step, std::int64_t steps, std::int64_t global_step) const {
@@ -246,11 +258,10 @@ Evaluation Trainer::evaluate(const data::Dataset& dataset) {
   const bool on_gpu = model_.device() == Device::cuda;
   if (on_gpu) {
     if (gpu_ == nullptr) gpu_ = std::make_unique<OnGpu>();
-    gpu_->next_step = -1;  // the layers' buffers change size: a graph recorded before is stale
-    if (gpu_->validation_source != &dataset) {
+    if (gpu_->validation_id != dataset.id()) {
       gpu_->validation = std::make_unique<data::DeviceDataset>(dataset);
       gpu_->validation->set_order(all);
-      gpu_->validation_source = &dataset;
+      gpu_->validation_id = dataset.id();
     }
   }
   StepContext context;
@@ -268,11 +279,10 @@ Evaluation Trainer::evaluate(const data::Dataset& dataset) {
     const Tensor logits = model_.forward_logits(images, context);
     ops::accumulate_softmax_cross_entropy(logits, labels, 1.0f, no_gradient, totals);
   }
-  std::array<double, 3> sums{};
-  device_copy(sums.data(), Device::cpu, totals.data<double>(), totals.device(), totals.bytes());
-  RT_CHECK(sums[2] == 0, sums[2] << " label(s) outside the model's classes in the evaluated data");
-  std::array<double, 2> summed{sums[0], sums[1]};
+  std::array<double, 3> summed{};
+  device_copy(summed.data(), Device::cpu, totals.data<double>(), totals.device(), totals.bytes());
   communicator_->sum(summed);
+  RT_CHECK(summed[2] == 0, summed[2] << " label(s) outside the model's classes in the evaluated data");
   const auto count = static_cast<double>(dataset.count());
   return {summed[0] / count, summed[1] / count, dataset.count()};
 }

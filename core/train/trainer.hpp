@@ -74,15 +74,16 @@ class Trainer {
   StepResult train_step(const data::Batch& batch, float rate, std::uint64_t step);
   // `steps` optimizer steps on the GPU from global step `first` (epochs of train.count() / batch samples,
   // shuffled as fit shuffles them), as fit takes them: data on the GPU, a CUDA graph when configured, no
-  // host read in between. Returns the sums of all of them. A call that starts where the previous one ended
-  // replays the graph already recorded, so nothing else may run the model in between (evaluate may). The
-  // model must be on the GPU.
+  // host read in between. Returns the sums of all of them. The graph recorded by an earlier call is replayed
+  // while no GPU buffer was allocated since (gpu_allocations()). The model must be on the GPU.
   StepResult train_steps_on_gpu(const data::Dataset& train, std::int64_t first, std::int64_t steps,
                                 float rate);
   // Loss and accuracy over every sample of the dataset (each rank a contiguous part), in inference mode.
   Evaluation evaluate(const data::Dataset& dataset);
   // The learning rate of a step: the schedule's, scaled and warmed up as configured.
   double learning_rate(int epoch, std::int64_t step, std::int64_t steps_per_epoch) const;
+  // Operations in the CUDA graph of the training step (0 until one is recorded): what each step launches.
+  std::size_t step_graph_nodes() const;
   // This rank's part of the data.
   data::Shard shard() const { return {communicator_->rank(), communicator_->size()}; }
 
@@ -102,9 +103,9 @@ class Trainer {
   // Queues a step on a batch from host memory (copied to the GPU when the model is there).
   void queue_host_step(const data::Batch& batch, float rate, std::uint64_t step);
   // Queues step `step_in_epoch` of the epoch whose order the GPU holds: writes its scalars, then runs the
-  // step, records it as a graph, or replays the graph.
+  // step eagerly, records it as a graph, or replays the graph; at most a few steps stay queued.
   void queue_gpu_step(std::int64_t step_in_epoch, std::uint64_t global_step, float rate);
-  // The GPU's copy of `train` and of its order for `epoch`; a new graph will be recorded.
+  // The GPU's copy of `train` (uploaded when it is another dataset) and of its order for `epoch`.
   void prepare_gpu_epoch(const data::Dataset& train, std::int64_t epoch);
   // Sums since the last read over all ranks (and whether some rank was asked to stop); resets them.
   StepResult read_totals();

@@ -84,6 +84,8 @@ TEST_F(GpuTraining, GraphReplaysGiveTheEagerStepsBitForBit) {
     EXPECT_EQ(graphed_history[e].val_accuracy, eager_history[e].val_accuracy) << "epoch " << e;
   }
   EXPECT_EQ(graphed.parameters(), eager.parameters());
+  EXPECT_GT(graphed.trainer->step_graph_nodes(), 20u);  // at least a kernel per layer and direction
+  EXPECT_EQ(eager.trainer->step_graph_nodes(), 0u);
   EXPECT_GE(graphed_history.back().val_accuracy, 0.9);
 }
 
@@ -136,6 +138,17 @@ TEST_F(GpuTraining, StepsOnTheGpuAreFitsSteps) {
   EXPECT_NEAR(all.loss_sum / static_cast<double>(all.count), history.front().loss, 1e-12);
   EXPECT_EQ(whole.parameters(), fitted.parameters());
   EXPECT_EQ(split.parameters(), fitted.parameters());
+
+  // Between two calls the model predicts 3 images: its buffers change size, so the graph recorded before
+  // must not be replayed (it would write freed memory); the steps are still the same.
+  TrainingRun interrupted(one_epoch);
+  interrupted.trainer->train_steps_on_gpu(train_, 0, 5, 0.01f);
+  Tensor images, labels;
+  const std::vector<std::int64_t> three{0, 1, 2};
+  validation_.gather_batch(three, images, labels);
+  EXPECT_EQ(interrupted.model->predict(images).dim(0), 3);
+  interrupted.trainer->train_steps_on_gpu(train_, 5, 7, 0.01f);
+  EXPECT_EQ(interrupted.parameters(), fitted.parameters());
 }
 
 TEST_F(GpuTraining, DivergingLossNamesTheStepsReadTogether) {
