@@ -8,18 +8,14 @@ namespace ringtrain {
 
 namespace {
 
-// The elements of a float32 or float64 tensor (the type checked by the caller).
-void* floats_of(const Tensor& buffer) {
-  return buffer.dtype() == DType::f64 ? static_cast<void*>(buffer.data<double>())
-                                      : static_cast<void*>(buffer.data<float>());
-}
-
-// The MPI type of a float32 or float64 CPU tensor.
-MPI_Datatype host_float_type(const Tensor& buffer, const char* what) {
-  RT_CHECK(buffer.device() == Device::cpu && (buffer.dtype() == DType::f32 || buffer.dtype() == DType::f64),
-           what << ": the MPI communicator takes float32 or float64 CPU tensors, not "
-                << to_string(buffer.dtype()) << " on " << to_string(buffer.device()));
-  return buffer.dtype() == DType::f32 ? MPI_FLOAT : MPI_DOUBLE;
+// A float32 or float64 CPU tensor's elements and MPI type.
+struct Floats {
+  void* elements;
+  MPI_Datatype type;
+};
+Floats floats_of(const Tensor& buffer, const char* call) {
+  void* elements = float_elements(buffer, Device::cpu, "MPI", call);
+  return {elements, buffer.dtype() == DType::f32 ? MPI_FLOAT : MPI_DOUBLE};
 }
 
 int element_count(const Tensor& buffer) {
@@ -55,21 +51,22 @@ class MpiCommunicator final : public Communicator {
   int size() const override { return size_; }
 
   void sum(Tensor& buffer) override {
-    const MPI_Datatype type = host_float_type(buffer, "sum");
-    MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, floats_of(buffer), element_count(buffer), type, MPI_SUM, comm_));
+    const Floats floats = floats_of(buffer, "sum");
+    MPI_CHECK(
+        MPI_Allreduce(MPI_IN_PLACE, floats.elements, element_count(buffer), floats.type, MPI_SUM, comm_));
   }
 
   std::unique_ptr<PendingSum> start_sum(Tensor& buffer) override {
-    const MPI_Datatype type = host_float_type(buffer, "start_sum");
+    const Floats floats = floats_of(buffer, "start_sum");
     MPI_Request request = MPI_REQUEST_NULL;
-    MPI_CHECK(MPI_Iallreduce(MPI_IN_PLACE, floats_of(buffer), element_count(buffer), type, MPI_SUM, comm_,
-                             &request));
+    MPI_CHECK(MPI_Iallreduce(MPI_IN_PLACE, floats.elements, element_count(buffer), floats.type, MPI_SUM,
+                             comm_, &request));
     return std::make_unique<MpiPendingSum>(request);
   }
 
   void broadcast(Tensor& buffer, int root) override {
-    const MPI_Datatype type = host_float_type(buffer, "broadcast");
-    MPI_CHECK(MPI_Bcast(floats_of(buffer), element_count(buffer), type, root, comm_));
+    const Floats floats = floats_of(buffer, "broadcast");
+    MPI_CHECK(MPI_Bcast(floats.elements, element_count(buffer), floats.type, root, comm_));
   }
 
   void sum(std::span<double> values) override {

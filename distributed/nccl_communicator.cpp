@@ -31,18 +31,14 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// The elements of a float32 or float64 tensor (the type checked by the caller).
-void* floats_of(const Tensor& buffer) {
-  return buffer.dtype() == DType::f64 ? static_cast<void*>(buffer.data<double>())
-                                      : static_cast<void*>(buffer.data<float>());
-}
-
-// The NCCL type of a float32 or float64 CUDA tensor.
-ncclDataType_t device_float_type(const Tensor& buffer, const char* what) {
-  RT_CHECK(buffer.device() == Device::cuda && (buffer.dtype() == DType::f32 || buffer.dtype() == DType::f64),
-           what << ": the NCCL communicator takes float32 or float64 CUDA tensors, not "
-                << to_string(buffer.dtype()) << " on " << to_string(buffer.device()));
-  return buffer.dtype() == DType::f32 ? ncclFloat32 : ncclFloat64;
+// A float32 or float64 CUDA tensor's elements and NCCL type.
+struct Floats {
+  void* elements;
+  ncclDataType_t type;
+};
+Floats floats_of(const Tensor& buffer, const char* call) {
+  void* elements = float_elements(buffer, Device::cuda, "NCCL", call);
+  return {elements, buffer.dtype() == DType::f32 ? ncclFloat32 : ncclFloat64};
 }
 
 // The communicator handle and the lock every NCCL call on it takes: the watchdog may abort the communicator
@@ -245,23 +241,23 @@ class NcclCommunicator final : public Communicator {
   void sum(Tensor& buffer) override { start_sum(buffer)->wait(); }
 
   std::unique_ptr<PendingSum> start_sum(Tensor& buffer) override {
-    const ncclDataType_t type = device_float_type(buffer, "start_sum");
+    const Floats floats = floats_of(buffer, "start_sum");
     return std::make_unique<NcclPendingSum>(enqueue("all-reduce",
                                                     [&] {
                                                       return ncclAllReduce(
-                                                          floats_of(buffer), floats_of(buffer),
-                                                          static_cast<std::size_t>(buffer.numel()), type,
-                                                          ncclSum, guarded_.comm, stream_);
+                                                          floats.elements, floats.elements,
+                                                          static_cast<std::size_t>(buffer.numel()),
+                                                          floats.type, ncclSum, guarded_.comm, stream_);
                                                     }),
                                             *watchdog_);
   }
 
   void broadcast(Tensor& buffer, int root) override {
-    const ncclDataType_t type = device_float_type(buffer, "broadcast");
+    const Floats floats = floats_of(buffer, "broadcast");
     NcclPendingSum(enqueue("broadcast",
                            [&] {
-                             return ncclBroadcast(floats_of(buffer), floats_of(buffer),
-                                                  static_cast<std::size_t>(buffer.numel()), type, root,
+                             return ncclBroadcast(floats.elements, floats.elements,
+                                                  static_cast<std::size_t>(buffer.numel()), floats.type, root,
                                                   guarded_.comm, stream_);
                            }),
                    *watchdog_)

@@ -49,6 +49,10 @@ class Communicator {
   virtual void throw_if_failed() const {}
 };
 
+// The elements of `buffer` for a communicator that takes float32 and float64 tensors on `device`; another
+// type or device is an error naming the communicator and the call.
+void* float_elements(const Tensor& buffer, Device device, const char* communicator, const char* call);
+
 // World size 1: sums and broadcasts leave buffers as they are.
 std::unique_ptr<Communicator> make_single_process_communicator();
 

@@ -93,6 +93,17 @@ TEST(MpiCommunicator, BroadcastsFromEveryRoot) {
 }
 
 // Buckets started in the order backward finishes gradients (from the end of the buffer), in uneven steps.
+TEST(MpiCommunicator, RefusesTensorsOfOtherTypesNamingThem) {
+  Tensor integers = Tensor::zeros({4}, DType::i32);
+  try {
+    world_communicator().sum(integers);  // every rank throws before any collective starts
+    FAIL() << "an int32 sum was accepted";
+  } catch (const Error& error) {
+    EXPECT_THAT(error.what(), testing::HasSubstr("MPI communicator takes float32 or float64 cpu tensors"));
+    EXPECT_THAT(error.what(), testing::HasSubstr("int32"));
+  }
+}
+
 TEST(GradientBuckets, SumTheWholeBufferOverRanksWithSeveralBuckets) {
   Communicator& communicator = world_communicator();
   const int ranks = communicator.size();
