@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # What a lent GPU machine runs (from the repository root, with build-device/bundle.tar.xz from
 # scripts/device-bundle.sh): the card; the GPU tests (the CUDA runtime and graphs, our kernels and
-# cuDNN/cuBLAS against the CPU ops, the dataset on the GPU, training on the GPU against eager steps and the
+# cuDNN/cuBLAS against the CPU ops, every layer's gradients against finite differences on the GPU, the
+# dataset on the GPU, training on the GPU against eager steps and the
 # CPU, the NCCL communicator at world size 1), one line per test binary; experiment 9 trained on the GPU for 3
 # epochs; ringtrain's bench (graph and eager) and PyTorch eager's on the same card, same model and batch. Everything it prints goes into the issue note. RINGTRAIN_DEVICE_EPOCHS overrides the 3.
 set -uo pipefail
@@ -17,8 +18,8 @@ export PMIX_MCA_mca_base_component_path="${bundle}/pmix-components" OMPI_MCA_btl
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || echo "nvidia-smi: not available"
 "${bundle}/bin/ringtrain" version
 results=()
-for test in core_cuda_runtime_test ops_cuda_kernels_test data_device_dataset_test layers_gpu_trainer_test \
-  distributed_nccl_test; do
+for test in core_cuda_runtime_test ops_cuda_kernels_test data_device_dataset_test layers_gradient_test \
+  layers_gpu_trainer_test distributed_nccl_test; do
   output=$(timeout 300 "${bundle}/bin/${test}" 2>&1)
   status=$?
   echo "${output}" | grep -E "^\[ +(OK|FAILED|SKIPPED) +\]|Failure|Expected|Which|error|measured" | head -60

@@ -1,6 +1,7 @@
-// Tests of every layer through Layer::forward/backward (built by make_layers on its own ParameterStore):
-// input and parameter gradients against central differences of L = sum(y * r), and forwards that keys or
-// padding could get wrong.
+// Tests of every layer through Layer::forward/backward (built by make_layers on its own ParameterStore), on
+// every device built and usable (the GPU's are skipped without one): input and parameter gradients against
+// central differences of L = sum(y * r), and forwards that keys or padding could get wrong, with the same
+// tolerances on both.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -9,6 +10,7 @@
 #include <random>
 #include <string>
 
+#include "core/cuda/cuda_runtime.hpp"
 #include "core/layers/factory.hpp"
 #include "tests/reference/conv2d.hpp"
 #include "tests/reference/dropout.hpp"
@@ -21,17 +23,18 @@ namespace ref = reference;
 constexpr float kEps = 1e-2f;
 constexpr double kRelTol = 2e-2, kAbsTol = 2e-3;
 
-// One layer from a factory line, built on `input` with random parameter values in [-1, 1).
+// One layer from a factory line, built on `device` for `input` with random parameter values in [-1, 1).
 struct LayerUnderTest {
-  LayerUnderTest(const std::string& type, std::map<std::string, std::string> options, const Shape& input,
-                 const std::string& name) {
+  LayerUnderTest(Device on, const std::string& type, std::map<std::string, std::string> options,
+                 const Shape& input, const std::string& name)
+      : device(on) {
     LayerOptions layer_options(std::move(options), "layer_gradient_test");
     LayerList layers = make_layers(type, layer_options);
     RT_CHECK(layers.size() == 1, type << " made " << layers.size() << " layers");
     layer = std::move(layers.front());
     layer->set_name(name);
-    output_shape = layer->build(input, store, Device::cpu);
-    store.allocate(Device::cpu);
+    output_shape = layer->build(input, store, device);
+    store.allocate(device);
     store.initialize(1);
     if (store.count() > 0) store.values().copy_from(ref::random_tensor({store.count()}, 77));
   }
@@ -43,9 +46,27 @@ struct LayerUnderTest {
     return names;
   }
 
+  // The layer's passes on a host tensor, moved to the layer's device.
+  Tensor forward(const Tensor& x, const StepContext& context) {
+    return layer->forward(x.to(device), context);
+  }
+  Tensor backward(const Tensor& dy, const StepContext& context) {
+    return layer->backward(dy.to(device), context);
+  }
+
+  Device device;
   std::unique_ptr<Layer> layer;
   ParameterStore store;
   Shape output_shape;
+};
+
+// Every test runs on the CPU and, where one is usable, on the GPU.
+class LayerGradients : public testing::TestWithParam<Device> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == Device::cuda && cuda::device_count() == 0)
+      GTEST_SKIP() << "no usable GPU: " << cuda::describe();
+  }
 };
 
 StepContext train_context() {
@@ -60,34 +81,31 @@ StepContext train_context() {
 // dx and every parameter gradient (read from the store, pre-filled with garbage so that backward must write
 // them) against finite differences of L = sum(y * r).
 void check_gradients(LayerUnderTest& t, const Tensor& x, const StepContext& context) {
-  Layer& layer = *t.layer;
-  const Tensor y = layer.forward(x, context);
+  const Tensor y = t.forward(x, context);
   ASSERT_EQ(y.shape(), t.output_shape.with_batch(x.dim(0)));
   const ref::Values r = ref::random_values(static_cast<std::size_t>(y.numel()), 11);
   const std::int64_t count = t.store.count();
   if (count > 0) t.store.gradients().copy_from(ref::filled_tensor({count}, 1e3f));
-  const ref::Values dx = ref::to_values(layer.backward(ref::to_tensor(y.shape(), r), context));
+  const ref::Values dx = ref::to_values(t.backward(ref::to_tensor(y.shape(), r), context));
   const ref::Values dparameters = count > 0 ? ref::to_values(t.store.gradients()) : ref::Values{};
 
-  auto loss_at_input = [&](const Tensor& probe) {
-    return ref::weighted_sum(layer.forward(probe, context), r);
-  };
+  auto loss_at_input = [&](const Tensor& probe) { return ref::weighted_sum(t.forward(probe, context), r); };
   EXPECT_TRUE(ref::all_close(dx, ref::finite_difference(loss_at_input, x, kEps), kRelTol, kAbsTol)) << "dx";
   if (count == 0) return;
   const Tensor saved = t.store.values().to(Device::cpu);
   auto loss_at_parameters = [&](const Tensor& probe) {
     t.store.values().copy_from(probe);
-    return ref::weighted_sum(layer.forward(x, context), r);
+    return ref::weighted_sum(t.forward(x, context), r);
   };
   const ref::Values expected = ref::finite_difference(loss_at_parameters, saved, kEps);
   t.store.values().copy_from(saved);
   EXPECT_TRUE(ref::all_close(dparameters, expected, kRelTol, kAbsTol)) << "parameter gradients";
 }
 
-TEST(LayerGradients, Conv2DStrideTwoAsymmetricSamePadding) {
+TEST_P(LayerGradients, Conv2DStrideTwoAsymmetricSamePadding) {
   for (const bool use_bias : {true, false}) {
     SCOPED_TRACE(use_bias ? "with bias" : "without bias");
-    LayerUnderTest conv("conv2d",
+    LayerUnderTest conv(GetParam(), "conv2d",
                         {{"filters", "3"},
                          {"kernel_size", "6"},
                          {"strides", "2"},
@@ -104,44 +122,44 @@ TEST(LayerGradients, Conv2DStrideTwoAsymmetricSamePadding) {
     const ref::Values values = ref::to_values(conv.store.values());
     const ref::Values kernel(values.begin(), values.begin() + problem.kernel_shape().numel());
     const ref::Values bias = use_bias ? ref::Values(values.end() - 3, values.end()) : ref::Values{};
-    ref::expect_close(conv.layer->forward(x, train_context()),
+    ref::expect_close(conv.forward(x, train_context()),
                       ref::conv2d_forward(problem, ref::to_values(x), kernel, bias), 1e-4, 1e-4);
     check_gradients(conv, x, train_context());
   }
 }
 
-TEST(LayerGradients, Dense) {
+TEST_P(LayerGradients, Dense) {
   for (const bool use_bias : {true, false}) {
     SCOPED_TRACE(use_bias ? "with bias" : "without bias");
-    LayerUnderTest dense("dense", {{"units", "4"}, {"use_bias", use_bias ? "true" : "false"}}, {6},
-                         "dense_1");
+    LayerUnderTest dense(GetParam(), "dense", {{"units", "4"}, {"use_bias", use_bias ? "true" : "false"}},
+                         {6}, "dense_1");
     EXPECT_EQ(dense.output_shape, Shape{4});
     EXPECT_EQ(dense.store.count(), use_bias ? 6 * 4 + 4 : 6 * 4);
     check_gradients(dense, ref::random_tensor({5, 6}, 4), train_context());
   }
 }
 
-TEST(LayerGradients, BatchNormalizationTrainingCenterOnly) {
-  LayerUnderTest bn("batch_normalization", {{"center", "true"}, {"scale", "false"}}, {3, 3, 2},
+TEST_P(LayerGradients, BatchNormalizationTrainingCenterOnly) {
+  LayerUnderTest bn(GetParam(), "batch_normalization", {{"center", "true"}, {"scale", "false"}}, {3, 3, 2},
                     "batch_normalization");
   EXPECT_EQ(bn.parameter_names(), std::vector<std::string>{"batch_normalization/beta"});
   check_gradients(bn, ref::random_tensor({4, 3, 3, 2}, 5, -1.0, 2.0), train_context());
 }
 
-TEST(LayerGradients, BatchNormalizationTrainingCenterAndScale) {
-  LayerUnderTest bn("batch_normalization", {}, {3, 3, 2}, "batch_normalization");
+TEST_P(LayerGradients, BatchNormalizationTrainingCenterAndScale) {
+  LayerUnderTest bn(GetParam(), "batch_normalization", {}, {3, 3, 2}, "batch_normalization");
   EXPECT_EQ(bn.parameter_names(),
             (std::vector<std::string>{"batch_normalization/gamma", "batch_normalization/beta"}));
   check_gradients(bn, ref::random_tensor({4, 3, 3, 2}, 6, -1.0, 2.0), train_context());
 }
 
-TEST(LayerGradients, BatchNormalizationTrainingOnFlatFeatures) {
-  LayerUnderTest bn("batch_normalization", {{"scale", "true"}}, {5}, "batch_normalization_3");
+TEST_P(LayerGradients, BatchNormalizationTrainingOnFlatFeatures) {
+  LayerUnderTest bn(GetParam(), "batch_normalization", {{"scale", "true"}}, {5}, "batch_normalization_3");
   check_gradients(bn, ref::random_tensor({8, 5}, 7), train_context());
 }
 
-TEST(LayerGradients, DropoutWithFixedKey) {
-  LayerUnderTest dropout("dropout", {{"rate", "0.3"}}, {4, 5}, "dropout");
+TEST_P(LayerGradients, DropoutWithFixedKey) {
+  LayerUnderTest dropout(GetParam(), "dropout", {{"rate", "0.3"}}, {4, 5}, "dropout");
   dropout.layer->set_index(3);
   const StepContext context = train_context();
   const Tensor x = ref::random_tensor({6, 4, 5}, 8, 0.5, 1.5);
@@ -152,14 +170,14 @@ TEST(LayerGradients, DropoutWithFixedKey) {
   ref::Values expected(input.size());
   for (std::size_t i = 0; i < input.size(); ++i)
     expected[i] = input[i] * mask[i];
-  ref::expect_close(dropout.layer->forward(x, context), expected, 1e-6, 0);
+  ref::expect_close(dropout.forward(x, context), expected, 1e-6, 0);
   check_gradients(dropout, x, context);
 
   StepContext next_step = context;
   next_step.step += 1;
-  EXPECT_NE(ref::to_values(dropout.layer->forward(x, next_step)), expected);
+  EXPECT_NE(ref::to_values(dropout.forward(x, next_step)), expected);
   StepContext inference;
-  EXPECT_EQ(ref::to_values(dropout.layer->forward(x, inference)), input);
+  EXPECT_EQ(ref::to_values(dropout.forward(x, inference)), input);
 }
 
 // Values spaced 0.05 apart in shuffled order: no two within a window are closer than 2 * eps, so the
@@ -173,18 +191,19 @@ Tensor distinct_values(const Shape& shape, std::uint32_t seed) {
   return ref::to_tensor(shape, values);
 }
 
-TEST(LayerGradients, MaxPooling2D) {
-  LayerUnderTest same("max_pooling2d", {{"pool_size", "2"}, {"padding", "same"}}, {5, 5, 2}, "max_pooling2d");
+TEST_P(LayerGradients, MaxPooling2D) {
+  LayerUnderTest same(GetParam(), "max_pooling2d", {{"pool_size", "2"}, {"padding", "same"}}, {5, 5, 2},
+                      "max_pooling2d");
   EXPECT_EQ(same.output_shape, (Shape{3, 3, 2}));
   check_gradients(same, distinct_values({2, 5, 5, 2}, 9), train_context());
-  LayerUnderTest overlapping("max_pooling2d", {{"pool_size", "3"}, {"strides", "2"}}, {7, 6, 2},
+  LayerUnderTest overlapping(GetParam(), "max_pooling2d", {{"pool_size", "3"}, {"strides", "2"}}, {7, 6, 2},
                              "max_pooling2d_1");
   EXPECT_EQ(overlapping.output_shape, (Shape{3, 2, 2}));
   check_gradients(overlapping, distinct_values({2, 7, 6, 2}, 10), train_context());
 }
 
-TEST(LayerGradients, GlobalAveragePooling2D) {
-  LayerUnderTest pool("global_average_pooling2d", {}, {3, 4, 5}, "global_average_pooling2d");
+TEST_P(LayerGradients, GlobalAveragePooling2D) {
+  LayerUnderTest pool(GetParam(), "global_average_pooling2d", {}, {3, 4, 5}, "global_average_pooling2d");
   EXPECT_EQ(pool.output_shape, Shape{5});
   check_gradients(pool, ref::random_tensor({3, 3, 4, 5}, 11), train_context());
 }
@@ -197,28 +216,33 @@ Tensor away_from_zero(const Shape& shape, std::uint32_t seed) {
   return ref::to_tensor(shape, values);
 }
 
-TEST(LayerGradients, Activation) {
+TEST_P(LayerGradients, Activation) {
   for (const char* function : {"relu", "sigmoid", "tanh", "softmax"}) {
     SCOPED_TRACE(function);
-    LayerUnderTest activation("activation", {{"activation", function}}, {7}, "activation");
+    LayerUnderTest activation(GetParam(), "activation", {{"activation", function}}, {7}, "activation");
     check_gradients(activation, away_from_zero({4, 7}, 12), train_context());
   }
 }
 
-TEST(LayerGradients, FirstLayerStillWritesParameterGradientsWithoutDx) {
-  LayerUnderTest dense("dense", {{"units", "3"}}, {4}, "dense");
+TEST_P(LayerGradients, FirstLayerStillWritesParameterGradientsWithoutDx) {
+  LayerUnderTest dense(GetParam(), "dense", {{"units", "3"}}, {4}, "dense");
   const Tensor x = ref::random_tensor({2, 4}, 13);
   StepContext context = train_context();
-  const Tensor y = dense.layer->forward(x, context);
+  const Tensor y = dense.forward(x, context);
   const ref::Values r = ref::random_values(6, 14);
   dense.store.gradients().copy_from(ref::filled_tensor({dense.store.count()}, 1e3f));
   context.input_gradient_needed = false;
-  EXPECT_FALSE(dense.layer->backward(ref::to_tensor(y.shape(), r), context).defined());
+  EXPECT_FALSE(dense.backward(ref::to_tensor(y.shape(), r), context).defined());
   const ref::Values gradients = ref::to_values(dense.store.gradients());
   // The bias gradient is the column sum of dy.
   EXPECT_NEAR(gradients[12], r[0] + r[3], 1e-6);
   EXPECT_NEAR(gradients[14], r[2] + r[5], 1e-6);
 }
+
+INSTANTIATE_TEST_SUITE_P(Devices, LayerGradients, testing::Values(Device::cpu, Device::cuda),
+                         [](const testing::TestParamInfo<Device>& device) {
+                           return to_string(device.param);
+                         });
 
 }  // namespace
 }  // namespace ringtrain
