@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # What a lent GPU machine runs (from the repository root, with build-device/bundle.tar.xz from
-# scripts/device-bundle.sh): the card; the GPU tests (the CUDA runtime and graphs, our kernels and
-# cuDNN/cuBLAS against the CPU ops, every layer's gradients against finite differences on the GPU, the
-# dataset on the GPU, training on the GPU against eager steps and the
-# CPU, the NCCL communicator at world size 1), one line per test binary; experiment 9 trained on the GPU for 3
-# epochs; ringtrain's bench (graph and eager) and PyTorch eager's on the same card, same model and batch. Everything it prints goes into the issue note. RINGTRAIN_DEVICE_EPOCHS overrides the 3.
+# scripts/device-bundle.sh): the card; the GPU tests (the CUDA runtime and graphs, our kernels and cuDNN/cuBLAS
+# against the CPU ops, every layer's gradients against finite differences on the GPU, the dataset on the GPU,
+# training on the GPU against eager steps and the CPU, the NCCL communicator at world size 1), one line per
+# test binary; experiment 9 trained on the GPU for 3 epochs; ringtrain's bench (graph and eager) and PyTorch
+# eager's on the same card, same model and batch. Everything it prints goes into the issue note.
+# RINGTRAIN_DEVICE_EPOCHS overrides the 3.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 2
 work=$(mktemp -d)
