@@ -39,8 +39,9 @@ config="${bundle}/09_batch_norm.ini"
 echo
 echo "== experiment 9 on the GPU, ${RINGTRAIN_DEVICE_EPOCHS:-3} epochs, batch 64"
 timeout 300 "${bundle}/bin/ringtrain" train --config "${config}" --data "${bundle}/mnist" --device cuda \
-  --epochs "${RINGTRAIN_DEVICE_EPOCHS:-3}" --batch-size 64 --run-dir "${work}/run" 2>&1 |
+  --epochs "${RINGTRAIN_DEVICE_EPOCHS:-3}" --batch-size 64 --csv "${work}/epochs.csv" 2>&1 |
   tail -12
+cat "${work}/epochs.csv" 2>/dev/null
 echo
 echo "== bench, batch 64"
 timeout 120 "${bundle}/bin/ringtrain" bench --config "${config}" --data "${bundle}/mnist" --device cuda \
