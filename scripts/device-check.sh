@@ -54,3 +54,12 @@ echo
 echo "== PyTorch eager, batch 64"
 timeout 180 python3 "${bundle}/bench_pytorch.py" --device cuda --data "${bundle}/mnist" --batch-size 64 \
   --steps 300 --warmup 30 2>&1 | tail -3
+
+# Replays of recorded steps checked for invalid memory accesses (a graph over freed buffers would show here).
+sanitizer=/usr/local/cuda/bin/compute-sanitizer
+if [[ -x "${sanitizer}" ]]; then
+  echo
+  echo "== compute-sanitizer memcheck: training steps on the GPU"
+  timeout 120 "${sanitizer}" --tool memcheck --leak-check no "${bundle}/bin/layers_gpu_trainer_test" \
+    --gtest_filter='*StepsOnTheGpuAreFitsSteps*:*GraphReplays*' 2>&1 | grep -E "ERROR SUMMARY|Invalid|OK \]|FAILED" | head -20
+fi
