@@ -204,8 +204,7 @@ void restore_checkpoint(const std::filesystem::path& path, Sequential& model, Op
   const std::int64_t steps = read_integer(file, "optimizer/steps");
   for (std::size_t i = 0; i < loads.size(); ++i) {
     Tensor& destination = loads[i].destination;
-    const Tensor host = Tensor::from_vector(destination.shape(), arrays[i].values);
-    destination.copy_from(host.device() == destination.device() ? host : host.to(destination.device()));
+    destination.copy_from(Tensor::from_vector(destination.shape(), arrays[i].values));  // waits for a GPU
   }
   if (optimizer != nullptr) optimizer->set_steps(steps);
 }
