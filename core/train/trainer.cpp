@@ -1,23 +1,18 @@
-// The training loop, one step and evaluation.
+// The training loop, one step and evaluation; the GPU's data path and recorded steps are in trainer_gpu.cpp.
 #include "core/train/trainer.hpp"
 
 #include <algorithm>
 #include <array>
 #include <chrono>
 #include <cmath>
-#include <cstddef>
 #include <sstream>
 #include <string>
 
 #include "core/comm/replicas.hpp"
-#include "core/cuda/captured_work.hpp"
-#include "core/cuda/cuda_runtime.hpp"
-#include "core/cuda/kernels.hpp"
-#include "core/data/device_dataset.hpp"
 #include "core/data/sampler.hpp"
 #include "core/ops/softmax_cross_entropy.hpp"
-#include "core/step_scalars.hpp"
 #include "core/train/stop_request.hpp"
+#include "core/train/trainer_gpu.hpp"
 
 namespace ringtrain {
 
@@ -42,26 +37,7 @@ std::string steps_text(std::int64_t first, std::int64_t last) {
 
 }  // namespace
 
-struct Trainer::OnGpu {
-  std::uint64_t train_id = 0;  // Dataset::id of the copy in `train`
-  std::unique_ptr<data::DeviceDataset> train;
-  std::uint64_t validation_id = 0;
-  std::unique_ptr<data::DeviceDataset> validation;
-  std::int64_t epoch = -1;  // whose order the GPU holds
-  Tensor scalars = Tensor::zeros({static_cast<std::int64_t>(sizeof(StepScalars))}, DType::u8, Device::cuda);
-  std::unique_ptr<cuda::CapturedWork> graph;
-  // gpu_allocations() after the last eager step and after the graph was recorded: a step is recorded once an
-  // eager step allocated nothing (every buffer settled), and replayed while nothing was allocated since.
-  std::uint64_t allocations_after_eager_step = ~std::uint64_t{0};
-  std::uint64_t allocations_after_recording = ~std::uint64_t{0};
-  cuda::QueueDepthLimit queued_steps{8};
-
-  // Where a field of the step's scalars lives on the GPU.
-  template <typename Field>
-  Field* scalar(std::size_t offset) const {
-    return reinterpret_cast<Field*>(scalars.data<std::uint8_t>() + offset);
-  }
-};
+Trainer::~Trainer() = default;
 
 Trainer::Trainer(Sequential& model, Optimizer& optimizer, const TrainConfig& config,
                  Communicator* communicator)
@@ -84,8 +60,6 @@ Trainer::Trainer(Sequential& model, Optimizer& optimizer, const TrainConfig& con
                                         config_.bucket_kib * 1024 / static_cast<std::int64_t>(sizeof(float)));
   totals_ = Tensor::zeros({3}, DType::f64, model_.device());
 }
-
-Trainer::~Trainer() = default;
 
 double Trainer::learning_rate(int epoch, std::int64_t step, std::int64_t steps_per_epoch) const {
   const double base = config_.schedule.at_epoch(epoch);
@@ -161,87 +135,6 @@ StepResult Trainer::train_step(const data::Batch& batch, float rate, std::uint64
   return read_totals();
 }
 
-void Trainer::prepare_gpu_epoch(const data::Dataset& train, std::int64_t epoch) {
-  if (gpu_ == nullptr) gpu_ = std::make_unique<OnGpu>();
-  if (gpu_->train_id != train.id()) {
-    gpu_->train = std::make_unique<data::DeviceDataset>(train);
-    gpu_->train_id = train.id();
-  }
-  gpu_->train->set_order(data::epoch_permutation(train.count(), config_.seed, epoch));
-  gpu_->epoch = epoch;
-}
-
-void Trainer::queue_gpu_step(std::int64_t step_in_epoch, std::uint64_t global_step, float rate) {
-  inject_failure(global_step);
-  communicator_->throw_if_failed();
-  const data::Shard part = shard();
-  const std::int64_t rows = config_.batch_size / part.count;
-  StepScalars values;
-  values.step = global_step;
-  values.first_row = step_in_epoch * config_.batch_size + part.index * rows;
-  values.update_rate = optimizer_.update_rate(rate);
-  RT_CHECK(values.first_row + rows <= gpu_->train->count(),
-           "step " << step_in_epoch + 1 << " of an epoch of " << gpu_->train->count() << " samples");
-  cuda::write_step_scalars(gpu_->scalar<StepScalars>(0), values);
-  const auto* step_on_device = gpu_->scalar<const std::uint64_t>(offsetof(StepScalars, step));
-  const auto* first_row_on_device = gpu_->scalar<const std::int64_t>(offsetof(StepScalars, first_row));
-  const auto* rate_on_device = gpu_->scalar<const float>(offsetof(StepScalars, update_rate));
-  // Every per-step value comes from the GPU's scalars (the host ones passed along are unused there), so the
-  // work can be recorded once and replayed.
-  const auto work = [&] {
-    gpu_->train->gather(0, first_row_on_device, rows, images_on_device_, labels_on_device_);
-    StepContext context = train_context(global_step);
-    context.step_on_device = step_on_device;
-    queue_step(images_on_device_, labels_on_device_, context, values.update_rate, rate_on_device);
-  };
-  const std::uint64_t allocations = gpu_allocations();
-  if (config_.cuda_graph && gpu_->graph != nullptr && gpu_->allocations_after_recording == allocations) {
-    gpu_->graph->replay();
-  } else if (config_.cuda_graph && gpu_->allocations_after_eager_step == allocations) {
-    cuda::synchronize();  // nothing of the eager steps still running while the graph is recorded
-    auto graph = std::make_unique<cuda::CapturedWork>();
-    graph->capture(work);
-    gpu_->graph = std::move(graph);
-    gpu_->allocations_after_recording = gpu_allocations();
-    gpu_->graph->replay();
-  } else {
-    // First steps, or buffers replaced since the graph was recorded (evaluation, another batch size): run
-    // eagerly, letting the layers allocate what they need.
-    gpu_->graph.reset();
-    work();
-    gpu_->allocations_after_eager_step = gpu_allocations();
-  }
-  communicator_->watch_queued_work("a training step");
-  gpu_->queued_steps.mark();
-  optimizer_.count_update();
-  rows_since_read_ += rows;
-}
-
-StepResult Trainer::train_steps_on_gpu(const data::Dataset& train, std::int64_t first, std::int64_t steps,
-                                       float rate) {
-  RT_CHECK(model_.device() == Device::cuda, "train_steps_on_gpu: the model is on the CPU");
-  const std::int64_t per_epoch = train.count() / config_.batch_size;
-  RT_CHECK(per_epoch > 0, "batch-size " << config_.batch_size << " is larger than the " << train.count()
-                                        << " training samples");
-  std::int64_t epoch = first / per_epoch, step_in_epoch = first % per_epoch;
-  if (gpu_ == nullptr || gpu_->train_id != train.id() || gpu_->epoch != epoch)
-    prepare_gpu_epoch(train, epoch);
-  totals_.fill_zero();
-  rows_since_read_ = 0;
-  for (std::int64_t i = 0; i < steps; ++i, ++step_in_epoch) {
-    if (step_in_epoch == per_epoch) {
-      step_in_epoch = 0;
-      prepare_gpu_epoch(train, ++epoch);
-    }
-    queue_gpu_step(step_in_epoch, static_cast<std::uint64_t>(epoch * per_epoch + step_in_epoch), rate);
-  }
-  return read_totals();
-}
-
-std::size_t Trainer::step_graph_nodes() const {
-  return gpu_ != nullptr && gpu_->graph != nullptr ? gpu_->graph->node_count() : 0;
-}
-
 bool Trainer::reads_after(std::int64_t step, std::int64_t steps, std::int64_t global_step) const {
   return model_.device() == Device::cpu || step + 1 == steps || global_step % config_.gpu_read_every == 0 ||
          (boundary_handler_ != nullptr && boundary_handler_->wants_boundary_after(global_step));
@@ -256,14 +149,6 @@ Evaluation Trainer::evaluate(const data::Dataset& dataset) {
   const auto mine = data::shard_of(all, shard());
   const std::int64_t batch_size = std::max<std::int64_t>(config_.batch_size / shard().count, 1);
   const bool on_gpu = model_.device() == Device::cuda;
-  if (on_gpu) {
-    if (gpu_ == nullptr) gpu_ = std::make_unique<OnGpu>();
-    if (gpu_->validation_id != dataset.id()) {
-      gpu_->validation = std::make_unique<data::DeviceDataset>(dataset);
-      gpu_->validation->set_order(all);
-      gpu_->validation_id = dataset.id();
-    }
-  }
   StepContext context;
   context.mode = Mode::inference;
   Tensor images, labels, no_gradient;
@@ -271,8 +156,8 @@ Evaluation Trainer::evaluate(const data::Dataset& dataset) {
   for (std::size_t begin = 0; begin < mine.size(); begin += static_cast<std::size_t>(batch_size)) {
     const std::size_t rows = std::min(mine.size() - begin, static_cast<std::size_t>(batch_size));
     if (on_gpu) {
-      gpu_->validation->gather(mine.front() + static_cast<std::int64_t>(begin), nullptr,
-                               static_cast<std::int64_t>(rows), images, labels);
+      gather_on_gpu(dataset, mine.front() + static_cast<std::int64_t>(begin), static_cast<std::int64_t>(rows),
+                    images, labels);
     } else {
       dataset.gather_batch(mine.subspan(begin, rows), images, labels);
     }

@@ -107,6 +107,10 @@ class Trainer {
   void queue_gpu_step(std::int64_t step_in_epoch, std::uint64_t global_step, float rate);
   // The GPU's copy of `train` (uploaded when it is another dataset) and of its order for `epoch`.
   void prepare_gpu_epoch(const data::Dataset& train, std::int64_t epoch);
+  // images and labels of rows [first, first + rows) of `dataset` in its own order, gathered on the GPU from
+  // its copy there (uploaded on first use).
+  void gather_on_gpu(const data::Dataset& dataset, std::int64_t first, std::int64_t rows, Tensor& images,
+                     Tensor& labels);
   // Sums since the last read over all ranks (and whether some rank was asked to stop); resets them.
   StepResult read_totals();
   // Steps from `step` (within an epoch of `steps`, at global step `global_step`) whose sums fit reads.
