@@ -29,7 +29,8 @@ void Trainer::queue_gpu_step(std::int64_t step_in_epoch, std::uint64_t global_st
   values.first_row = step_in_epoch * config_.batch_size + part.index * rows;
   values.update_rate = optimizer_.update_rate(rate);
   RT_CHECK(values.first_row + rows <= gpu_->train->count(),
-           "step " << step_in_epoch + 1 << " of an epoch of " << gpu_->train->count() << " samples");
+           "step " << step_in_epoch + 1 << " of the epoch needs samples up to " << values.first_row + rows
+                   << " of its order, which holds " << gpu_->train->count());
   cuda::write_step_scalars(gpu_->scalar<StepScalars>(0), values);
   const auto* step_on_device = gpu_->scalar<const std::uint64_t>(offsetof(StepScalars, step));
   const auto* first_row_on_device = gpu_->scalar<const std::int64_t>(offsetof(StepScalars, first_row));
