@@ -24,6 +24,11 @@ void GradientBuckets::ready_from(std::int64_t offset) {
   }
 }
 
+void GradientBuckets::abandon() {
+  pending_.clear();
+  started_ = 0;
+}
+
 void GradientBuckets::finish() {
   ready_from(0);
   for (auto& pending : pending_)

@@ -2,6 +2,7 @@
 // through forward, fused loss, backward and the optimizer, then evaluate on the whole validation set.
 #pragma once
 
+#include <functional>
 #include <vector>
 
 #include "core/comm/communicator.hpp"
@@ -105,6 +106,9 @@ class Trainer {
   // Queues step `step_in_epoch` of the epoch whose order the GPU holds: writes its scalars, then runs the
   // step eagerly, records it as a graph, or replays the graph; at most a few steps stay queued.
   void queue_gpu_step(std::int64_t step_in_epoch, std::uint64_t global_step, float rate);
+  // Records `work` as the step's CUDA graph; where that fails in a single process, warns once and returns
+  // false (steps then run eagerly); with several processes the failure is an error.
+  bool record_gpu_step(const std::function<void()>& work);
   // The GPU's copy of `train` (uploaded when it is another dataset) and of its order for `epoch`.
   void prepare_gpu_epoch(const data::Dataset& train, std::int64_t epoch);
   // images and labels of rows [first, first + rows) of `dataset` in its own order, gathered on the GPU from

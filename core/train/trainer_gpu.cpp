@@ -1,6 +1,8 @@
 // The trainer's GPU path: the datasets' copies on the GPU, the step's scalars written there, and each step
 // run eagerly, recorded as a CUDA graph, or replayed.
 #include <cstddef>
+#include <functional>
+#include <iostream>
 #include <numeric>
 
 #include "core/cuda/kernels.hpp"
@@ -44,15 +46,16 @@ void Trainer::queue_gpu_step(std::int64_t step_in_epoch, std::uint64_t global_st
     queue_step(images_on_device_, labels_on_device_, context, values.update_rate, rate_on_device);
   };
   const std::uint64_t allocations = gpu_allocations();
-  if (config_.cuda_graph && gpu_->graph != nullptr && gpu_->allocations_after_recording == allocations) {
+  const bool graphs = config_.cuda_graph && !gpu_->recording_failed;
+  if (graphs && gpu_->graph != nullptr && gpu_->allocations_after_recording == allocations) {
     gpu_->graph->replay();
-  } else if (config_.cuda_graph && gpu_->allocations_after_eager_step == allocations) {
+  } else if (graphs && gpu_->allocations_after_eager_step == allocations) {
     cuda::synchronize();  // nothing of the eager steps still running while the graph is recorded
-    auto graph = std::make_unique<cuda::CapturedWork>();
-    graph->capture(work);
-    gpu_->graph = std::move(graph);
-    gpu_->allocations_after_recording = gpu_allocations();
-    gpu_->graph->replay();
+    if (record_gpu_step(work)) {
+      gpu_->graph->replay();
+    } else {
+      work();
+    }
   } else {
     // First steps, or buffers replaced since the graph was recorded (evaluation, another batch size): run
     // eagerly, letting the layers allocate what they need.
@@ -64,6 +67,25 @@ void Trainer::queue_gpu_step(std::int64_t step_in_epoch, std::uint64_t global_st
   gpu_->queued_steps.mark();
   optimizer_.count_update();
   rows_since_read_ += rows;
+}
+
+bool Trainer::record_gpu_step(const std::function<void()>& work) {
+  auto graph = std::make_unique<cuda::CapturedWork>();
+  try {
+    graph->capture(work);
+  } catch (const Error& error) {
+    // Collectives recorded before the failure may leave other ranks' sequences out of step: only a single
+    // process goes on, without graphs.
+    if (communicator_->size() > 1) throw;
+    buckets_->abandon();
+    gpu_->recording_failed = true;
+    std::cerr << "ringtrain: warning: " << error.what() << "; training goes on without CUDA graphs"
+              << std::endl;
+    return false;
+  }
+  gpu_->graph = std::move(graph);
+  gpu_->allocations_after_recording = gpu_allocations();
+  return true;
 }
 
 StepResult Trainer::train_steps_on_gpu(const data::Dataset& train, std::int64_t first, std::int64_t steps,

@@ -27,6 +27,7 @@ struct Trainer::OnGpu {
   std::uint64_t allocations_after_eager_step = ~std::uint64_t{0};
   std::uint64_t allocations_after_recording = ~std::uint64_t{0};
   cuda::QueueDepthLimit queued_steps{8};
+  bool recording_failed = false;  // one process only: steps then run eagerly
 
   // Where a field of the step's scalars lives on the GPU.
   template <typename Field>
