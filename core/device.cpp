@@ -54,7 +54,9 @@ void device_copy(void* destination, Device destination_device, const void* sourc
   if (destination_device == Device::cpu && source_device == Device::cpu) {
     std::memcpy(destination, source, bytes);
   } else {
-    cuda::copy(destination, source, bytes, destination_device == Device::cpu || source_device == Device::cpu);
+    const bool host_memory = destination_device == Device::cpu || source_device == Device::cpu;
+    cuda::copy(destination, source, bytes,
+               host_memory ? cuda::CopyReturns::when_done : cuda::CopyReturns::when_queued);
   }
 }
 

@@ -13,8 +13,9 @@ std::string to_string(Device device);
 // Parses "cpu" or "cuda"; anything else is an error naming the value.
 Device parse_device(const std::string& text);
 
-// GPU allocations this process has made so far: GPU work recorded over some buffers (a CUDA graph) stays
-// valid while this count is unchanged, since no buffer was replaced in between.
+// Tensor allocations on the GPU this process has made so far. A tensor buffer is only ever replaced by a new
+// allocation, so GPU work recorded over tensors (a CUDA graph) stays valid while this count is unchanged;
+// library scratch memory (cuDNN plans) is kept for the life of the process.
 std::uint64_t gpu_allocations();
 
 // Allocation and copies for every device; CUDA calls fail with "built without CUDA" where it is absent.

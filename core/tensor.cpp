@@ -83,7 +83,7 @@ Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
   return tensor;
 }
 
-Tensor& ensure_tensor(Tensor& buffer, const Shape& shape, DType dtype, Device device) {
+Tensor& ensure_tensor(Tensor& buffer, const Shape& shape, Device device, DType dtype) {
   if (!buffer.defined() || buffer.shape() != shape || buffer.device() != device || buffer.dtype() != dtype)
     buffer = Tensor::empty(shape, dtype, device);
   return buffer;

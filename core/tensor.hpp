@@ -111,6 +111,6 @@ class Tensor {
 
 // `buffer` when it already has this shape, dtype and device; else a new tensor in its place. Layers and the
 // trainer keep their per-step tensors this way, so steady training allocates nothing.
-Tensor& ensure_tensor(Tensor& buffer, const Shape& shape, DType dtype, Device device);
+Tensor& ensure_tensor(Tensor& buffer, const Shape& shape, Device device, DType dtype = DType::f32);
 
 }  // namespace ringtrain

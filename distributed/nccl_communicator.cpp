@@ -141,8 +141,8 @@ class Watchdog {
         // Its time counts from when it could start: queued behind others, it waited for them first.
         if (Clock::now() - std::max(oldest.started, last_finished_) <= timeout_) return "";
         std::ostringstream text;
-        text << "NCCL " << oldest.what << " did not finish within " << timeout_.count()
-             << " ms (another rank failed or stopped?)";
+        text << "NCCL " << oldest.what << " did not finish within " << timeout_.count() / 1000.0
+             << " s (another rank failed or stopped? a longer --nccl-timeout allows slower steps)";
         return text.str();
       } else {
         return std::string("CUDA error ") + cudaGetErrorString(state) + " after NCCL " + oldest.what;

@@ -32,7 +32,7 @@ void* allocate(std::size_t) {
   built_without_cuda();
 }
 void release(void*) noexcept {}
-void copy(void*, const void*, std::size_t, bool) {
+void copy(void*, const void*, std::size_t, CopyReturns) {
   built_without_cuda();
 }
 void fill_zero(void*, std::size_t) {

@@ -72,9 +72,9 @@ void release(void* pointer) noexcept {
   cudaFree(pointer);
 }
 
-void copy(void* destination, const void* source, std::size_t bytes, bool host_memory_involved) {
+void copy(void* destination, const void* source, std::size_t bytes, CopyReturns returns) {
   CUDA_CHECK(cudaMemcpyAsync(destination, source, bytes, cudaMemcpyDefault, cudaStreamPerThread));
-  if (host_memory_involved) CUDA_CHECK(cudaStreamSynchronize(cudaStreamPerThread));
+  if (returns == CopyReturns::when_done) CUDA_CHECK(cudaStreamSynchronize(cudaStreamPerThread));
 }
 
 void fill_zero(void* pointer, std::size_t bytes) {
@@ -90,7 +90,7 @@ void scale(float* y, const float* x, float alpha, std::size_t count) {
 }
 
 QueueDepthLimit::QueueDepthLimit(std::size_t depth) : events_(depth, nullptr) {
-  RT_CHECK(depth >= 1, "a queue depth limit of " << depth << " units");
+  RT_CHECK(depth >= 1, "a queue depth limit of " << depth << " units: it must be at least 1");
   for (void*& event : events_) {
     cudaEvent_t made = nullptr;
     CUDA_CHECK(cudaEventCreateWithFlags(&made, cudaEventDisableTiming));

@@ -23,9 +23,10 @@ void synchronize();
 
 void* allocate(std::size_t bytes);
 void release(void* pointer) noexcept;
-// Copies between any two of host and device memory in this thread's stream order. With host memory on
-// either side it returns once the copy is done; device to device it is only queued.
-void copy(void* destination, const void* source, std::size_t bytes, bool host_memory_involved);
+// When a copy returns: once queued (device to device), or once done (host memory on either side must be).
+enum class CopyReturns { when_queued, when_done };
+// Copies between any two of host and device memory in this thread's stream order.
+void copy(void* destination, const void* source, std::size_t bytes, CopyReturns returns);
 // Queues zeroing device memory in this thread's stream order.
 void fill_zero(void* pointer, std::size_t bytes);
 // Queues y[i] = alpha * x[i] on the device: the backend's first kernel, used by tests of the seam.

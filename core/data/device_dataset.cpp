@@ -28,7 +28,7 @@ void DeviceDataset::set_order(std::span<const std::int64_t> order) {
                                                            << ")");
     narrow[i] = static_cast<std::int32_t>(order[i]);
   }
-  ensure_tensor(order_, {static_cast<std::int64_t>(order.size())}, DType::i32, Device::cuda);
+  ensure_tensor(order_, {static_cast<std::int64_t>(order.size())}, Device::cuda, DType::i32);
   device_copy(order_.data<std::int32_t>(), Device::cuda, narrow.data(), Device::cpu, order_.bytes());
 }
 
@@ -38,8 +38,8 @@ void DeviceDataset::gather(std::int64_t first_row, const std::int64_t* first_row
   RT_CHECK(rows >= 0 && (first_row_on_device != nullptr || first_row + rows <= order_.numel()),
            "rows [" << first_row << ", " << first_row + rows << ") outside the order of " << order_.numel()
                     << " samples");
-  ensure_tensor(images, sample_shape_.with_batch(rows), DType::f32, Device::cuda);
-  ensure_tensor(labels, {rows}, DType::i32, Device::cuda);
+  ensure_tensor(images, sample_shape_.with_batch(rows), Device::cuda);
+  ensure_tensor(labels, {rows}, Device::cuda, DType::i32);
   cuda::gather_batch(images_.data<std::uint8_t>(), labels_.data<std::uint8_t>(), sample_shape_.numel(),
                      order_.data<std::int32_t>(), first_row, first_row_on_device, rows, images.data<float>(),
                      labels.data<std::int32_t>());

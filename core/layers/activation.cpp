@@ -20,14 +20,14 @@ class Activation final : public Layer {
   }
 
   Tensor forward(const Tensor& x, const StepContext&) override {
-    ensure(output_, x.shape(), device_);
+    ensure_tensor(output_, x.shape(), device_);
     ops::activation_forward(function_, x, output_);
     return output_;
   }
 
   Tensor backward(const Tensor& dy, const StepContext& context) override {
     if (!context.input_gradient_needed) return Tensor();
-    ensure(input_gradient_, dy.shape(), device_);
+    ensure_tensor(input_gradient_, dy.shape(), device_);
     ops::activation_backward(function_, output_, dy, input_gradient_);
     return input_gradient_;
   }

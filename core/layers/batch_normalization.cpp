@@ -50,7 +50,7 @@ class BatchNormalization final : public Layer {
     const std::int64_t channels = moving_mean_.numel();
     rows_ = x.numel() / channels;
     input_ = x.reshaped({rows_, channels});
-    ensure(output_, x.shape(), device_);
+    ensure_tensor(output_, x.shape(), device_);
     Tensor output_rows = output_.reshaped({rows_, channels});
     if (context.mode == Mode::train) {
       ops::batchnorm_sums(input_, sum_, sum_sq_);
@@ -74,7 +74,7 @@ class BatchNormalization final : public Layer {
     if (gamma_ != nullptr) gamma_->gradient.copy_from(sum_dy_xhat_);
     if (!context.input_gradient_needed) return Tensor();
     if (context.batch_statistics != nullptr) context.batch_statistics->sum(gradient_statistics_);
-    ensure(input_gradient_, dy.shape(), device_);
+    ensure_tensor(input_gradient_, dy.shape(), device_);
     Tensor dx_rows = input_gradient_.reshaped(input_.shape());
     ops::batchnorm_backward_data(input_, dy_rows, mean_, inv_std_, gamma(), sum_dy_, sum_dy_xhat_,
                                  statistics_rows(context), dx_rows);

@@ -40,7 +40,7 @@ class Conv2D final : public Layer {
   Tensor forward(const Tensor& x, const StepContext&) override {
     input_ = x;
     geometry_ = geometry(x.dim(0), x.shape().without_batch());
-    ensure(output_, {geometry_.batch, geometry_.out_h, geometry_.out_w, geometry_.out_c}, device_);
+    ensure_tensor(output_, {geometry_.batch, geometry_.out_h, geometry_.out_w, geometry_.out_c}, device_);
     ops::conv2d_forward(geometry_, x, kernel_->value, settings_.use_bias ? bias_->value : Tensor(), output_);
     return output_;
   }
@@ -50,7 +50,7 @@ class Conv2D final : public Layer {
     ops::conv2d_backward_filter(geometry_, input_, dy, kernel_->gradient,
                                 settings_.use_bias ? bias_->gradient : no_bias);
     if (!context.input_gradient_needed) return Tensor();
-    ensure(input_gradient_, input_.shape(), device_);
+    ensure_tensor(input_gradient_, input_.shape(), device_);
     ops::conv2d_backward_data(geometry_, dy, kernel_->value, input_gradient_);
     return input_gradient_;
   }

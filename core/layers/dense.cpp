@@ -26,14 +26,14 @@ class Dense final : public Layer {
 
   Tensor forward(const Tensor& x, const StepContext&) override {
     input_ = x;
-    ensure(output_, {x.dim(0), units_}, device_);
+    ensure_tensor(output_, {x.dim(0), units_}, device_);
     ops::dense_forward(x, kernel_->value, use_bias_ ? bias_->value : Tensor(), output_);
     return output_;
   }
 
   Tensor backward(const Tensor& dy, const StepContext& context) override {
     Tensor dx;
-    if (context.input_gradient_needed) dx = ensure(input_gradient_, input_.shape(), device_);
+    if (context.input_gradient_needed) dx = ensure_tensor(input_gradient_, input_.shape(), device_);
     Tensor no_bias;
     ops::dense_backward(input_, kernel_->value, dy, dx, kernel_->gradient,
                         use_bias_ ? bias_->gradient : no_bias);

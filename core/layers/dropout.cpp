@@ -21,7 +21,7 @@ class Dropout final : public Layer {
 
   Tensor forward(const Tensor& x, const StepContext& context) override {
     if (context.mode == Mode::inference || rate_ == 0.0f) return x;
-    ensure(output_, x.shape(), device_);
+    ensure_tensor(output_, x.shape(), device_);
     ops::dropout_forward(x, rate_, key(context), output_);
     return output_;
   }
@@ -29,7 +29,7 @@ class Dropout final : public Layer {
   Tensor backward(const Tensor& dy, const StepContext& context) override {
     if (!context.input_gradient_needed) return Tensor();
     if (rate_ == 0.0f) return dy;
-    ensure(input_gradient_, dy.shape(), device_);
+    ensure_tensor(input_gradient_, dy.shape(), device_);
     ops::dropout_backward(dy, rate_, key(context), input_gradient_);
     return input_gradient_;
   }

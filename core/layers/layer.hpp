@@ -55,10 +55,6 @@ class Layer {
   int index() const { return index_; }
   void set_index(int index) { index_ = index; }
 
- protected:
-  // Reuses `buffer` when it already has `shape`, else allocates it on `device`.
-  static Tensor& ensure(Tensor& buffer, const Shape& shape, Device device, DType dtype = DType::f32);
-
  private:
   std::string name_;
   int index_ = 0;

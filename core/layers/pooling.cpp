@@ -31,15 +31,15 @@ class MaxPooling2D final : public Layer {
     geometry_ = geometry(x.dim(0), x.shape().without_batch());
     input_shape_ = x.shape();
     const Shape out{geometry_.batch, geometry_.out_h, geometry_.out_w, geometry_.in_c};
-    ensure(output_, out, device_);
-    ensure(argmax_, out, device_, DType::i32);
+    ensure_tensor(output_, out, device_);
+    ensure_tensor(argmax_, out, device_, DType::i32);
     ops::maxpool2d_forward(geometry_, x, output_, argmax_);
     return output_;
   }
 
   Tensor backward(const Tensor& dy, const StepContext& context) override {
     if (!context.input_gradient_needed) return Tensor();
-    ensure(input_gradient_, input_shape_, device_);
+    ensure_tensor(input_gradient_, input_shape_, device_);
     ops::maxpool2d_backward(dy, argmax_, input_gradient_);
     return input_gradient_;
   }
@@ -72,14 +72,14 @@ class GlobalAveragePooling2D final : public Layer {
 
   Tensor forward(const Tensor& x, const StepContext&) override {
     input_shape_ = x.shape();
-    ensure(output_, {x.dim(0), x.dim(3)}, device_);
+    ensure_tensor(output_, {x.dim(0), x.dim(3)}, device_);
     ops::global_average_pool_forward(x, output_);
     return output_;
   }
 
   Tensor backward(const Tensor& dy, const StepContext& context) override {
     if (!context.input_gradient_needed) return Tensor();
-    ensure(input_gradient_, input_shape_, device_);
+    ensure_tensor(input_gradient_, input_shape_, device_);
     ops::global_average_pool_backward(dy, input_gradient_);
     return input_gradient_;
   }

@@ -46,7 +46,8 @@ LossSums softmax_cross_entropy(const Tensor& logits, const Tensor& labels, float
     double sums[3];
     device_copy(sums, Device::cpu, totals.data<double>(), Device::cuda, sizeof sums);
     RT_CHECK(sums[2] == 0,
-             "softmax_cross_entropy: " << sums[2] << " label(s) outside [0, " << classes << ")");
+             "softmax_cross_entropy: " << sums[2] << " label(s) outside [0, " << classes
+                                       << "): labels must be class indices below the number of logits");
     return {sums[0], static_cast<std::int64_t>(sums[1])};
   }
   const float* in = logits.data<float>();

@@ -54,7 +54,8 @@ Trainer::Trainer(Sequential& model, Optimizer& optimizer, const TrainConfig& con
                << std::max<std::int64_t>(config_.batch_size / ranks, 1) * ranks << " or "
                << (config_.batch_size / ranks + 1) * ranks);
   RT_CHECK(config_.gpu_read_every >= 1,
-           "steps between reads on the GPU (" << config_.gpu_read_every << ") must be at least 1");
+           "gpu_read_every=" << config_.gpu_read_every << " (steps between reads of the loss on the GPU, "
+                             << "--log-every with a run directory) must be at least 1");
   buckets_ =
       std::make_unique<GradientBuckets>(*communicator_, model_.parameters().gradients(),
                                         config_.bucket_kib * 1024 / static_cast<std::int64_t>(sizeof(float)));
@@ -72,8 +73,12 @@ double Trainer::learning_rate(int epoch, std::int64_t step, std::int64_t steps_p
 
 const Tensor& Trainer::on_model_device(const Tensor& host, Tensor& buffer) const {
   if (host.device() == model_.device()) return host;
-  ensure_tensor(buffer, host.shape(), host.dtype(), model_.device()).copy_from(host);
+  ensure_tensor(buffer, host.shape(), model_.device(), host.dtype()).copy_from(host);
   return buffer;
+}
+
+std::int64_t Trainer::class_count() const {
+  return model_.output_shape(model_.layers().size() - 1).numel();
 }
 
 StepContext Trainer::train_context(std::uint64_t step) const {
@@ -96,7 +101,7 @@ void Trainer::inject_failure(std::uint64_t step) const {
 void Trainer::queue_step(const Tensor& images, const Tensor& labels, const StepContext& context,
                          float update_rate, const float* update_rate_on_device) {
   const Tensor logits = model_.forward_logits(images, context);
-  ensure_tensor(dlogits_, logits.shape(), DType::f32, logits.device());
+  ensure_tensor(dlogits_, logits.shape(), logits.device());
   // The loss is the mean over the global batch: each rank's share of the gradient is scaled by 1 / global
   // batch, and the sum over ranks is the gradient of one process training the whole batch.
   ops::accumulate_softmax_cross_entropy(logits, labels, 1.0f / static_cast<float>(config_.batch_size),
@@ -116,7 +121,9 @@ StepResult Trainer::read_totals() {
                                stop_requested() ? 1.0 : 0.0, sums[2]};
   rows_since_read_ = 0;
   communicator_->sum(totals);
-  RT_CHECK(totals[4] == 0, totals[4] << " training label(s) outside the model's classes");
+  RT_CHECK(totals[4] == 0,
+           totals[4] << " training label(s) outside the model's " << class_count()
+                     << " classes: give the last layer as many units as the data has classes");
   return {totals[0], static_cast<std::int64_t>(totals[1]), static_cast<std::int64_t>(totals[2]),
           totals[3] > 0};
 }
@@ -135,9 +142,16 @@ StepResult Trainer::train_step(const data::Batch& batch, float rate, std::uint64
   return read_totals();
 }
 
-bool Trainer::reads_after(std::int64_t step, std::int64_t steps, std::int64_t global_step) const {
-  return model_.device() == Device::cpu || step + 1 == steps || global_step % config_.gpu_read_every == 0 ||
-         (boundary_handler_ != nullptr && boundary_handler_->wants_boundary_after(global_step));
+std::int64_t Trainer::steps_per_epoch(const data::Dataset& train) const {
+  const std::int64_t steps = train.count() / config_.batch_size;  // the last partial batch is dropped
+  RT_CHECK(steps > 0, "batch-size " << config_.batch_size << " is larger than the " << train.count()
+                                    << " training samples: use a batch of at most " << train.count());
+  return steps;
+}
+
+bool Trainer::reads_after(std::int64_t step, std::int64_t steps, std::int64_t steps_taken) const {
+  return model_.device() == Device::cpu || step + 1 == steps || steps_taken % config_.gpu_read_every == 0 ||
+         (boundary_handler_ != nullptr && boundary_handler_->wants_boundary_after(steps_taken));
 }
 
 Evaluation Trainer::evaluate(const data::Dataset& dataset) {
@@ -167,7 +181,9 @@ Evaluation Trainer::evaluate(const data::Dataset& dataset) {
   std::array<double, 3> summed{};
   device_copy(summed.data(), Device::cpu, totals.data<double>(), totals.device(), totals.bytes());
   communicator_->sum(summed);
-  RT_CHECK(summed[2] == 0, summed[2] << " label(s) outside the model's classes in the evaluated data");
+  RT_CHECK(summed[2] == 0,
+           summed[2] << " label(s) of the evaluated data outside the model's " << class_count()
+                     << " classes: give the last layer as many units as the data has classes");
   const auto count = static_cast<double>(dataset.count());
   return {summed[0] / count, summed[1] / count, dataset.count()};
 }
@@ -175,9 +191,7 @@ Evaluation Trainer::evaluate(const data::Dataset& dataset) {
 std::vector<EpochMetrics> Trainer::fit(const data::Dataset& train, const data::Dataset& validation,
                                        const TrainingPosition& start) {
   const data::EpochSampler sampler(train.count(), config_.batch_size, config_.seed, data::Remainder::drop);
-  const std::int64_t steps = sampler.steps_per_epoch();
-  RT_CHECK(steps > 0, "batch-size " << config_.batch_size << " is larger than the " << train.count()
-                                    << " training samples");
+  const std::int64_t steps = steps_per_epoch(train);
   RT_CHECK(start.step >= 0 && start.step < steps && start.epoch >= 0,
            "cannot start at epoch " << start.epoch + 1 << " step " << start.step + 1 << ": an epoch has "
                                     << steps << " steps");

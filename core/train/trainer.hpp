@@ -93,6 +93,8 @@ class Trainer {
 
   // `host` where the model runs: itself on the CPU, else copied into `buffer` on the model's device.
   const Tensor& on_model_device(const Tensor& host, Tensor& buffer) const;
+  // The model's output units: the classes its labels must lie in.
+  std::int64_t class_count() const;
   // The context of training step `step` on this rank.
   StepContext train_context(std::uint64_t step) const;
   // Throws where the test-only failure injection asks for it.
@@ -117,8 +119,12 @@ class Trainer {
                      Tensor& labels);
   // Sums since the last read over all ranks (and whether some rank was asked to stop); resets them.
   StepResult read_totals();
-  // Steps from `step` (within an epoch of `steps`, at global step `global_step`) whose sums fit reads.
-  bool reads_after(std::int64_t step, std::int64_t steps, std::int64_t global_step) const;
+  // Optimizer steps in an epoch of `train` (the last partial global batch dropped); none is an error.
+  std::int64_t steps_per_epoch(const data::Dataset& train) const;
+  // Whether fit reads the sums after step `step` of an epoch of `steps`, `steps_taken` steps into training:
+  // after every step on the CPU; on the GPU every gpu_read_every steps, at an epoch's end, and where the
+  // boundary handler wants a boundary.
+  bool reads_after(std::int64_t step, std::int64_t steps, std::int64_t steps_taken) const;
 
   Sequential& model_;
   Optimizer& optimizer_;

@@ -63,7 +63,7 @@ void Trainer::queue_gpu_step(std::int64_t step_in_epoch, std::uint64_t global_st
     work();
     gpu_->allocations_after_eager_step = gpu_allocations();
   }
-  communicator_->watch_queued_work("a training step");
+  communicator_->watch_queued_work("collectives of a training step");
   gpu_->queued_steps.mark();
   optimizer_.count_update();
   rows_since_read_ += rows;
@@ -91,9 +91,7 @@ bool Trainer::record_gpu_step(const std::function<void()>& work) {
 StepResult Trainer::train_steps_on_gpu(const data::Dataset& train, std::int64_t first, std::int64_t steps,
                                        float rate) {
   RT_CHECK(model_.device() == Device::cuda, "train_steps_on_gpu: the model is on the CPU");
-  const std::int64_t per_epoch = train.count() / config_.batch_size;
-  RT_CHECK(per_epoch > 0, "batch-size " << config_.batch_size << " is larger than the " << train.count()
-                                        << " training samples");
+  const std::int64_t per_epoch = steps_per_epoch(train);
   std::int64_t epoch = first / per_epoch, step_in_epoch = first % per_epoch;
   if (gpu_ == nullptr || gpu_->train_id != train.id() || gpu_->epoch != epoch)
     prepare_gpu_epoch(train, epoch);

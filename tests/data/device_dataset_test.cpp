@@ -54,6 +54,9 @@ TEST_F(DeviceDatasetTest, GathersWhatTheHostGathers) {
   on_gpu.gather(0, reinterpret_cast<const std::int64_t*>(first_on_gpu.data<std::uint8_t>()), 9, images_again,
                 labels_again);
   EXPECT_EQ(images_again.to_vector(), host_images.to_vector());
+  const Tensor labels_again_back = labels_again.to(Device::cpu);
+  for (std::int64_t r = 0; r < 9; ++r)
+    EXPECT_EQ(labels_again_back.data<std::int32_t>()[r], host_labels.data<std::int32_t>()[r]) << r;
 }
 
 TEST_F(DeviceDatasetTest, AnOrderOutsideTheDatasetIsAnError) {

@@ -92,7 +92,6 @@ TEST(MpiCommunicator, BroadcastsFromEveryRoot) {
   }
 }
 
-// Buckets started in the order backward finishes gradients (from the end of the buffer), in uneven steps.
 TEST(MpiCommunicator, RefusesTensorsOfOtherTypesNamingThem) {
   Tensor integers = Tensor::zeros({4}, DType::i32);
   try {
@@ -104,6 +103,7 @@ TEST(MpiCommunicator, RefusesTensorsOfOtherTypesNamingThem) {
   }
 }
 
+// Buckets started in the order backward finishes gradients (from the end of the buffer), in uneven steps.
 TEST(GradientBuckets, SumTheWholeBufferOverRanksWithSeveralBuckets) {
   Communicator& communicator = world_communicator();
   const int ranks = communicator.size();
