@@ -24,6 +24,9 @@ void set_device(int) {
 std::string describe() {
   return "built without CUDA";
 }
+std::string cublas_version() {
+  return "built without CUDA";
+}
 std::string current_device_name() {
   built_without_cuda();
 }

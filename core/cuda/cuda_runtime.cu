@@ -6,6 +6,7 @@
 
 #include "core/cuda/cuda_check.hpp"
 #include "core/cuda/cuda_runtime.hpp"
+#include "core/cuda/kernels.hpp"
 
 namespace ringtrain::cuda {
 
@@ -45,7 +46,7 @@ std::string describe() {
   out << "CUDA " << CUDART_VERSION / 1000 << '.' << (CUDART_VERSION % 1000) / 10 << ", cuDNN "
       << cudnnGetVersion() / 10000 << '.' << (cudnnGetVersion() % 10000) / 100 << '.'
       << cudnnGetVersion() % 100 << ", NCCL " << nccl_version / 10000 << '.' << (nccl_version % 10000) / 100
-      << '.' << nccl_version % 100 << ", " << device_count() << " GPU(s) usable";
+      << '.' << nccl_version % 100 << ", " << cublas_version() << ", " << device_count() << " GPU(s) usable";
   return out.str();
 }
 

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "core/ops/conv2d_geometry.hpp"
 #include "core/ops/max_pool_window.hpp"
@@ -51,6 +52,9 @@ void sgd_update(float* params, const float* grads, float* velocity, std::int64_t
 // is not null.
 void adam_update(float* params, const float* grads, float* m, float* v, std::int64_t count,
                  float corrected_rate, const float* rate_on_device, float beta1, float beta2, float epsilon);
+
+// "cuBLAS 13.1", loading it (dense.cu loads it on first use), or why it cannot be loaded; never throws.
+std::string cublas_version();
 
 // Dense layers with cuBLAS (dense.cu): row-major x [batch, in], w [in, out], y [batch, out]; bias, dx and
 // dbias may be null.

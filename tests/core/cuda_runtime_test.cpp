@@ -18,6 +18,8 @@ TEST(CudaRuntime, DescribeNamesTheBuild) {
   const std::string text = cuda::describe();
   if (cuda::built()) {
     EXPECT_NE(text.find("cuDNN"), std::string::npos) << text;
+    // cuBLAS, opened on first use rather than linked, loads and reports its version.
+    EXPECT_NE(text.find(", cuBLAS "), std::string::npos) << text;
   } else {
     EXPECT_NE(text.find("without CUDA"), std::string::npos) << text;
   }
