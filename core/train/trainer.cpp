@@ -170,8 +170,8 @@ Evaluation Trainer::evaluate(const data::Dataset& dataset) {
   for (std::size_t begin = 0; begin < mine.size(); begin += static_cast<std::size_t>(batch_size)) {
     const std::size_t rows = std::min(mine.size() - begin, static_cast<std::size_t>(batch_size));
     if (on_gpu) {
-      gather_on_gpu(dataset, mine.front() + static_cast<std::int64_t>(begin), static_cast<std::int64_t>(rows),
-                    images, labels);
+      gather_on_gpu(dataset, all, mine.front() + static_cast<std::int64_t>(begin),
+                    static_cast<std::int64_t>(rows), images, labels);
     } else {
       dataset.gather_batch(mine.subspan(begin, rows), images, labels);
     }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <span>
 #include <vector>
 
 #include "core/comm/communicator.hpp"
@@ -113,10 +114,10 @@ class Trainer {
   bool record_gpu_step(const std::function<void()>& work);
   // The GPU's copy of `train` (uploaded when it is another dataset) and of its order for `epoch`.
   void prepare_gpu_epoch(const data::Dataset& train, std::int64_t epoch);
-  // images and labels of rows [first, first + rows) of `dataset` in its own order, gathered on the GPU from
-  // its copy there (uploaded on first use).
-  void gather_on_gpu(const data::Dataset& dataset, std::int64_t first, std::int64_t rows, Tensor& images,
-                     Tensor& labels);
+  // images and labels of rows [first, first + rows) of `dataset` in its own order (`in_order`: 0, 1, ...),
+  // gathered on the GPU from its copy there (uploaded on first use).
+  void gather_on_gpu(const data::Dataset& dataset, std::span<const std::int64_t> in_order, std::int64_t first,
+                     std::int64_t rows, Tensor& images, Tensor& labels);
   // Sums since the last read over all ranks (and whether some rank was asked to stop); resets them.
   StepResult read_totals();
   // Optimizer steps in an epoch of `train` (the last partial global batch dropped); none is an error.

@@ -3,7 +3,6 @@
 #include <cstddef>
 #include <functional>
 #include <iostream>
-#include <numeric>
 
 #include "core/cuda/kernels.hpp"
 #include "core/data/sampler.hpp"
@@ -111,13 +110,11 @@ std::size_t Trainer::step_graph_nodes() const {
   return gpu_ != nullptr && gpu_->graph != nullptr ? gpu_->graph->node_count() : 0;
 }
 
-void Trainer::gather_on_gpu(const data::Dataset& dataset, std::int64_t first, std::int64_t rows,
-                            Tensor& images, Tensor& labels) {
+void Trainer::gather_on_gpu(const data::Dataset& dataset, std::span<const std::int64_t> in_order,
+                            std::int64_t first, std::int64_t rows, Tensor& images, Tensor& labels) {
   if (gpu_ == nullptr) gpu_ = std::make_unique<OnGpu>();
   if (gpu_->evaluated_id != dataset.id()) {
     gpu_->evaluated = std::make_unique<data::DeviceDataset>(dataset);
-    std::vector<std::int64_t> in_order(static_cast<std::size_t>(dataset.count()));
-    std::iota(in_order.begin(), in_order.end(), std::int64_t{0});
     gpu_->evaluated->set_order(in_order);
     gpu_->evaluated_id = dataset.id();
   }
