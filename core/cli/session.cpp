@@ -10,7 +10,6 @@
 #include "core/checkpoint/checkpoint.hpp"
 #include "core/cli/commands.hpp"
 #include "core/cuda/cuda_runtime.hpp"
-#include "core/cuda/kernels.hpp"
 
 namespace ringtrain::cli {
 
@@ -39,7 +38,6 @@ Session build_session(TrainConfig config, int processes_on_node) {
   Session session;
   session.config = std::move(config);
   session.config.device = choose_device(session.config, processes_on_node);
-  cuda::set_deterministic_convolutions(session.config.deterministic);
   if (session.config.threads == 0) {
     session.config.threads = std::max(1, omp_get_num_procs() / std::max(processes_on_node, 1));
   }

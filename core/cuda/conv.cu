@@ -21,7 +21,7 @@ namespace ringtrain::cuda {
 
 namespace {
 
-std::atomic<bool> deterministic_convolutions = false;
+std::atomic<bool> deterministic_mode = false;
 
 // Algorithms that need more scratch memory than this are passed over.
 constexpr std::size_t kWorkspaceLimitBytes = std::size_t{512} << 20;
@@ -58,7 +58,7 @@ class DeviceBuffer {
   DeviceBuffer(const DeviceBuffer&) = delete;
   DeviceBuffer& operator=(const DeviceBuffer&) = delete;
   ~DeviceBuffer() {
-    if (pointer_ != nullptr) cudaFree(pointer_);
+    if (pointer_ != nullptr) free_device_memory(pointer_);
   }
   float* floats() const { return static_cast<float*>(pointer_); }
   void* get() const { return pointer_; }
@@ -287,7 +287,7 @@ ConvPlan& plan_for(const ops::Conv2DGeometry& g) {
   thread_local std::map<Key, std::unique_ptr<ConvPlan>> plans;
   int device = 0;
   CUDA_CHECK(cudaGetDevice(&device));
-  const bool deterministic = deterministic_convolutions.load();
+  const bool deterministic = deterministic_mode.load();
   const Key key{device,     deterministic, g.batch,    g.in_h,       g.in_w,
                 g.in_c,     g.out_c,       g.kernel_h, g.kernel_w,   g.stride_h,
                 g.stride_w, g.pad_top,     g.pad_left, g.pad_bottom, g.pad_right};
@@ -299,7 +299,11 @@ ConvPlan& plan_for(const ops::Conv2DGeometry& g) {
 }  // namespace
 
 void set_deterministic_convolutions(bool deterministic) {
-  deterministic_convolutions.store(deterministic);
+  deterministic_mode.store(deterministic);
+}
+
+bool deterministic_convolutions() {
+  return deterministic_mode.load();
 }
 
 void conv2d_forward(const ops::Conv2DGeometry& geometry, const float* x, const float* w, const float* bias,

@@ -104,6 +104,9 @@ void dense_backward(const float*, const float*, const float*, float*, float*, fl
   built_without_cuda();
 }
 void set_deterministic_convolutions(bool) {}
+bool deterministic_convolutions() {
+  return false;
+}
 void conv2d_forward(const ops::Conv2DGeometry&, const float*, const float*, const float*, float*) {
   built_without_cuda();
 }

@@ -70,7 +70,7 @@ void* allocate(std::size_t bytes) {
 }
 
 void release(void* pointer) noexcept {
-  cudaFree(pointer);
+  free_device_memory(pointer);
 }
 
 void copy(void* destination, const void* source, std::size_t bytes, CopyReturns returns) {

@@ -65,8 +65,10 @@ void dense_backward(const float* x, const float* w, const float* dy, float* dx, 
 
 // Convolution with cuDNN (conv.cu), shapes as ops::conv2d_forward: x [batch, in_h, in_w, in_c], w HWIO, y
 // NHWC; bias, dbias may be null; outputs overwritten. Deterministic mode (off by default) restricts cuDNN to
-// algorithms that give the same bits on every run; it applies to geometries first used after the call.
+// algorithms that give the same bits on every run; it applies to geometries first used after the call. A
+// Trainer sets it from its TrainConfig.
 void set_deterministic_convolutions(bool deterministic);
+bool deterministic_convolutions();
 void conv2d_forward(const ops::Conv2DGeometry& geometry, const float* x, const float* w, const float* bias,
                     float* y);
 void conv2d_backward_data(const ops::Conv2DGeometry& geometry, const float* dy, const float* w, float* dx);

@@ -2,6 +2,9 @@
 // core/cuda/pooling_kernels.cu).
 #include "core/ops/pooling.hpp"
 
+#include <cstdint>
+#include <limits>
+
 #include "core/cuda/kernels.hpp"
 #include "core/ops/max_pool_window.hpp"
 #include "core/ops/op_checks.hpp"
@@ -11,6 +14,11 @@ namespace ringtrain::ops {
 void maxpool2d_forward(const Conv2DGeometry& g, const Tensor& x, Tensor& y, Tensor& argmax) {
   require_shape("maxpool2d_forward", "input", x, {g.batch, g.in_h, g.in_w, g.in_c});
   require_shape("maxpool2d_forward", "output", y, {g.batch, g.out_h, g.out_w, g.in_c});
+  // argmax holds flat indices into x as int32.
+  RT_CHECK(x.numel() <= std::numeric_limits<std::int32_t>::max(),
+           "maxpool2d_forward: an input of " << x.numel() << " values is more than max pooling indexes ("
+                                             << std::numeric_limits<std::int32_t>::max()
+                                             << "): use a smaller batch-size");
   const PoolWindow window{g.batch,    g.in_h,     g.in_w,     g.in_c,     g.out_h,   g.out_w,
                           g.kernel_h, g.kernel_w, g.stride_h, g.stride_w, g.pad_top, g.pad_left};
   if (on_cuda("maxpool2d_forward", {&x, &y, &argmax})) {

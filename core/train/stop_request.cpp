@@ -13,10 +13,11 @@ namespace ringtrain {
 
 namespace {
 
-// Lock-free, so safe in a signal handler on any thread.
-std::atomic<int> requests = 0;
+// Lock-free, so safe in a signal handler on any thread. The time of the first request is its mark: 0 means
+// no request. It is claimed with a compare-and-swap, so that two signals arriving together on two threads
+// cannot both see "not the first" before either wrote the time.
 std::atomic<std::int64_t> first_request_ns = 0;
-static_assert(std::atomic<int>::is_always_lock_free && std::atomic<std::int64_t>::is_always_lock_free);
+static_assert(std::atomic<std::int64_t>::is_always_lock_free);
 
 // A launcher may deliver one request twice (Slurm signals the ranks and the batch script forwards): only a
 // signal that comes at least this long after the first ends the process at once.
@@ -25,16 +26,21 @@ constexpr std::int64_t kSecondSignalAfterNs = 2'000'000'000;
 std::int64_t monotonic_ns() {
   timespec now{};
   clock_gettime(CLOCK_MONOTONIC, &now);  // async-signal-safe
-  return static_cast<std::int64_t>(now.tv_sec) * 1'000'000'000 + now.tv_nsec;
+  // Never 0, the mark of no request.
+  return static_cast<std::int64_t>(now.tv_sec) * 1'000'000'000 + now.tv_nsec + 1;
+}
+
+// Records a request made at `now`; returns the time of the earlier one, or 0 when this is the first.
+std::int64_t record_request(std::int64_t now) {
+  std::int64_t first = 0;
+  first_request_ns.compare_exchange_strong(first, now);
+  return first;
 }
 
 void on_stop_signal(int signal) {
   const std::int64_t now = monotonic_ns();
-  if (requests.fetch_add(1) == 0) {
-    first_request_ns.store(now);
-    return;
-  }
-  if (now - first_request_ns.load() >= kSecondSignalAfterNs) _exit(128 + signal);
+  const std::int64_t first = record_request(now);
+  if (first != 0 && now - first >= kSecondSignalAfterNs) _exit(128 + signal);
 }
 
 }  // namespace
@@ -49,15 +55,15 @@ void install_stop_signal_handlers() {
 }
 
 void request_stop() noexcept {
-  requests.fetch_add(1);
+  record_request(monotonic_ns());
 }
 
 bool stop_requested() noexcept {
-  return requests.load() > 0;
+  return first_request_ns.load() != 0;
 }
 
 void clear_stop_request() noexcept {
-  requests.store(0);
+  first_request_ns.store(0);
 }
 
 }  // namespace ringtrain

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "core/comm/replicas.hpp"
+#include "core/cuda/kernels.hpp"
 #include "core/data/sampler.hpp"
 #include "core/ops/softmax_cross_entropy.hpp"
 #include "core/train/stop_request.hpp"
@@ -42,6 +43,7 @@ Trainer::~Trainer() = default;
 Trainer::Trainer(Sequential& model, Optimizer& optimizer, const TrainConfig& config,
                  Communicator* communicator)
     : model_(model), optimizer_(optimizer), config_(config), communicator_(communicator) {
+  cuda::set_deterministic_convolutions(config_.deterministic);
   if (communicator_ == nullptr) {
     own_communicator_ = make_single_process_communicator();
     communicator_ = own_communicator_.get();

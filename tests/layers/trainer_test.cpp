@@ -9,6 +9,8 @@
 #include <cmath>
 #include <random>
 
+#include "core/cuda/cuda_runtime.hpp"
+#include "core/cuda/kernels.hpp"
 #include "tests/layers/training_run.hpp"
 
 namespace ringtrain {
@@ -109,6 +111,16 @@ TEST(Trainer, BatchLargerThanTheDataIsAnError) {
   TrainingRun run(config);
   const data::Dataset small = brightness_dataset(10, 6);
   EXPECT_THROW(run.trainer->fit(small, small), Error);
+}
+
+TEST(Trainer, TheConfigsDeterministicModeReachesTheConvolutions) {
+  if (!cuda::built()) GTEST_SKIP() << "built without CUDA: no convolution algorithms to restrict";
+  for (const bool deterministic : {false, true}) {
+    TrainConfig config = config_with(kSoftmaxRegression);
+    config.deterministic = deterministic;
+    TrainingRun run(config);
+    EXPECT_EQ(cuda::deterministic_convolutions(), deterministic);
+  }
 }
 
 // Records every callback as text, and the step metrics.

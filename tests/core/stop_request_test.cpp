@@ -1,0 +1,85 @@
+// Tests of the stop request that SIGTERM and SIGUSR1 make: the first signal asks for a stop, one delivered
+// again soon after is the same request, one 2 s or more later ends the process at once.
+#include "core/train/stop_request.hpp"
+
+#include <pthread.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace ringtrain {
+namespace {
+
+class StopRequest : public testing::Test {
+ protected:
+  void SetUp() override {
+    install_stop_signal_handlers();
+    clear_stop_request();
+  }
+  void TearDown() override { clear_stop_request(); }
+};
+
+TEST_F(StopRequest, TheFirstSignalAsksForAStop) {
+  EXPECT_FALSE(stop_requested());
+  ASSERT_EQ(std::raise(SIGUSR1), 0);
+  EXPECT_TRUE(stop_requested());
+  clear_stop_request();
+  ASSERT_EQ(std::raise(SIGTERM), 0);
+  EXPECT_TRUE(stop_requested());
+}
+
+TEST_F(StopRequest, ASignalDeliveredAgainSoonAfterIsTheSameRequest) {
+  for (int i = 0; i < 5; ++i)
+    ASSERT_EQ(std::raise(SIGUSR1), 0);
+  EXPECT_TRUE(stop_requested());  // and this process is still here
+}
+
+TEST_F(StopRequest, SignalsArrivingTogetherOnSeveralThreadsAreOneRequest) {
+  // Each round, threads signal themselves at the same moment: whichever handler runs first records the
+  // request, and none of the others may take it for a second signal.
+  constexpr int kThreads = 2;
+  for (int round = 0; round < 100; ++round) {
+    clear_stop_request();
+    std::atomic<int> waiting = kThreads;
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&] {
+        --waiting;
+        while (waiting.load() > 0) {
+        }
+        pthread_kill(pthread_self(), SIGUSR1);
+      });
+    }
+    for (auto& thread : threads)
+      thread.join();
+    ASSERT_TRUE(stop_requested()) << "round " << round;
+  }
+}
+
+TEST_F(StopRequest, AnotherSignalTwoSecondsLaterEndsTheProcessAtOnce) {
+  EXPECT_EXIT(
+      {
+        install_stop_signal_handlers();
+        std::raise(SIGUSR1);
+        std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+        std::raise(SIGUSR1);
+        std::exit(0);  // not reached
+      },
+      testing::ExitedWithCode(128 + SIGUSR1), "");
+}
+
+TEST_F(StopRequest, ARequestMadeInCodeIsAFirstRequest) {
+  request_stop();
+  EXPECT_TRUE(stop_requested());
+  ASSERT_EQ(std::raise(SIGUSR1), 0);  // soon after: the same request
+  EXPECT_TRUE(stop_requested());
+}
+
+}  // namespace
+}  // namespace ringtrain
