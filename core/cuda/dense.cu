@@ -5,6 +5,8 @@
 #include <cublas_v2.h>
 #include <dlfcn.h>
 
+#include <memory>
+
 #include "core/cuda/cuda_check.hpp"
 #include "core/cuda/kernels.hpp"
 #include "core/cuda/launch.cuh"
@@ -20,6 +22,7 @@ struct Cublas {
   decltype(&cublasDestroy_v2) destroy;
   decltype(&cublasSetStream_v2) set_stream;
   decltype(&cublasSetMathMode) set_math_mode;
+  decltype(&cublasSetWorkspace_v2) set_workspace;
   decltype(&cublasSgemm_v2) sgemm;
   decltype(&cublasGetStatusString) status_string;
   decltype(&cublasGetProperty) property;
@@ -42,6 +45,7 @@ const Cublas& cublas() {
                   reinterpret_cast<decltype(&cublasDestroy_v2)>(symbol("cublasDestroy_v2")),
                   reinterpret_cast<decltype(&cublasSetStream_v2)>(symbol("cublasSetStream_v2")),
                   reinterpret_cast<decltype(&cublasSetMathMode)>(symbol("cublasSetMathMode")),
+                  reinterpret_cast<decltype(&cublasSetWorkspace_v2)>(symbol("cublasSetWorkspace_v2")),
                   reinterpret_cast<decltype(&cublasSgemm_v2)>(symbol("cublasSgemm_v2")),
                   reinterpret_cast<decltype(&cublasGetStatusString)>(symbol("cublasGetStatusString")),
                   reinterpret_cast<decltype(&cublasGetProperty)>(symbol("cublasGetProperty"))};
@@ -54,17 +58,35 @@ void check_cublas(cublasStatus_t status, const char* call) {
            "cuBLAS error " << cublas().status_string(status) << " in " << call);
 }
 
-// This thread's handle for the current device: on cudaStreamPerThread, FP32 math (no TF32).
+// A handle and the workspace it owns. With a workspace of its own, cuBLAS allocates nothing while a step is
+// recorded as a CUDA graph (some CUDA 12 versions allocate one per capture otherwise).
+struct CublasContext {
+  static constexpr std::size_t kWorkspaceBytes = 32 << 20;  // what cuBLAS advises for Hopper
+  cublasHandle_t handle = nullptr;
+  void* workspace = nullptr;
+  ~CublasContext() {
+    if (handle != nullptr) cublas().destroy(handle);
+    if (workspace != nullptr) free_device_memory(workspace);
+  }
+};
+
+// This thread's handle for the current device: on cudaStreamPerThread, FP32 math (no TF32), its own
+// workspace.
 cublasHandle_t handle() {
-  return thread_handle<cublasHandle_t>(
-      [] {
-        cublasHandle_t made = nullptr;
-        check_cublas(cublas().create(&made), "cublasCreate");
-        check_cublas(cublas().set_stream(made, cudaStreamPerThread), "cublasSetStream");
-        check_cublas(cublas().set_math_mode(made, CUBLAS_DEFAULT_MATH), "cublasSetMathMode");
-        return made;
-      },
-      [](cublasHandle_t handle) { cublas().destroy(handle); });
+  return thread_handle<CublasContext*>(
+             [] {
+               auto made = std::make_unique<CublasContext>();
+               check_cublas(cublas().create(&made->handle), "cublasCreate");
+               check_cublas(cublas().set_stream(made->handle, cudaStreamPerThread), "cublasSetStream");
+               check_cublas(cublas().set_math_mode(made->handle, CUBLAS_DEFAULT_MATH), "cublasSetMathMode");
+               CUDA_CHECK(cudaMalloc(&made->workspace, CublasContext::kWorkspaceBytes));
+               check_cublas(
+                   cublas().set_workspace(made->handle, made->workspace, CublasContext::kWorkspaceBytes),
+                   "cublasSetWorkspace");
+               return made.release();
+             },
+             [](CublasContext* context) { delete context; })
+      ->handle;
 }
 
 __global__ void add_bias_kernel(float* y, const float* bias, std::int64_t count, std::int64_t out) {
