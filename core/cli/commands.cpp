@@ -70,7 +70,7 @@ int train_command(const std::vector<std::string>& arguments, Replica& replica) {
     return 0;
   }
   // From here on a signal asks for a checkpoint and a stop at the next step boundary.
-  install_stop_signal_handlers();
+  install_stop_signal_handlers(replica.communicator.rank() == 0);
   const ParsedOptions parsed = parse(arguments, options);
   Session session = open_session(parsed, replica.processes_on_node);
   const RunFiles files = run_files(parsed);

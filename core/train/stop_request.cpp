@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <csignal>
+#include <cstddef>
 #include <cstdint>
 
 namespace ringtrain {
@@ -37,15 +38,34 @@ std::int64_t record_request(std::int64_t now) {
   return first;
 }
 
+// Whether this process says on stderr what a signal does (one rank of a run speaks).
+std::atomic<bool> announce = false;
+
+// write(2) of a string literal: async-signal-safe.
+template <std::size_t N>
+void say(const char (&text)[N]) {
+  if (write(STDERR_FILENO, text, N - 1) < 0) {
+    // nothing to do about a closed stderr
+  }
+}
+
 void on_stop_signal(int signal) {
   const std::int64_t now = monotonic_ns();
   const std::int64_t first = record_request(now);
-  if (first != 0 && now - first >= kSecondSignalAfterNs) _exit(128 + signal);
+  const bool again = first != 0 && now - first >= kSecondSignalAfterNs;
+  if (announce.load()) {
+    if (signal == SIGTERM) say("ringtrain: SIGTERM received");
+    if (signal == SIGUSR1) say("ringtrain: SIGUSR1 received");
+    if (first == 0) say(": checkpointing and stopping at the next step boundary\n");
+    if (again) say(" again: exiting at once, without a checkpoint\n");
+  }
+  if (again) _exit(128 + signal);
 }
 
 }  // namespace
 
-void install_stop_signal_handlers() {
+void install_stop_signal_handlers(bool announce_on_stderr) {
+  announce.store(announce_on_stderr);
   struct sigaction action {};
   action.sa_handler = on_stop_signal;
   sigemptyset(&action.sa_mask);

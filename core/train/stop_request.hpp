@@ -5,8 +5,9 @@
 namespace ringtrain {
 
 // Installs the handlers: the first signal requests a stop; another one, 2 s or more later, ends the process
-// at once with 128 + the signal's number (sooner it is taken for the same request delivered twice).
-void install_stop_signal_handlers();
+// at once with 128 + the signal's number (sooner it is taken for the same request delivered twice). With
+// `announce_on_stderr` (rank 0), each of the two says so on stderr as it arrives.
+void install_stop_signal_handlers(bool announce_on_stderr = false);
 // Async-signal-safe.
 void request_stop() noexcept;
 bool stop_requested() noexcept;

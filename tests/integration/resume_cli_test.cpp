@@ -250,6 +250,10 @@ TEST_F(ResumeCli, Sigusr1CheckpointsAndExitsWithTheRequeueCodeOnOneAndTwoProcess
     ASSERT_TRUE(signalled) << stopped.describe();
     EXPECT_TRUE(stopped.exited && stopped.exit_code == kExitStoppedBySignal) << stopped.describe();
     EXPECT_THAT(stopped.out, HasSubstr("stopped by a signal; checkpoint "));
+    // Said once, by rank 0, as the signal arrives.
+    const std::string announced = "ringtrain: SIGUSR1 received: checkpointing and stopping at the next step";
+    EXPECT_THAT(stopped.err, HasSubstr(announced));
+    EXPECT_EQ(stopped.err.find(announced), stopped.err.rfind(announced)) << stopped.describe();
     const CommandResult resumed = train(processes, run_dir, {"--resume", "auto"});
     ASSERT_TRUE(resumed.exited && resumed.exit_code == 0) << resumed.describe();
     EXPECT_TRUE(contents(final_checkpoint(run_dir)) == expected) << "not bitwise equal";
