@@ -14,6 +14,7 @@
 #include "core/model/sequential.hpp"
 #include "core/optim/optimizer.hpp"
 #include "core/train/observer.hpp"
+#include "core/train/step_launch.hpp"
 #include "core/train/train_config.hpp"
 #include "core/train/training_position.hpp"
 
@@ -112,6 +113,9 @@ class Trainer {
   // Records `work` as the step's CUDA graph; where that fails in a single process, warns once and returns
   // false (steps then run eagerly); with several processes the failure is an error.
   bool record_gpu_step(const std::function<void()>& work);
+  // How the next GPU step is launched: replayed while nothing was allocated since the recording, recorded
+  // when nothing was allocated since the last eager step, else eagerly; the same on every rank.
+  StepLaunch next_launch();
   // The GPU's copy of `train` (uploaded when it is another dataset) and of its order for `epoch`.
   void prepare_gpu_epoch(const data::Dataset& train, std::int64_t epoch);
   // images and labels of rows [first, first + rows) of `dataset` in its own order (`in_order`: 0, 1, ...),

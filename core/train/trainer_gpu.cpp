@@ -44,11 +44,10 @@ void Trainer::queue_gpu_step(std::int64_t step_in_epoch, std::uint64_t global_st
     context.step_on_device = step_on_device;
     queue_step(images_on_device_, labels_on_device_, context, values.update_rate, rate_on_device);
   };
-  const std::uint64_t allocations = gpu_allocations();
-  const bool graphs = config_.cuda_graph && !gpu_->recording_failed;
-  if (graphs && gpu_->graph != nullptr && gpu_->allocations_after_recording == allocations) {
+  const StepLaunch launch = next_launch();
+  if (launch == StepLaunch::replay) {
     gpu_->graph->replay();
-  } else if (graphs && gpu_->allocations_after_eager_step == allocations) {
+  } else if (launch == StepLaunch::record) {
     cuda::synchronize();  // nothing of the eager steps still running while the graph is recorded
     if (record_gpu_step(work)) {
       gpu_->graph->replay();
@@ -66,6 +65,18 @@ void Trainer::queue_gpu_step(std::int64_t step_in_epoch, std::uint64_t global_st
   gpu_->queued_steps.mark();
   optimizer_.count_update();
   rows_since_read_ += rows;
+}
+
+StepLaunch Trainer::next_launch() {
+  if (!config_.cuda_graph || gpu_->recording_failed) return StepLaunch::eager;
+  const std::uint64_t allocations = gpu_allocations();
+  StepLaunch mine = StepLaunch::eager;
+  if (gpu_->graph != nullptr && gpu_->allocations_after_recording == allocations) {
+    mine = StepLaunch::replay;
+  } else if (gpu_->allocations_after_eager_step == allocations) {
+    mine = StepLaunch::record;
+  }
+  return agree_on_launch(mine, *communicator_);
 }
 
 bool Trainer::record_gpu_step(const std::function<void()>& work) {
