@@ -14,7 +14,7 @@ cmake --build build-device -j "$(nproc)" --target ringtrain ops_cuda_kernels_tes
   data_device_dataset_test layers_gradient_test layers_gpu_trainer_test distributed_nccl_test
 bundle=build-device/bundle
 rm -rf "${bundle}"
-mkdir -p "${bundle}/bin" "${bundle}/lib" "${bundle}/mnist"
+mkdir -p "${bundle}/bin" "${bundle}/lib" "${bundle}/glibc" "${bundle}/mnist"
 binaries=(build-device/ringtrain build-device/tests/ops/ops_cuda_kernels_test build-device/tests/core/core_cuda_runtime_test
   build-device/tests/data/data_device_dataset_test build-device/tests/layers/layers_gradient_test
   build-device/tests/layers/layers_gpu_trainer_test
@@ -34,6 +34,11 @@ for binary in "${binaries[@]}" "${bundle}"/openmpi-components/*.so "${bundle}"/p
     [[ "${name}" =~ ${skip} ]] || cp -L -u "${path}" "${bundle}/lib/"
   done
 done
+# The C and C++ runtimes this machine built with (glibc 2.36 for Debian 12), kept apart: device-check.sh runs
+# the binaries under them, with their own loader, only where the device's C library is older.
+ldd build-device/ringtrain | awk '$3 ~ /^\// { print $3 } $1 ~ /^\/.*ld-linux/ { print $1 }' |
+  grep -E '/(ld-linux[^/]*|libc|libm|libdl|libpthread|librt|libgcc_s|libstdc\+\+)\.so[^/]*$' |
+  while read -r path; do cp -L "${path}" "${bundle}/glibc/"; done
 strip --strip-unneeded "${bundle}"/bin/* "${bundle}"/lib/* 2>/dev/null || true
 tar -C build-device -cJf build-device/bundle.tar.xz bundle
 du -sh "${bundle}" build-device/bundle.tar.xz

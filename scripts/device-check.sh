@@ -16,12 +16,21 @@ export LD_LIBRARY_PATH="${bundle}/lib:/usr/local/cuda/lib64${LD_LIBRARY_PATH:+:$
 # Open MPI without mpirun (a singleton that starts no daemon), its components from the bundle.
 export OMPI_MCA_ess_singleton_isolated=1 OMPI_MCA_mca_base_component_path="${bundle}/openmpi-components"
 export PMIX_MCA_mca_base_component_path="${bundle}/pmix-components" OMPI_MCA_btl=self,vader
+# Built with glibc 2.36 (Debian 12): where this machine's C library is older, the binaries run under the
+# bundle's own loader and C runtime (RINGTRAIN_BUNDLED_LIBC=1 forces that, to try it anywhere).
+launch=()
+started=$("${bundle}/bin/ringtrain" version 2>&1)
+if [[ "${RINGTRAIN_BUNDLED_LIBC:-0}" == 1 || "${started}" == *GLIBC* ]]; then
+  echo "device-check: running under the bundle's C library; this machine's: $(ldd --version 2>&1 | head -1)"
+  grep GLIBC <<<"${started}" | head -2
+  launch=("${bundle}"/glibc/ld-linux-x86-64.so.2 --library-path "${bundle}/glibc:${LD_LIBRARY_PATH}")
+fi
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || echo "nvidia-smi: not available"
-"${bundle}/bin/ringtrain" version
+"${launch[@]+"${launch[@]}"}" "${bundle}/bin/ringtrain" version
 results=()
 for test in core_cuda_runtime_test ops_cuda_kernels_test data_device_dataset_test layers_gradient_test \
   layers_gpu_trainer_test distributed_nccl_test; do
-  output=$(timeout 300 "${bundle}/bin/${test}" 2>&1)
+  output=$(timeout 300 "${launch[@]+"${launch[@]}"}" "${bundle}/bin/${test}" 2>&1)
   status=$?
   echo "${output}" | grep -E "^\[ +(OK|FAILED|SKIPPED) +\]|Failure|Expected|Which|error|measured" | head -60
   passed=$(grep -c "^\[       OK \]" <<<"${output}")
@@ -38,17 +47,17 @@ done
 config="${bundle}/09_batch_norm.ini"
 echo
 echo "== experiment 9 on the GPU, ${RINGTRAIN_DEVICE_EPOCHS:-3} epochs, batch 64"
-timeout 300 "${bundle}/bin/ringtrain" train --config "${config}" --data "${bundle}/mnist" --device cuda \
+timeout 300 "${launch[@]+"${launch[@]}"}" "${bundle}/bin/ringtrain" train --config "${config}" --data "${bundle}/mnist" --device cuda \
   --epochs "${RINGTRAIN_DEVICE_EPOCHS:-3}" --batch-size 64 --csv "${work}/epochs.csv" 2>&1 |
   tail -12
 cat "${work}/epochs.csv" 2>/dev/null
 echo
 echo "== bench, batch 64"
-timeout 120 "${bundle}/bin/ringtrain" bench --config "${config}" --data "${bundle}/mnist" --device cuda \
+timeout 120 "${launch[@]+"${launch[@]}"}" "${bundle}/bin/ringtrain" bench --config "${config}" --data "${bundle}/mnist" --device cuda \
   --batch-size 64 --steps 300 --warmup 30 2>&1 | tail -3
-timeout 120 "${bundle}/bin/ringtrain" bench --config "${config}" --data "${bundle}/mnist" --device cuda \
+timeout 120 "${launch[@]+"${launch[@]}"}" "${bundle}/bin/ringtrain" bench --config "${config}" --data "${bundle}/mnist" --device cuda \
   --deterministic false --batch-size 64 --steps 300 --warmup 30 2>&1 | tail -3 | sed 's/^/(deterministic false) /'
-timeout 120 "${bundle}/bin/ringtrain" bench --config "${config}" --data "${bundle}/mnist" --device cuda \
+timeout 120 "${launch[@]+"${launch[@]}"}" "${bundle}/bin/ringtrain" bench --config "${config}" --data "${bundle}/mnist" --device cuda \
   --cuda-graph false --batch-size 64 --steps 300 --warmup 30 2>&1 | tail -3 | sed 's/^/(cuda-graph false) /'
 echo
 echo "== PyTorch eager, batch 64"
@@ -60,6 +69,6 @@ sanitizer=/usr/local/cuda/bin/compute-sanitizer
 if [[ -x "${sanitizer}" ]]; then
   echo
   echo "== compute-sanitizer memcheck: training steps on the GPU"
-  timeout 120 "${sanitizer}" --tool memcheck --leak-check no "${bundle}/bin/layers_gpu_trainer_test" \
+  timeout 120 "${sanitizer}" --tool memcheck --leak-check no "${launch[@]+"${launch[@]}"}" "${bundle}/bin/layers_gpu_trainer_test" \
     --gtest_filter='*StepsOnTheGpuAreFitsSteps*:*GraphReplays*' 2>&1 | grep -E "ERROR SUMMARY|Invalid|OK \]|FAILED" | head -20
 fi
