@@ -18,15 +18,31 @@ export OMPI_MCA_ess_singleton_isolated=1 OMPI_MCA_mca_base_component_path="${bun
 export PMIX_MCA_mca_base_component_path="${bundle}/pmix-components" OMPI_MCA_btl=self,vader
 # Built with glibc 2.36 (Debian 12): where this machine's C library is older, the binaries run under the
 # bundle's own loader and C runtime (RINGTRAIN_BUNDLED_LIBC=1 forces that, to try it anywhere).
+# cuDNN and NCCL are expected under /usr/local/cuda; where they are missing, PyTorch's copies (its wheels'
+# nvidia/*/lib folders) are tried after them.
 launch=()
 started=$("${bundle}/bin/ringtrain" version 2>&1)
+if [[ "${started}" == *"cannot open shared object file"* ]]; then
+  grep "cannot open" <<<"${started}" | head -2
+  torch_libraries=$(python3 -c 'import glob, importlib.util, os
+dirs = []
+for name in ("torch", "nvidia"):
+    spec = importlib.util.find_spec(name)
+    for base in (spec.submodule_search_locations or []) if spec else []:
+        dirs += [os.path.join(base, "lib")] + glob.glob(os.path.join(base, "*", "lib"))
+print(":".join(d for d in dirs if os.path.isdir(d)))' 2>/dev/null)
+  echo "device-check: adding PyTorch's libraries: ${torch_libraries:-none found}"
+  export LD_LIBRARY_PATH="${LD_LIBRARY_PATH}${torch_libraries:+:${torch_libraries}}"
+  started=$("${bundle}/bin/ringtrain" version 2>&1)
+fi
 if [[ "${RINGTRAIN_BUNDLED_LIBC:-0}" == 1 || "${started}" == *GLIBC* ]]; then
   echo "device-check: running under the bundle's C library; this machine's: $(ldd --version 2>&1 | head -1)"
   grep GLIBC <<<"${started}" | head -2
   launch=("${bundle}"/glibc/ld-linux-x86-64.so.2 --library-path "${bundle}/glibc:${LD_LIBRARY_PATH}")
 fi
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || echo "nvidia-smi: not available"
-"${launch[@]+"${launch[@]}"}" "${bundle}/bin/ringtrain" version
+"${launch[@]+"${launch[@]}"}" "${bundle}/bin/ringtrain" version ||
+  ldd "${bundle}/bin/ringtrain" | grep -E "not found|cud|nccl"
 results=()
 for test in core_cuda_runtime_test ops_cuda_kernels_test data_device_dataset_test layers_gradient_test \
   layers_gpu_trainer_test distributed_nccl_test; do
