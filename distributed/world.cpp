@@ -16,7 +16,16 @@ std::string mpi_error_text(int code) {
   return std::string(text, static_cast<std::size_t>(length));
 }
 
-MpiRuntime::MpiRuntime(int& argc, char**& argv) {
+bool started_by_a_launcher() {
+  // Open MPI's mpirun, PMIx (mpirun and srun --mpi=pmix), PMI-1/2 (srun --mpi=pmi2, MPICH's hydra).
+  for (const char* variable : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "PMI_SIZE", "PMI_FD"})
+    if (std::getenv(variable) != nullptr) return true;
+  return false;
+}
+
+MpiRuntime::MpiRuntime(int& argc, char**& argv, MpiStart start) {
+  if (start == MpiStart::when_launched && !started_by_a_launcher()) return;
+  started_ = true;
   int provided = 0;
   MPI_CHECK(MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided));
   // Only the main thread calls MPI, but threads exist (OpenMP, the prefetcher): MPI must know.
@@ -35,7 +44,7 @@ MpiRuntime::MpiRuntime(int& argc, char**& argv) {
 }
 
 MpiRuntime::~MpiRuntime() {
-  MPI_Finalize();
+  if (started_) MPI_Finalize();
 }
 
 std::unique_ptr<Communicator> MpiRuntime::communicator() const {
@@ -45,6 +54,8 @@ std::unique_ptr<Communicator> MpiRuntime::communicator() const {
 
 std::unique_ptr<Communicator> MpiRuntime::gpu_communicator(int device,
                                                            std::chrono::milliseconds timeout) const {
+  RT_CHECK(started_, "NCCL's communicator is set up over MPI, which this process did not start (no "
+                         << "launcher): start it with mpirun or srun");
   NcclSettings settings;
   settings.device = device;
   settings.timeout = timeout;

@@ -1,5 +1,6 @@
 // World: this process's place among the processes of a run (rank, size, local rank on its node), from MPI,
-// which MpiRuntime initializes once per process. Without a launcher the world is one process.
+// which MpiRuntime initializes once per process. Without a launcher the world is one process, and MPI is not
+// started at all unless asked.
 #pragma once
 
 #include <chrono>
@@ -16,15 +17,21 @@ struct World {
   int local_size = 1;
 };
 
-// Initializes MPI on construction and finalizes it on destruction; one per process.
+// When MPI is started: only for a process that a launcher started as a rank of a run (mpirun, srun with
+// --mpi=pmix or pmi2, MPICH's hydra: they leave their variables in its environment), or always. A process
+// started alone then trains without touching MPI, also where MPI could not start a singleton.
+enum class MpiStart { when_launched, always };
+
+// Initializes MPI on construction (see MpiStart) and finalizes it on destruction; one per process.
 class MpiRuntime {
  public:
-  MpiRuntime(int& argc, char**& argv);
+  MpiRuntime(int& argc, char**& argv, MpiStart start = MpiStart::when_launched);
   ~MpiRuntime();
   MpiRuntime(const MpiRuntime&) = delete;
   MpiRuntime& operator=(const MpiRuntime&) = delete;
 
   const World& world() const { return world_; }
+  bool started() const { return started_; }
   // MPI for CPU tensors when the world has several processes, else the single-process communicator.
   std::unique_ptr<Communicator> communicator() const;
   // NCCL for CUDA tensors on GPU `device` (collective: every rank calls it), aborted when a collective has
@@ -35,6 +42,10 @@ class MpiRuntime {
 
  private:
   World world_;
+  bool started_ = false;
 };
+
+// Whether this process's environment shows a launcher that started it as a rank (MpiStart::when_launched).
+bool started_by_a_launcher();
 
 }  // namespace ringtrain

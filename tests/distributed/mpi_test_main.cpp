@@ -27,7 +27,8 @@ class RankFailurePrinter final : public testing::EmptyTestEventListener {
 }  // namespace
 
 int main(int argc, char** argv) {
-  ringtrain::MpiRuntime mpi(argc, argv);
+  // Also started alone (the NCCL communicator's tests at world size 1): MPI all the same.
+  ringtrain::MpiRuntime mpi(argc, argv, ringtrain::MpiStart::always);
   testing::InitGoogleTest(&argc, argv);
   const int rank = mpi.world().rank;
   if (rank != 0) {

@@ -1,7 +1,9 @@
 // Training experiment 1 with the real ringtrain binary on the real MNIST: the final line, the CSV, the
-// accuracy the codelab's settings reach, bench's output, and determinism for a fixed seed.
+// accuracy the codelab's settings reach, bench's output, determinism for a fixed seed, and a process started
+// alone that never starts MPI.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <sstream>
 #include <string>
@@ -92,6 +94,16 @@ TEST_F(TrainExperiment1, SameSeedGivesSameResult) {
   const FinalLine second = train({"--epochs", "1", "--seed", "7"});
   EXPECT_EQ(first.accuracy_text, second.accuracy_text);
   EXPECT_EQ(first.loss_text, second.loss_text);
+}
+
+TEST_F(TrainExperiment1, AProcessStartedAloneTrainsWithoutStartingMpi) {
+  // An MPI that cannot start (its components not found) would end the run in MPI_Init.
+  struct BrokenMpi {
+    BrokenMpi() { setenv("OMPI_MCA_mca_base_component_path", "/nonexistent", 1); }
+    ~BrokenMpi() { unsetenv("OMPI_MCA_mca_base_component_path"); }
+  } broken_mpi;
+  const FinalLine final_line = train({"--epochs", "1"});
+  EXPECT_FALSE(final_line.accuracy_text.empty());
 }
 
 TEST_F(TrainExperiment1, BenchPrintsPositiveRates) {
