@@ -143,7 +143,7 @@ void batchnorm_backward_data(const float*, const float*, std::int64_t, std::int6
 void maxpool2d_forward(const ops::PoolWindow&, const float*, float*, std::int32_t*) {
   built_without_cuda();
 }
-void maxpool2d_backward(const float*, const std::int32_t*, std::int64_t, float*, std::int64_t) {
+void maxpool2d_backward(const ops::PoolWindow&, const float*, const std::int32_t*, float*) {
   built_without_cuda();
 }
 void global_average_pool_forward(const float*, std::int64_t, std::int64_t, std::int64_t, float*) {

@@ -91,11 +91,12 @@ void batchnorm_backward_data(const float* x, const float* dy, std::int64_t rows,
                              const float* mean, const float* inv_std, const float* gamma, const float* sum_dy,
                              const float* sum_dy_xhat, double count, float* dx);
 
-// Max pooling, NHWC, with the winner's input index per output (int32), and its backward (dx zeroed first);
-// global average pooling [batch, pixels, channels] -> [batch, channels] and back.
+// Max pooling, NHWC, with the winner's input index per output (int32), and its backward (every dx written:
+// the sum of the dy whose winner it is, in increasing output order, as the CPU adds them); global average
+// pooling [batch, pixels, channels] -> [batch, channels] and back.
 void maxpool2d_forward(const ops::PoolWindow& window, const float* x, float* y, std::int32_t* argmax);
-void maxpool2d_backward(const float* dy, const std::int32_t* argmax, std::int64_t outputs, float* dx,
-                        std::int64_t inputs);
+void maxpool2d_backward(const ops::PoolWindow& window, const float* dy, const std::int32_t* argmax,
+                        float* dx);
 void global_average_pool_forward(const float* x, std::int64_t batch, std::int64_t pixels,
                                  std::int64_t channels, float* y);
 void global_average_pool_backward(const float* dy, std::int64_t batch, std::int64_t pixels,

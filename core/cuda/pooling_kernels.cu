@@ -1,5 +1,6 @@
-// Pooling kernels, NHWC: max pooling (a thread per output, the winner's input index kept for backward, which
-// scatters with atomics since windows may overlap) and global average pooling.
+// Pooling kernels, NHWC: max pooling (forward: a thread per output, the winner's input index kept; backward:
+// a thread per input, which sums the gradients of the outputs it won in their order, so that overlapping
+// windows give the CPU's bits) and global average pooling.
 #include "core/cuda/kernels.hpp"
 #include "core/cuda/launch.cuh"
 
@@ -18,16 +19,31 @@ __global__ void maxpool_forward_kernel(ops::PoolWindow w, const float* x, float*
   }
 }
 
-__global__ void fill_zero_kernel(float* x, std::int64_t count) {
-  RT_GRID_STRIDE(i, count) {
-    x[i] = 0;
-  }
+// The outputs along one axis whose window holds input position `in`: [first, last] (empty when first > last).
+__device__ void outputs_covering(std::int64_t in, std::int64_t pad, std::int64_t kernel, std::int64_t stride,
+                                 std::int64_t outputs, std::int64_t& first, std::int64_t& last) {
+  // Output o covers inputs [o * stride - pad, o * stride - pad + kernel - 1].
+  const std::int64_t lowest = in + pad - kernel + 1;
+  first = lowest <= 0 ? 0 : (lowest + stride - 1) / stride;
+  last = min((in + pad) / stride, outputs - 1);
 }
 
-__global__ void maxpool_backward_kernel(const float* dy, const std::int32_t* argmax, std::int64_t outputs,
-                                        float* dx) {
-  RT_GRID_STRIDE(i, outputs) {
-    atomicAdd(dx + argmax[i], dy[i]);
+__global__ void maxpool_backward_kernel(ops::PoolWindow w, const float* dy, const std::int32_t* argmax,
+                                        float* dx, std::int64_t inputs) {
+  RT_GRID_STRIDE(i, inputs) {
+    const std::int64_t c = i % w.channels, iw = (i / w.channels) % w.in_w,
+                       ih = (i / w.channels / w.in_w) % w.in_h, n = i / w.channels / w.in_w / w.in_h;
+    std::int64_t first_h = 0, last_h = 0, first_w = 0, last_w = 0;
+    outputs_covering(ih, w.pad_top, w.kernel_h, w.stride_h, w.out_h, first_h, last_h);
+    outputs_covering(iw, w.pad_left, w.kernel_w, w.stride_w, w.out_w, first_w, last_w);
+    float total = 0.0f;
+    for (std::int64_t oh = first_h; oh <= last_h; ++oh) {
+      for (std::int64_t ow = first_w; ow <= last_w; ++ow) {
+        const std::int64_t o = ((n * w.out_h + oh) * w.out_w + ow) * w.channels + c;
+        if (argmax[o] == static_cast<std::int32_t>(i)) total += dy[o];
+      }
+    }
+    dx[i] = total;
   }
 }
 
@@ -61,12 +77,12 @@ void maxpool2d_forward(const ops::PoolWindow& shape, const float* x, float* y, s
   check_launch("maxpool2d_forward");
 }
 
-void maxpool2d_backward(const float* dy, const std::int32_t* argmax, std::int64_t outputs, float* dx,
-                        std::int64_t inputs) {
-  fill_zero_kernel<<<blocks_for(inputs), kThreads, 0, cudaStreamPerThread>>>(dx, inputs);
-  if (outputs > 0)
-    maxpool_backward_kernel<<<blocks_for(outputs), kThreads, 0, cudaStreamPerThread>>>(dy, argmax, outputs,
-                                                                                       dx);
+void maxpool2d_backward(const ops::PoolWindow& window, const float* dy, const std::int32_t* argmax,
+                        float* dx) {
+  const std::int64_t inputs = window.batch * window.in_h * window.in_w * window.channels;
+  if (inputs == 0) return;
+  maxpool_backward_kernel<<<blocks_for(inputs), kThreads, 0, cudaStreamPerThread>>>(window, dy, argmax, dx,
+                                                                                    inputs);
   check_launch("maxpool2d_backward");
 }
 

@@ -40,7 +40,7 @@ class MaxPooling2D final : public Layer {
   Tensor backward(const Tensor& dy, const StepContext& context) override {
     if (!context.input_gradient_needed) return Tensor();
     ensure_tensor(input_gradient_, input_shape_, device_);
-    ops::maxpool2d_backward(dy, argmax_, input_gradient_);
+    ops::maxpool2d_backward(geometry_, dy, argmax_, input_gradient_);
     return input_gradient_;
   }
 

@@ -11,6 +11,15 @@
 
 namespace ringtrain::ops {
 
+namespace {
+
+PoolWindow pool_window(const Conv2DGeometry& g) {
+  return {g.batch,    g.in_h,     g.in_w,     g.in_c,     g.out_h,   g.out_w,
+          g.kernel_h, g.kernel_w, g.stride_h, g.stride_w, g.pad_top, g.pad_left};
+}
+
+}  // namespace
+
 void maxpool2d_forward(const Conv2DGeometry& g, const Tensor& x, Tensor& y, Tensor& argmax) {
   require_shape("maxpool2d_forward", "input", x, {g.batch, g.in_h, g.in_w, g.in_c});
   require_shape("maxpool2d_forward", "output", y, {g.batch, g.out_h, g.out_w, g.in_c});
@@ -19,8 +28,7 @@ void maxpool2d_forward(const Conv2DGeometry& g, const Tensor& x, Tensor& y, Tens
            "maxpool2d_forward: an input of " << x.numel() << " values is more than max pooling indexes ("
                                              << std::numeric_limits<std::int32_t>::max()
                                              << "): use a smaller batch-size");
-  const PoolWindow window{g.batch,    g.in_h,     g.in_w,     g.in_c,     g.out_h,   g.out_w,
-                          g.kernel_h, g.kernel_w, g.stride_h, g.stride_w, g.pad_top, g.pad_left};
+  const PoolWindow window = pool_window(g);
   if (on_cuda("maxpool2d_forward", {&x, &y, &argmax})) {
     cuda::maxpool2d_forward(window, x.data<float>(), y.data<float>(), argmax.data<std::int32_t>());
     return;
@@ -43,10 +51,11 @@ void maxpool2d_forward(const Conv2DGeometry& g, const Tensor& x, Tensor& y, Tens
   }
 }
 
-void maxpool2d_backward(const Tensor& dy, const Tensor& argmax, Tensor& dx) {
+void maxpool2d_backward(const Conv2DGeometry& g, const Tensor& dy, const Tensor& argmax, Tensor& dx) {
+  require_shape("maxpool2d_backward", "output gradient", dy, {g.batch, g.out_h, g.out_w, g.in_c});
+  require_shape("maxpool2d_backward", "input gradient", dx, {g.batch, g.in_h, g.in_w, g.in_c});
   if (on_cuda("maxpool2d_backward", {&dy, &argmax, &dx})) {
-    cuda::maxpool2d_backward(dy.data<float>(), argmax.data<std::int32_t>(), dy.numel(), dx.data<float>(),
-                             dx.numel());
+    cuda::maxpool2d_backward(pool_window(g), dy.data<float>(), argmax.data<std::int32_t>(), dx.data<float>());
     return;
   }
   dx.fill_zero();

@@ -76,7 +76,7 @@ TEST_P(MaxPoolTest, BackwardMatchesReference) {
   Tensor y = Tensor::empty(pooled_shape(p)), argmax = Tensor::empty(pooled_shape(p), DType::i32);
   ops::maxpool2d_forward(geometry_of(p), x, y, argmax);
   Tensor dx = ref::filled_tensor(p.input_shape(), 1e3f);
-  ops::maxpool2d_backward(dy, argmax, dx);
+  ops::maxpool2d_backward(geometry_of(p), dy, argmax, dx);
   ref::expect_close(dx, ref::maxpool2d_backward(p, ref::to_values(x), ref::to_values(dy)), 1e-6, 1e-6);
 }
 
@@ -104,7 +104,7 @@ TEST_P(MaxPoolTest, GradientMatchesFiniteDifferences) {
   const ref::Values fd = ref::finite_difference(loss, x, 1e-2f);
   ops::maxpool2d_forward(geometry_of(p), x, y, argmax);
   Tensor dx = Tensor::empty(p.input_shape());
-  ops::maxpool2d_backward(ref::to_tensor(pooled_shape(p), r), argmax, dx);
+  ops::maxpool2d_backward(geometry_of(p), ref::to_tensor(pooled_shape(p), r), argmax, dx);
   ref::expect_close(dx, fd, 1e-2, 1e-3);
 }
 
