@@ -48,12 +48,16 @@ struct GuardedComm {
   std::mutex mutex;
   bool aborted = false;  // under mutex
 
-  // Aborts once (under the lock); later calls do nothing.
+  // Aborts once; later calls do nothing. The lock only marks the communicator aborted (no call starts on it
+  // after that): ncclCommAbort itself runs outside it, since it may wait for the CUDA graphs that hold the
+  // communicator's collectives, and a thread recording one must be able to take the lock and fail.
   void abort() {
-    std::lock_guard lock(mutex);
-    if (aborted) return;
+    {
+      std::lock_guard lock(mutex);
+      if (aborted) return;
+      aborted = true;
+    }
     ncclCommAbort(comm);
-    aborted = true;
   }
 };
 
@@ -62,8 +66,8 @@ struct GuardedComm {
 // communicator (which also ends any kernel of it that is stuck) and records why.
 class Watchdog {
  public:
-  Watchdog(GuardedComm& guarded, std::chrono::milliseconds timeout, int rank, int device)
-      : guarded_(guarded), timeout_(timeout), rank_(rank), device_(device), thread_([this] { run(); }) {}
+  Watchdog(GuardedComm& guarded, std::chrono::milliseconds timeout, int device)
+      : guarded_(guarded), timeout_(timeout), device_(device), thread_([this] { run(); }) {}
 
   ~Watchdog() {
     {
@@ -109,9 +113,7 @@ class Watchdog {
       if (!failure_.empty()) continue;
       const std::string why = problem();
       if (why.empty()) continue;
-      std::ostringstream text;
-      text << "rank " << rank_ << ": " << why << "; the NCCL communicator was aborted";
-      failure_ = text.str();
+      failure_ = why + "; the NCCL communicator was aborted";
       // The abort takes the communicator's lock: not while holding ours, which the main thread may be
       // waiting for while it holds the communicator's.
       lock.unlock();
@@ -123,13 +125,19 @@ class Watchdog {
   // Under mutex_: why the communicator must be aborted, or "" (finished entries are dropped).
   std::string problem() {
     ncclResult_t asynchronous = ncclSuccess;
+    std::string detail;
     {
       std::lock_guard comm_lock(guarded_.mutex);
       if (guarded_.aborted) return "";
       ncclCommGetAsyncError(guarded_.comm, &asynchronous);
+      if (asynchronous != ncclSuccess && asynchronous != ncclInProgress) {
+        const char* last = ncclGetLastError(guarded_.comm);
+        if (last != nullptr) detail = last;
+      }
     }
     if (asynchronous != ncclSuccess && asynchronous != ncclInProgress)
-      return std::string("NCCL reported ") + ncclGetErrorString(asynchronous);
+      return std::string("NCCL reported ") + ncclGetErrorString(asynchronous) +
+             (detail.empty() ? "" : " (" + detail + ")");
     while (!in_flight_.empty()) {
       const Entry& oldest = in_flight_.front();
       const cudaError_t state = cudaEventQuery(oldest.event);
@@ -145,7 +153,8 @@ class Watchdog {
              << " s (another rank failed or stopped? a longer --nccl-timeout allows slower steps)";
         return text.str();
       } else {
-        return std::string("CUDA error ") + cudaGetErrorString(state) + " after NCCL " + oldest.what;
+        return std::string("CUDA error ") + cudaGetErrorString(state) +
+               " in the GPU work queued up to the NCCL " + oldest.what;
       }
     }
     return "";
@@ -153,7 +162,6 @@ class Watchdog {
 
   GuardedComm& guarded_;
   std::chrono::milliseconds timeout_;
-  int rank_;
   int device_;
   mutable std::mutex mutex_;
   std::condition_variable wake_;
@@ -204,7 +212,7 @@ class NcclCommunicator final : public Communicator {
       }
     }
     CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
-    watchdog_ = std::make_unique<Watchdog>(guarded_, timeout_, rank_, settings.device);
+    watchdog_ = std::make_unique<Watchdog>(guarded_, timeout_, settings.device);
   }
 
   // On the normal path the last collectives are let finish (the watchdog still watching), then the
@@ -309,14 +317,14 @@ class NcclCommunicator final : public Communicator {
     cudaEvent_t ready, done, watched = nullptr;
     {
       std::lock_guard lock(guarded_.mutex);
-      RT_CHECK(!guarded_.aborted, "rank " << rank_ << ": NCCL " << what << " on an aborted communicator");
+      RT_CHECK(!guarded_.aborted, "NCCL " << what << " on an aborted communicator");
       CUDA_CHECK(cudaEventCreateWithFlags(&ready, cudaEventDisableTiming));
       CUDA_CHECK(cudaEventRecord(ready, cudaStreamPerThread));
       CUDA_CHECK(cudaStreamWaitEvent(stream_, ready, 0));
       CUDA_CHECK(cudaEventDestroy(ready));
       const ncclResult_t status = collective();
       RT_CHECK(status == ncclSuccess || status == ncclInProgress,
-               "rank " << rank_ << ": NCCL " << what << " failed: " << ncclGetErrorString(status));
+               "NCCL " << what << " failed: " << ncclGetErrorString(status));
       // A non-blocking communicator may still be enqueuing the collective: the events go after it.
       if (status == ncclInProgress) wait_until_ready(what);
       CUDA_CHECK(cudaEventCreateWithFlags(&done, cudaEventDisableTiming));
@@ -337,13 +345,11 @@ class NcclCommunicator final : public Communicator {
     while (true) {
       NCCL_CHECK(ncclCommGetAsyncError(guarded_.comm, &state));
       if (state != ncclInProgress) break;
-      RT_CHECK(Clock::now() - start <= timeout_, "rank " << rank_ << ": NCCL " << what
-                                                         << " did not finish within " << timeout_.count()
-                                                         << " ms");
+      RT_CHECK(Clock::now() - start <= timeout_,
+               "NCCL " << what << " did not finish within " << timeout_.count() << " ms");
       std::this_thread::sleep_for(std::chrono::microseconds(50));
     }
-    RT_CHECK(state == ncclSuccess,
-             "rank " << rank_ << ": NCCL " << what << " failed: " << ncclGetErrorString(state));
+    RT_CHECK(state == ncclSuccess, "NCCL " << what << " failed: " << ncclGetErrorString(state));
   }
 
   MPI_Comm mpi_;
