@@ -36,33 +36,33 @@ __global__ void elementwise_backward(int kind, const float* y, const float* dy, 
   }
 }
 
-// One thread per row: the rows are short (classes), and there are many of them.
+// A thread per row (grid-stride): the rows are short (classes), and there are many of them.
 __global__ void softmax_rows(const float* x, float* y, std::int64_t rows, std::int64_t columns) {
-  const std::int64_t r = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x;
-  if (r >= rows) return;
-  const float* in = x + r * columns;
-  float* out = y + r * columns;
-  float largest = -FLT_MAX;
-  for (std::int64_t c = 0; c < columns; ++c)
-    largest = fmaxf(largest, in[c]);
-  float total = 0;
-  for (std::int64_t c = 0; c < columns; ++c) {
-    out[c] = expf(in[c] - largest);
-    total += out[c];
+  RT_GRID_STRIDE(r, rows) {
+    const float* in = x + r * columns;
+    float* out = y + r * columns;
+    float largest = -FLT_MAX;
+    for (std::int64_t c = 0; c < columns; ++c)
+      largest = fmaxf(largest, in[c]);
+    float total = 0;
+    for (std::int64_t c = 0; c < columns; ++c) {
+      out[c] = expf(in[c] - largest);
+      total += out[c];
+    }
+    for (std::int64_t c = 0; c < columns; ++c)
+      out[c] /= total;
   }
-  for (std::int64_t c = 0; c < columns; ++c)
-    out[c] /= total;
 }
 
 __global__ void softmax_rows_backward(const float* y, const float* dy, float* dx, std::int64_t rows,
                                       std::int64_t columns) {
-  const std::int64_t r = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x;
-  if (r >= rows) return;
-  float dot = 0;
-  for (std::int64_t c = 0; c < columns; ++c)
-    dot += dy[r * columns + c] * y[r * columns + c];
-  for (std::int64_t c = 0; c < columns; ++c)
-    dx[r * columns + c] = y[r * columns + c] * (dy[r * columns + c] - dot);
+  RT_GRID_STRIDE(r, rows) {
+    float dot = 0;
+    for (std::int64_t c = 0; c < columns; ++c)
+      dot += dy[r * columns + c] * y[r * columns + c];
+    for (std::int64_t c = 0; c < columns; ++c)
+      dx[r * columns + c] = y[r * columns + c] * (dy[r * columns + c] - dot);
+  }
 }
 
 __global__ void write_scalars_kernel(StepScalars* destination, StepScalars values) {
