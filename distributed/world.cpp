@@ -24,7 +24,16 @@ bool started_by_a_launcher() {
 }
 
 MpiRuntime::MpiRuntime(int& argc, char**& argv, MpiStart start) {
-  if (start == MpiStart::when_launched && !started_by_a_launcher()) return;
+  if (start == MpiStart::when_launched && !started_by_a_launcher()) {
+    // srun without MPI wire-up starts every task alone: each would train the whole run by itself.
+    const char* step_tasks = std::getenv("SLURM_STEP_NUM_TASKS");
+    RT_CHECK(step_tasks == nullptr || std::atoi(step_tasks) <= 1,
+             "srun started this process as one of " << step_tasks
+                                                    << " tasks without MPI's wire-up (no PMIx or "
+                                                    << "PMI variables), so each task would train alone: run "
+                                                    << "srun --mpi=pmix (or --mpi=pmi2), or mpirun");
+    return;
+  }
   started_ = true;
   int provided = 0;
   MPI_CHECK(MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided));

@@ -1,5 +1,6 @@
 // ringtrain's entry point: picks the subcommand, and turns any error into one message and exit code 1.
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,7 +27,14 @@ void print_usage() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  ringtrain::MpiRuntime mpi(argc, argv);
+  std::optional<ringtrain::MpiRuntime> started;
+  try {
+    started.emplace(argc, argv);
+  } catch (const ringtrain::Error& error) {
+    std::cerr << "ringtrain: error: " << error.what() << std::endl;
+    return 1;
+  }
+  ringtrain::MpiRuntime& mpi = *started;
   const ringtrain::World& world = mpi.world();
   // Rank 0 alone writes to standard output; every rank reports its own errors, prefixed with its rank.
   if (world.rank != 0) std::cout.rdbuf(nullptr);

@@ -2,6 +2,7 @@
 // message naming the file, the field and the value; and --help, summary on the happy path.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -51,6 +52,15 @@ class CliErrors : public ::testing::Test {
 
   TemporaryDirectory dir_;
 };
+
+TEST_F(CliErrors, SrunTasksWithoutMpiWireUpAreRefused) {
+  // What srun --mpi=none leaves a task: its step's task count, no PMIx or PMI variables.
+  struct SrunTask {
+    SrunTask() { setenv("SLURM_STEP_NUM_TASKS", "2", 1); }
+    ~SrunTask() { unsetenv("SLURM_STEP_NUM_TASKS"); }
+  } task;
+  expect_failure(run_ringtrain({"train", "--config", kExperiment1}), {"one of 2 tasks", "srun --mpi=pmix"});
+}
 
 TEST_F(CliErrors, MissingConfigFileIsNamed) {
   const std::string missing = path("no-such-config.ini").string();
