@@ -1,7 +1,12 @@
-// Batch normalization kernels: per-channel reductions (one block per channel, double accumulators, a tree in
-// shared memory), per-channel statistics (a thread per channel) and elementwise passes.
+// Batch normalization kernels: per-channel reductions in two passes (blocks over contiguous chunks of rows,
+// reading NHWC rows with neighbouring threads on neighbouring channels, then one thread per channel adding
+// the chunks' sums in order: double accumulators, the same order every run), per-channel statistics (a thread
+// per channel) and elementwise passes.
+#include <algorithm>
+
 #include "core/cuda/kernels.hpp"
 #include "core/cuda/launch.cuh"
+#include "core/device.hpp"
 
 namespace ringtrain::cuda {
 
@@ -31,31 +36,108 @@ struct GradientTerms {
   }
 };
 
-// Block c sums the two terms over all rows; blockDim.x == kThreads.
-template <typename Reduce, typename Out>
-__global__ void reduce_per_channel(std::int64_t rows, Reduce terms, Out* first_out, Out* second_out) {
+// How a per-channel reduction over [rows, channels] is split. A block takes `rows_per_part` contiguous rows
+// (part b: rows [b * rows_per_part, (b + 1) * rows_per_part)); in it, thread t is lane t % lanes of group
+// t / lanes: lanes cover neighbouring channels, and group g takes rows g, g + groups, ... of the part.
+struct ReductionPlan {
+  std::int64_t lanes, groups, rows_per_part, parts;
+};
+
+constexpr std::int64_t kRowsPerThread = 16;  // enough work per thread to hide the reads' latency
+constexpr std::int64_t kMaxParts = 1024;
+
+ReductionPlan plan_reduction(std::int64_t rows, std::int64_t channels) {
+  const std::int64_t lanes = std::min<std::int64_t>(channels, kThreads);
+  const std::int64_t groups = kThreads / lanes;
+  const std::int64_t wanted = (rows + groups * kRowsPerThread - 1) / (groups * kRowsPerThread);
+  const std::int64_t parts = std::clamp<std::int64_t>(wanted, 1, kMaxParts);
+  return {lanes, groups, std::max<std::int64_t>((rows + parts - 1) / parts, 1), parts};
+}
+
+// Pass 1: part blockIdx.x's two sums per channel into partial[part][0 or 1][channel]; blockDim.x == kThreads.
+template <typename Reduce>
+__global__ void partial_sums_per_channel(std::int64_t rows, std::int64_t channels, ReductionPlan plan,
+                                         Reduce terms, double* partial) {
   __shared__ double first[kThreads], second[kThreads];
-  const std::int64_t c = blockIdx.x;
-  double a = 0, b = 0;
-  for (std::int64_t r = threadIdx.x; r < rows; r += blockDim.x) {
-    const Terms t = terms(r, c);
-    a += t.first;
-    b += t.second;
-  }
-  first[threadIdx.x] = a;
-  second[threadIdx.x] = b;
-  __syncthreads();
-  for (int half = blockDim.x / 2; half > 0; half /= 2) {
-    if (static_cast<int>(threadIdx.x) < half) {
-      first[threadIdx.x] += first[threadIdx.x + half];
-      second[threadIdx.x] += second[threadIdx.x + half];
+  const std::int64_t lane = threadIdx.x % plan.lanes, group = threadIdx.x / plan.lanes;
+  const std::int64_t begin = blockIdx.x * plan.rows_per_part;
+  const std::int64_t end = begin + plan.rows_per_part < rows ? begin + plan.rows_per_part : rows;
+  double* out = partial + blockIdx.x * 2 * channels;
+  for (std::int64_t tile = 0; tile < channels; tile += plan.lanes) {
+    const std::int64_t c = tile + lane;
+    double a = 0, b = 0;
+    if (group < plan.groups && c < channels) {
+      for (std::int64_t r = begin + group; r < end; r += plan.groups) {
+        const Terms t = terms(r, c);
+        a += t.first;
+        b += t.second;
+      }
     }
+    first[threadIdx.x] = a;
+    second[threadIdx.x] = b;
     __syncthreads();
+    if (group == 0 && c < channels) {  // the groups' sums, in group order
+      double sum_a = 0, sum_b = 0;
+      for (std::int64_t g = 0; g < plan.groups; ++g) {
+        sum_a += first[g * plan.lanes + lane];
+        sum_b += second[g * plan.lanes + lane];
+      }
+      out[c] = sum_a;
+      out[channels + c] = sum_b;
+    }
+    __syncthreads();  // the next tile reuses the shared arrays
   }
-  if (threadIdx.x == 0) {
-    first_out[c] = static_cast<Out>(first[0]);
-    second_out[c] = static_cast<Out>(second[0]);
+}
+
+// Pass 2: a thread per channel adds the parts' sums in part order.
+template <typename Out>
+__global__ void combine_parts(const double* partial, std::int64_t parts, std::int64_t channels,
+                              Out* first_out, Out* second_out) {
+  RT_GRID_STRIDE(c, channels) {
+    double a = 0, b = 0;
+    for (std::int64_t part = 0; part < parts; ++part) {
+      a += partial[part * 2 * channels + c];
+      b += partial[part * 2 * channels + channels + c];
+    }
+    first_out[c] = static_cast<Out>(a);
+    second_out[c] = static_cast<Out>(b);
   }
+}
+
+// The partial sums' buffer of this thread, grown (outside any recorded step: a training step's shapes are
+// first run eagerly) through the counted allocator, so that a CUDA graph over the old buffer is recorded
+// again.
+double* partial_sums_buffer(std::size_t count) {
+  struct Buffer {
+    double* data = nullptr;
+    std::size_t count = 0;
+    ~Buffer() {
+      if (data != nullptr) device_free(Device::cuda, data);
+    }
+  };
+  thread_local Buffer buffer;
+  if (buffer.count < count) {
+    if (buffer.data != nullptr) device_free(Device::cuda, buffer.data);
+    buffer.data = nullptr;
+    buffer.count = 0;
+    buffer.data = static_cast<double*>(device_allocate(Device::cuda, count * sizeof(double)));
+    buffer.count = count;
+  }
+  return buffer.data;
+}
+
+// Both sums of `terms` per channel, over all rows.
+template <typename Reduce, typename Out>
+void sums_per_channel(std::int64_t rows, std::int64_t channels, Reduce terms, Out* first_out, Out* second_out,
+                      const char* name) {
+  const ReductionPlan plan = plan_reduction(rows, channels);
+  double* partial = partial_sums_buffer(static_cast<std::size_t>(plan.parts * 2 * channels));
+  partial_sums_per_channel<<<static_cast<unsigned>(plan.parts), kThreads, 0, cudaStreamPerThread>>>(
+      rows, channels, plan, terms, partial);
+  check_launch(name);
+  combine_parts<<<blocks_for(channels), kThreads, 0, cudaStreamPerThread>>>(partial, plan.parts, channels,
+                                                                            first_out, second_out);
+  check_launch(name);
 }
 
 __global__ void statistics_kernel(const double* sum, const double* sum_sq, std::int64_t channels,
@@ -112,9 +194,7 @@ __global__ void backward_data_kernel(const float* x, const float* dy, std::int64
 
 void batchnorm_sums(const float* x, std::int64_t rows, std::int64_t channels, double* sum, double* sum_sq) {
   if (channels == 0) return;
-  reduce_per_channel<<<static_cast<unsigned>(channels), kThreads, 0, cudaStreamPerThread>>>(
-      rows, SumTerms{x, channels}, sum, sum_sq);
-  check_launch("batchnorm_sums");
+  sums_per_channel(rows, channels, SumTerms{x, channels}, sum, sum_sq, "batchnorm_sums");
 }
 
 void batchnorm_statistics(const double* sum, const double* sum_sq, std::int64_t channels, double count,
@@ -150,9 +230,8 @@ void batchnorm_normalize(const float* x, std::int64_t rows, std::int64_t channel
 void batchnorm_backward_sums(const float* x, const float* dy, std::int64_t rows, std::int64_t channels,
                              const float* mean, const float* inv_std, float* sum_dy, float* sum_dy_xhat) {
   if (channels == 0) return;
-  reduce_per_channel<<<static_cast<unsigned>(channels), kThreads, 0, cudaStreamPerThread>>>(
-      rows, GradientTerms{x, dy, mean, inv_std, channels}, sum_dy, sum_dy_xhat);
-  check_launch("batchnorm_backward_sums");
+  sums_per_channel(rows, channels, GradientTerms{x, dy, mean, inv_std, channels}, sum_dy, sum_dy_xhat,
+                   "batchnorm_backward_sums");
 }
 
 void batchnorm_backward_data(const float* x, const float* dy, std::int64_t rows, std::int64_t channels,
