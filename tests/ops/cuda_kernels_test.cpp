@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <random>
+#include <string>
+#include <vector>
 
 #include "core/cuda/cuda_runtime.hpp"
 #include "core/cuda/kernels.hpp"
@@ -224,6 +226,35 @@ TEST_F(CudaKernels, BatchNormMatchesTheCpu) {
   batchnorm_inverse_std(cpu.moving_variance, 1e-3f, inv_cpu);
   batchnorm_inverse_std(gpu(cpu.moving_variance), 1e-3f, inv_gpu);
   EXPECT_LE(difference(inv_gpu, inv_cpu), 1e-6);
+}
+
+TEST_F(CudaKernels, BatchNormSumsOverManyRowsAndWideRowsMatchTheCpuAndRepeat) {
+  // Many chunks of rows, and rows wider than a block (257 = a full tile and one more channel; 1000).
+  for (const std::int64_t channels : {std::int64_t{3}, std::int64_t{257}, std::int64_t{1000}}) {
+    SCOPED_TRACE(std::to_string(channels) + " channels");
+    const std::int64_t rows = 5003;
+    const Tensor x = random({rows, channels}, 30, 2.0f), dy = random({rows, channels}, 31);
+    Tensor sum = Tensor::zeros({channels}, DType::f64), sum_sq = Tensor::zeros({channels}, DType::f64);
+    Tensor mean = Tensor::zeros({channels}), variance = Tensor::zeros({channels});
+    Tensor inv_std = Tensor::zeros({channels}), sum_dy = Tensor::zeros({channels});
+    Tensor sum_dy_xhat = Tensor::zeros({channels});
+    batchnorm_sums(x, sum, sum_sq);
+    batchnorm_statistics(sum, sum_sq, static_cast<double>(rows), 1e-3f, mean, variance, inv_std);
+    batchnorm_backward_sums(x, dy, mean, inv_std, sum_dy, sum_dy_xhat);
+    std::vector<std::vector<float>> runs;
+    for (int run = 0; run < 2; ++run) {
+      Tensor sum_gpu = gpu_like(sum), sum_sq_gpu = gpu_like(sum_sq), sum_dy_gpu = gpu_like(sum_dy);
+      Tensor sum_dy_xhat_gpu = gpu_like(sum_dy_xhat);
+      batchnorm_sums(gpu(x), sum_gpu, sum_sq_gpu);
+      batchnorm_backward_sums(gpu(x), gpu(dy), gpu(mean), gpu(inv_std), sum_dy_gpu, sum_dy_xhat_gpu);
+      EXPECT_LE(difference(sum_gpu, sum), 1e-11);  // float64 sums of float32 values, in another order
+      EXPECT_LE(difference(sum_sq_gpu, sum_sq), 1e-11);
+      EXPECT_LE(difference(sum_dy_gpu, sum_dy), 1e-6);  // rounded to float32
+      EXPECT_LE(difference(sum_dy_xhat_gpu, sum_dy_xhat), 1e-6);
+      runs.push_back(sum_dy_xhat_gpu.to(Device::cpu).to_vector());
+    }
+    EXPECT_EQ(runs[0], runs[1]) << "the same sums twice";
+  }
 }
 
 TEST_F(CudaKernels, PoolingMatchesTheCpu) {
