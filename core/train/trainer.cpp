@@ -113,9 +113,19 @@ void Trainer::queue_step(const Tensor& images, const Tensor& labels, const StepC
   optimizer_.queue_update(model_.parameters(), update_rate, update_rate_on_device);
 }
 
-StepResult Trainer::read_totals() {
+std::array<double, 3> Trainer::copy_sums_to_host(const Tensor& totals) {
   std::array<double, 3> sums{};
-  device_copy(sums.data(), Device::cpu, totals_.data<double>(), totals_.device(), totals_.bytes());
+  device_copy(sums.data(), Device::cpu, totals.data<double>(), totals.device(), totals.bytes());
+  return sums;
+}
+
+void Trainer::require_known_labels(double unknown, const char* whose) const {
+  RT_CHECK(unknown == 0, unknown << " label(s) of " << whose << " outside the model's " << class_count()
+                                 << " classes: give the last layer as many units as the data has classes");
+}
+
+StepResult Trainer::read_totals() {
+  const std::array<double, 3> sums = copy_sums_to_host(totals_);
   totals_.fill_zero();
   // Every rank sees the same sums, so every rank takes the same decision on a bad label, a non-finite loss
   // or a request to stop.
@@ -123,9 +133,7 @@ StepResult Trainer::read_totals() {
                                stop_requested() ? 1.0 : 0.0, sums[2]};
   rows_since_read_ = 0;
   communicator_->sum(totals);
-  RT_CHECK(totals[4] == 0,
-           totals[4] << " training label(s) outside the model's " << class_count()
-                     << " classes: give the last layer as many units as the data has classes");
+  require_known_labels(totals[4], "the training data");
   return {totals[0], static_cast<std::int64_t>(totals[1]), static_cast<std::int64_t>(totals[2]),
           totals[3] > 0};
 }
@@ -180,12 +188,9 @@ Evaluation Trainer::evaluate(const data::Dataset& dataset) {
     const Tensor logits = model_.forward_logits(images, context);
     ops::accumulate_softmax_cross_entropy(logits, labels, 1.0f, no_gradient, totals);
   }
-  std::array<double, 3> summed{};
-  device_copy(summed.data(), Device::cpu, totals.data<double>(), totals.device(), totals.bytes());
+  std::array<double, 3> summed = copy_sums_to_host(totals);
   communicator_->sum(summed);
-  RT_CHECK(summed[2] == 0,
-           summed[2] << " label(s) of the evaluated data outside the model's " << class_count()
-                     << " classes: give the last layer as many units as the data has classes");
+  require_known_labels(summed[2], "the evaluated data");
   const auto count = static_cast<double>(dataset.count());
   return {summed[0] / count, summed[1] / count, dataset.count()};
 }

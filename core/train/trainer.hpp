@@ -2,6 +2,7 @@
 // through forward, fused loss, backward and the optimizer, then evaluate on the whole validation set.
 #pragma once
 
+#include <array>
 #include <functional>
 #include <span>
 #include <vector>
@@ -124,6 +125,10 @@ class Trainer {
                      std::int64_t rows, Tensor& images, Tensor& labels);
   // Sums since the last read over all ranks (and whether some rank was asked to stop); resets them.
   StepResult read_totals();
+  // A float64 [3] tensor of sums (loss, correct rows, unknown labels), on the host; waits for the GPU.
+  static std::array<double, 3> copy_sums_to_host(const Tensor& totals);
+  // Throws when `unknown` labels of `whose` lie outside the model's classes.
+  void require_known_labels(double unknown, const char* whose) const;
   // Optimizer steps in an epoch of `train` (the last partial global batch dropped); none is an error.
   std::int64_t steps_per_epoch(const data::Dataset& train) const;
   // Whether fit reads the sums after step `step` of an epoch of `steps`, `steps_taken` steps into training:
@@ -139,8 +144,8 @@ class Trainer {
   std::unique_ptr<GradientBuckets> buckets_;
   Tensor dlogits_;
   Tensor images_on_device_, labels_on_device_;
-  Tensor
-      totals_;  // float64 [3] on the model's device: loss sum, correct rows, bad labels since the last read
+  // float64 [3] on the model's device: loss sum, correct rows, unknown labels since the last read.
+  Tensor totals_;
   std::int64_t rows_since_read_ = 0;  // this rank's
   std::unique_ptr<OnGpu> gpu_;
   std::vector<TrainingObserver*> observers_;
