@@ -3,6 +3,7 @@
 
 #include <charconv>
 #include <fstream>
+#include <iterator>
 #include <set>
 #include <sstream>
 
@@ -84,10 +85,25 @@ std::string ParsedOptions::source_of(const std::string& option) const {
 
 namespace {
 
+// Boost names no line, and no key at all when a line has none before its '=': such a line is found here.
+void require_keys(const std::string& text, const std::string& source) {
+  std::istringstream lines(text);
+  std::string line;
+  for (int number = 1; std::getline(lines, line); ++number) {
+    const auto first = line.find_first_not_of(" \t\r");
+    RT_CHECK(first == std::string::npos || line[first] != '=',
+             source << ":" << number << ": '" << line << "' has no key before '=' (lines are key = value, "
+                    << "the keys being the options of --help without the dashes)");
+  }
+}
+
 // Adds the options of a config file (or of config text) under `source` to what the flags set.
 void store_config(std::istream& in, const std::string& source, ParsedOptions& parsed) {
+  const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  require_keys(text, source);
+  std::istringstream config(text);
   try {
-    po::store(po::parse_config_file(in, run_options()), parsed.values);
+    po::store(po::parse_config_file(config, run_options()), parsed.values);
   } catch (const po::error& error) {
     RT_FAIL(source << ": " << error.what() << " (the keys are the options of --help, without the dashes)");
   }

@@ -43,7 +43,11 @@ Session build_session(TrainConfig config, int processes_on_node) {
   }
   omp_set_num_threads(session.config.threads);
   session.model = make_model(session.config.model);
-  session.model->build(session.config.seed, session.config.device);
+  try {
+    session.model->build(session.config.seed, session.config.device);
+  } catch (const Error& error) {
+    RT_FAIL(session.config.model.source << ": " << error.what());
+  }
   session.optimizer =
       make_optimizer(session.config.optimizer, session.model->parameters(), session.config.device);
   return session;

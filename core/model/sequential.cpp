@@ -48,7 +48,11 @@ void Sequential::build(std::uint64_t seed, Device device) {
     const int count = seen[base]++;
     layer.set_name(count == 0 ? base : base + "_" + std::to_string(count));
     layer.set_index(static_cast<int>(i));
-    shape = layer.build(shape, store_, device);
+    try {
+      shape = layer.build(shape, store_, device);
+    } catch (const Error& error) {
+      RT_FAIL("layer " << i + 1 << ": " << error.what());
+    }
     output_shapes_.push_back(shape);
   }
   for (const auto& layer : layers_) {

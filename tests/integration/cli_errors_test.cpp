@@ -82,6 +82,17 @@ TEST_F(CliErrors, UnknownConfigKeyNamesFileAndKey) {
   expect_failure(run_ringtrain({"train", "--config", config}), {config, "epochz"});
 }
 
+TEST_F(CliErrors, ConfigLineWithoutKeyNamesFileAndLine) {
+  const auto config = write_config("no_key.ini", config_text() + "= 0.666\n");
+  expect_failure(run_ringtrain({"train", "--config", config}), {config + ":", "'= 0.666'", "no key"});
+}
+
+TEST_F(CliErrors, LayerThatCannotTakeItsInputNamesFileAndLayer) {
+  const auto config = write_config("unflattened.ini", config_text("layer = dense units=10\n"));
+  expect_failure(run_ringtrain({"summary", "--config", config}),
+                 {config + ": layer 1: ", "flat input", "(28, 28, 1)", "flatten"});
+}
+
 TEST_F(CliErrors, UnknownCommandLineOptionIsNamed) {
   expect_failure(run_ringtrain({"train", "--config", kExperiment1, "--epochz", "3"}), {"epochz", "--help"});
 }

@@ -113,6 +113,8 @@ TEST(ModelSpecErrors, ShapeMismatchesFailAtBuild) {
   EXPECT_THAT(reshape, HasSubstr("(28, 28, 2)"));
   EXPECT_THAT(build_error({"conv2d filters=2 kernel_size=3"}, {36}), HasSubstr("reshape"));
   EXPECT_THAT(build_error({"max_pooling2d"}, {36}), HasSubstr("MaxPooling2D"));
+  // The failing layer's place in the model.
+  EXPECT_THAT(build_error({"flatten", "dense units=4", "reshape 3,3"}, {6, 6, 1}), HasSubstr("layer 3: "));
 }
 
 TEST(ModelSpec, ShorthandSetsTheMainOption) {
