@@ -8,6 +8,7 @@
 #include <ctime>
 
 #include "core/check.hpp"
+#include "core/checkpoint/file_seal.hpp"
 #include "core/checkpoint/hdf5_file.hpp"
 
 namespace ringtrain {
@@ -72,6 +73,15 @@ void check_format(const Hdf5File& file) {
                                 << " and older: upgrade ringtrain to resume from it");
 }
 
+// A checkpoint opened for reading once its seal and format are checked.
+Hdf5File open_checkpoint(const std::filesystem::path& path) {
+  RT_CHECK(std::filesystem::exists(path), "the checkpoint " << path.string() << " does not exist");
+  check_file_seal(path);
+  Hdf5File file = Hdf5File::open_for_reading(path);
+  check_format(file);
+  return file;
+}
+
 }  // namespace
 
 std::string utc_timestamp() {
@@ -91,7 +101,7 @@ void write_checkpoint(const std::filesystem::path& path, Sequential& model, Opti
   temporary_name.append(".partial-").append(std::to_string(::getpid()));
   const std::filesystem::path temporary = directory / temporary_name;
   try {
-    Hdf5File file = Hdf5File::create(temporary);
+    Hdf5File file = Hdf5File::create(temporary, kSealBytes);
     file.set_attribute("format", std::string(kFormat));
     file.set_attribute("schema_version", kCheckpointSchema);
     file.set_attribute("ringtrain_version", info.ringtrain_version);
@@ -118,6 +128,7 @@ void write_checkpoint(const std::filesystem::path& path, Sequential& model, Opti
     write_scalar(file, "training/val_accuracy", info.val_accuracy);
     file.flush();
     file.close();
+    seal_file(temporary);
     sync_path(temporary, false);
     if (before_rename) before_rename();
     std::filesystem::rename(temporary, path);
@@ -130,8 +141,7 @@ void write_checkpoint(const std::filesystem::path& path, Sequential& model, Opti
 }
 
 CheckpointInfo read_checkpoint(const std::filesystem::path& path) {
-  const Hdf5File file = Hdf5File::open_for_reading(path);
-  check_format(file);
+  const Hdf5File file = open_checkpoint(path);
   CheckpointInfo info;
   info.schema_version = *file.integer_attribute("schema_version");
   info.ringtrain_version = file.text_attribute("ringtrain_version").value_or("");
@@ -161,8 +171,7 @@ CheckpointInfo read_checkpoint(const std::filesystem::path& path) {
 }
 
 std::string checkpoint_config_text(const std::filesystem::path& path) {
-  const Hdf5File file = Hdf5File::open_for_reading(path);
-  check_format(file);
+  const Hdf5File file = open_checkpoint(path);
   const auto text = file.text_attribute("config");
   RT_CHECK(text && !text->empty(), path.string()
                                        << ": the checkpoint holds no configuration (attribute config)");
@@ -170,8 +179,7 @@ std::string checkpoint_config_text(const std::filesystem::path& path) {
 }
 
 void restore_checkpoint(const std::filesystem::path& path, Sequential& model, Optimizer* optimizer) {
-  const Hdf5File file = Hdf5File::open_for_reading(path);
-  check_format(file);
+  const Hdf5File file = open_checkpoint(path);
   // First every shape is checked, then values are loaded: a mismatch leaves the model as it was.
   struct Load {
     Tensor destination;

@@ -10,7 +10,8 @@
 //   global_step,
 //                                 samples_seen, seed, and the running sums of the epoch in progress
 //                                 (loss_sum, correct, seen); val_accuracy of the last validation (-1: none)
-// Every dataset is chunked with HDF5's fletcher32 checksum.
+// Every dataset is chunked with HDF5's fletcher32 checksum, and the whole file is sealed (file_seal.hpp):
+// readers check its length and CRC-32 before HDF5 reads it.
 #pragma once
 
 #include <cstdint>

@@ -55,6 +55,51 @@ std::vector<hsize_t> dimensions(const std::vector<std::int64_t>& shape) {
   return std::vector<hsize_t>(shape.begin(), shape.end());
 }
 
+// HDF5 trusts the layout it reads: with a damaged chunk size it would read past a chunk's end, and a chunk
+// marked as unfiltered would skip its checksum. Before any value is read, every chunk of the dataset must be
+// present, checksummed, and as large as its values plus the checksum.
+void require_intact_chunks(hid_t dataset, hid_t space, const std::vector<hsize_t>& dims,
+                           std::size_t element_bytes, const std::string& where) {
+  const std::string damaged = " (the file is damaged or truncated)";
+  Hdf5Handle creation(H5Dget_create_plist(dataset), H5Pclose);
+  H5_CHECK(creation.get(), where << ": cannot read how it is stored");
+  const int rank = static_cast<int>(dims.size());
+  std::vector<hsize_t> chunk(dims.size(), 0);
+  RT_CHECK(H5Pget_layout(creation.get()) == H5D_CHUNKED &&
+               H5Pget_chunk(creation.get(), rank, chunk.data()) == rank,
+           where << " is not stored in chunks as ringtrain writes it" << damaged);
+  bool checksummed = false;
+  for (int i = 0, filters = H5Pget_nfilters(creation.get()); i < filters; ++i) {
+    unsigned flags = 0;
+    std::size_t parameters = 0;
+    checksummed |= H5Pget_filter2(creation.get(), static_cast<unsigned>(i), &flags, &parameters, nullptr, 0,
+                                  nullptr, nullptr) == H5Z_FILTER_FLETCHER32;
+  }
+  RT_CHECK(checksummed, where << " has no fletcher32 checksum" << damaged);
+  hsize_t stored_chunks = 0;
+  H5_CHECK(H5Dget_num_chunks(dataset, space, &stored_chunks), where << ": cannot count its chunks");
+  hsize_t chunk_bytes = element_bytes, chunks = 1;
+  for (std::size_t d = 0; d < dims.size(); ++d) {
+    RT_CHECK(chunk[d] > 0 && chunk[d] <= (hsize_t{1} << 32) / chunk_bytes,
+             where << " has chunks larger than HDF5 allows" << damaged);
+    chunk_bytes *= chunk[d];
+    chunks *= (dims[d] + chunk[d] - 1) / chunk[d];
+    RT_CHECK(chunks <= stored_chunks, where << " has values for which the file stores no chunk" << damaged);
+  }
+  RT_CHECK(chunks == stored_chunks,
+           where << " stores " << stored_chunks << " chunks for " << chunks << damaged);
+  for (hsize_t i = 0; i < stored_chunks; ++i) {
+    unsigned skipped_filters = 0;
+    haddr_t address = 0;
+    hsize_t size = 0;
+    H5_CHECK(H5Dget_chunk_info(dataset, space, i, nullptr, &skipped_filters, &address, &size),
+             where << ": cannot read where chunk " << i << " is");
+    RT_CHECK(skipped_filters == 0 && size == chunk_bytes + 4,
+             where << ": chunk " << i << " is not stored as written (" << size << " bytes for " << chunk_bytes
+                   << " and a checksum)" << damaged);
+  }
+}
+
 Hdf5Handle text_type(std::size_t length) {
   Hdf5Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
   H5Tset_size(type.get(), std::max<std::size_t>(length, 1));
@@ -80,9 +125,12 @@ void Hdf5Handle::reset() {
   id_ = H5I_INVALID_HID;
 }
 
-Hdf5File Hdf5File::create(const std::filesystem::path& path) {
+Hdf5File Hdf5File::create(const std::filesystem::path& path, hsize_t user_block_bytes) {
   silence_hdf5();
-  const hid_t id = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, file_access().get());
+  Hdf5Handle creation = property_list(H5P_FILE_CREATE);
+  H5_CHECK(H5Pset_userblock(creation.get(), user_block_bytes),
+           "cannot set aside " << user_block_bytes << " bytes at the start of " << path.string());
+  const hid_t id = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, creation.get(), file_access().get());
   H5_CHECK(id, "cannot create the HDF5 file " << path.string()
                                               << ": check that its directory exists and is writable");
   return Hdf5File(path, Hdf5Handle(id, H5Fclose));
@@ -169,6 +217,12 @@ Hdf5Array<T> Hdf5File::read_dataset(const std::string& name, hid_t type) const {
   H5_CHECK(rank, path_.string() << ": cannot read the shape of dataset " << name);
   std::vector<hsize_t> dims(static_cast<std::size_t>(rank));
   H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
+  const std::string where = path_.string() + ": dataset " + name;
+  Hdf5Handle stored(H5Dget_type(dataset.get()), H5Tclose);
+  RT_CHECK(stored.get() >= 0 && H5Tequal(stored.get(), type) > 0,
+           where << " is not stored as the type ringtrain writes there (the file is damaged)");
+  // Before memory is set aside for the values: a damaged size could ask for any amount.
+  require_intact_chunks(dataset.get(), space.get(), dims, sizeof(T), where);
   Hdf5Array<T> array;
   std::size_t count = 1;
   for (const hsize_t extent : dims) {
@@ -178,7 +232,7 @@ Hdf5Array<T> Hdf5File::read_dataset(const std::string& name, hid_t type) const {
   array.values.resize(count);
   if (count > 0) {
     H5_CHECK(H5Dread(dataset.get(), type, H5S_ALL, H5S_ALL, H5P_DEFAULT, array.values.data()),
-             path_.string() << ": dataset " << name << " cannot be read back or fails its checksum");
+             where << " cannot be read back or fails its checksum");
   }
   return array;
 }
@@ -294,6 +348,9 @@ std::optional<std::string> Hdf5File::text_attribute(const std::string& name) con
   RT_CHECK(H5Tget_class(stored.get()) == H5T_STRING && !H5Tis_variable_str(stored.get()),
            path_.string() << ": attribute " << name << " is not fixed-length text");
   const std::size_t size = H5Tget_size(stored.get());
+  RT_CHECK(size <= H5Aget_storage_size(attribute.get()),
+           path_.string() << ": attribute " << name << " claims more text than the file stores (the file is "
+                          << "damaged)");
   const Hdf5Handle type = text_type(size);
   std::string value(size, '\0');
   H5_CHECK(H5Aread(attribute.get(), type.get(), value.data()), path_.string()
@@ -305,6 +362,9 @@ std::optional<std::string> Hdf5File::text_attribute(const std::string& name) con
 std::optional<std::int64_t> Hdf5File::integer_attribute(const std::string& name) const {
   if (H5Aexists(file_.get(), name.c_str()) <= 0) return std::nullopt;
   Hdf5Handle attribute(H5Aopen(file_.get(), name.c_str(), H5P_DEFAULT), H5Aclose);
+  Hdf5Handle stored(H5Aget_type(attribute.get()), H5Tclose);
+  RT_CHECK(H5Tget_class(stored.get()) == H5T_INTEGER && H5Tget_size(stored.get()) <= sizeof(std::int64_t),
+           path_.string() << ": attribute " << name << " is not an integer");
   std::int64_t value = 0;
   H5_CHECK(H5Aread(attribute.get(), H5T_NATIVE_INT64, &value), path_.string()
                                                                    << ": cannot read attribute " << name);

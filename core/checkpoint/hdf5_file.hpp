@@ -1,6 +1,7 @@
 // Hdf5File: the part of HDF5's C API ringtrain uses, with owned handles and errors that name the file and the
-// dataset. Datasets are chunked and carry HDF5's fletcher32 checksum, which every read verifies; groups on a
-// dataset's path are created as needed. Attributes hold small metadata (text and integers) on the root group.
+// dataset. Datasets are chunked and carry HDF5's fletcher32 checksum, which every read verifies after
+// checking that every chunk is stored whole; groups on a dataset's path are created as needed. Attributes
+// hold small metadata (text and integers) on the root group.
 #pragma once
 
 #include <hdf5.h>
@@ -48,8 +49,9 @@ struct Hdf5Array {
 
 class Hdf5File {
  public:
-  // A new file (an existing one is replaced).
-  static Hdf5File create(const std::filesystem::path& path);
+  // A new file (an existing one is replaced); its first `user_block_bytes` (0, or a power of 2 from 512) are
+  // left to the caller, HDF5 starting after them.
+  static Hdf5File create(const std::filesystem::path& path, hsize_t user_block_bytes = 0);
   static Hdf5File open_for_reading(const std::filesystem::path& path);
   // An existing file, to append to.
   static Hdf5File open_for_writing(const std::filesystem::path& path);

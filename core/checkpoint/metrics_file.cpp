@@ -40,11 +40,24 @@ void append_row(Hdf5File& file, const std::string& group, const std::vector<std:
 MetricsFile::MetricsFile(const std::filesystem::path& path, std::int64_t log_every,
                          const TrainingPosition& resumed_from)
     : log_every_(std::max<std::int64_t>(log_every, 1)) {
-  file_ = std::make_unique<Hdf5File>(std::filesystem::exists(path) ? Hdf5File::open_for_writing(path)
-                                                                   : Hdf5File::create(path));
-  keep_rows_up_to(*file_, "steps", kStepSeries, "global_step", static_cast<double>(resumed_from.global_step));
-  // Epochs are numbered from 0; the epoch in progress at resume has not ended.
-  keep_rows_up_to(*file_, "epochs", kEpochSeries, "epoch", static_cast<double>(resumed_from.epoch) - 1);
+  if (std::filesystem::exists(path)) {
+    try {
+      file_ = std::make_unique<Hdf5File>(Hdf5File::open_for_writing(path));
+      keep_rows_up_to(*file_, "steps", kStepSeries, "global_step",
+                      static_cast<double>(resumed_from.global_step));
+      // Epochs are numbered from 0; the epoch in progress at resume has not ended.
+      keep_rows_up_to(*file_, "epochs", kEpochSeries, "epoch", static_cast<double>(resumed_from.epoch) - 1);
+    } catch (const Error& error) {
+      // The metrics of a run matter less than the run: a damaged file is kept aside, and a new one begun.
+      file_.reset();
+      std::filesystem::path aside = path;
+      aside += ".damaged-" + utc_timestamp();
+      std::filesystem::rename(path, aside);
+      std::cerr << "ringtrain: warning: " << error.what() << "; it is kept as " << aside.string()
+                << " and a new " << path.filename().string() << " begins at this run's position" << std::endl;
+    }
+  }
+  if (file_ == nullptr) file_ = std::make_unique<Hdf5File>(Hdf5File::create(path));
   file_->flush();
 }
 

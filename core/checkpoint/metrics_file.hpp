@@ -4,7 +4,8 @@
 //   attribute steps_per_epoch
 // All are extendable float64 series with fletcher32 checksums. The file is flushed at every epoch's end and
 // before every checkpoint, so the rows up to the checkpoint a run resumes from survive a crash. A resumed run
-// first drops the rows written after the position it resumes from, then continues the same series.
+// first drops the rows written after the position it resumes from, then continues the same series; when the
+// file cannot be read, it is renamed to metrics.h5.damaged-<time> and a new one begun.
 #pragma once
 
 #include <filesystem>
@@ -19,7 +20,7 @@ class Hdf5File;
 
 class MetricsFile final : public TrainingObserver {
  public:
-  // Opens (or creates) `path`, keeping only the rows up to `resumed_from`.
+  // Opens (or creates) `path`, keeping only the rows up to `resumed_from`; a damaged file is set aside.
   MetricsFile(const std::filesystem::path& path, std::int64_t log_every,
               const TrainingPosition& resumed_from);
   ~MetricsFile() override;

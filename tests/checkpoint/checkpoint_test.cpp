@@ -1,6 +1,7 @@
 // Tests of checkpoint files: every layer's state and the optimizer round-trip bitwise; h5py reads them; a
-// truncated file, flipped bytes in a parameter, a missing dataset, a newer schema and another architecture
-// each give their own error, and a failed restore leaves the model untouched.
+// truncated file, flipped bytes (under the seal, and under a seal written after them), a missing dataset, a
+// newer schema and another architecture each give their own error, and a failed restore leaves the model
+// untouched; a file without a seal is still read.
 #include "core/checkpoint/checkpoint.hpp"
 
 #include <gmock/gmock.h>
@@ -8,107 +9,17 @@
 
 #include <cstdlib>
 #include <fstream>
-#include <random>
 
+#include "core/checkpoint/file_seal.hpp"
 #include "core/checkpoint/hdf5_file.hpp"
-#include "core/model/model_spec.hpp"
-#include "tests/data/idx_test_files.hpp"
+#include "tests/checkpoint/checkpoint_fixtures.hpp"
 
 namespace ringtrain {
 namespace {
 
 namespace fs = std::filesystem;
-using data::testing::TemporaryDirectory;
+using namespace checkpoint_testing;  // the model, values and fixture the checkpoint tests share
 using testing::HasSubstr;
-
-// Every kind of layer that has parameters or state.
-const std::vector<std::string> kEveryStatefulLayer{
-    "reshape 28,28,1",
-    "conv2d filters=4 kernel_size=3 padding=same",
-    "batch_normalization",
-    "activation relu",
-    "max_pooling2d",
-    "conv2d filters=6 kernel_size=6 strides=2 padding=same use_bias=false",
-    "batch_normalization center=true scale=false",
-    "global_average_pooling2d",
-    "dense units=12 activation=relu",
-    "dropout 0.25",
-    "dense units=10 activation=softmax"};
-
-struct Built {
-  std::unique_ptr<Sequential> model;
-  std::unique_ptr<Optimizer> optimizer;
-};
-
-Built build(const std::vector<std::string>& layers, std::uint64_t seed,
-            const std::string& optimizer = "adam") {
-  ModelSpec spec;
-  spec.input_shape = {784};
-  spec.layers = layers;
-  spec.source = "checkpoint_test";
-  Built built;
-  built.model = make_model(spec);
-  built.model->build(seed, Device::cpu);
-  OptimizerSettings settings;
-  settings.name = optimizer;
-  settings.momentum = 0.9;
-  built.optimizer = make_optimizer(settings, built.model->parameters(), Device::cpu);
-  return built;
-}
-
-void fill_random(Tensor tensor, std::uint32_t seed) {
-  std::mt19937 generator(seed);
-  std::normal_distribution<float> normal;
-  for (std::int64_t i = 0; i < tensor.numel(); ++i)
-    tensor.data<float>()[i] = normal(generator);
-}
-
-std::vector<float> values_of(const Tensor& tensor) {
-  return std::vector<float>(tensor.data<float>(), tensor.data<float>() + tensor.numel());
-}
-
-// Every value a checkpoint holds: parameters, state, optimizer slots.
-std::vector<std::vector<float>> everything(Built& built) {
-  std::vector<std::vector<float>> all{values_of(built.model->parameters().values())};
-  for (const auto& state : built.model->state())
-    all.push_back(values_of(state.value));
-  for (const auto& slot : built.optimizer->state())
-    all.push_back(values_of(slot.value));
-  return all;
-}
-
-CheckpointInfo example_info() {
-  CheckpointInfo info;
-  info.ringtrain_version = "test";
-  info.world_size = 2;
-  info.optimizer = "adam";
-  info.config_text = "name = test\nlayer = dense units=10\n";
-  info.position = {3, 17, 1423, 182144, 42, 12.5, 1000, 1088};
-  info.val_accuracy = 0.9876;
-  return info;
-}
-
-class CheckpointTest : public testing::Test {
- protected:
-  // A checkpoint of kEveryStatefulLayer with random parameters, state and Adam slots.
-  fs::path write_example(const std::string& name = "example.h5") {
-    Built built = build(kEveryStatefulLayer, 1);
-    fill_random(built.model->parameters().values(), 2);
-    std::uint32_t seed = 3;
-    for (const auto& state : built.model->state())
-      fill_random(state.value, seed++);
-    for (const auto& slot : built.optimizer->state())
-      fill_random(slot.value, seed++);
-    built.optimizer->set_steps(1423);
-    const fs::path path = dir_.path() / name;
-    write_checkpoint(path, *built.model, *built.optimizer, example_info());
-    written_ = everything(built);
-    return path;
-  }
-
-  TemporaryDirectory dir_;
-  std::vector<std::vector<float>> written_;
-};
 
 TEST_F(CheckpointTest, EveryLayersStateAndTheOptimizerRoundTripBitwise) {
   const fs::path path = write_example();
@@ -179,12 +90,12 @@ TEST_F(CheckpointTest, ATruncatedFileIsDetected) {
   }
 }
 
-TEST_F(CheckpointTest, FlippedBytesInAParameterFailTheChecksum) {
+// A checkpoint of a dense model whose parameters are all 1234.5678, with one byte inside them changed.
+fs::path write_with_a_flipped_parameter_byte(const fs::path& path) {
   Built built = build({"flatten", "dense units=10"}, 1);
   Tensor& values = built.model->parameters().values();
   for (std::int64_t i = 0; i < values.numel(); ++i)
     values.data<float>()[i] = 1234.5678f;  // a pattern to find in the file
-  const fs::path path = dir_.path() / "flipped.h5";
   write_checkpoint(path, *built.model, *built.optimizer, example_info());
   std::string bytes;
   {
@@ -194,12 +105,27 @@ TEST_F(CheckpointTest, FlippedBytesInAParameterFailTheChecksum) {
   const float pattern = 1234.5678f;
   const std::string needle(reinterpret_cast<const char*>(&pattern), sizeof pattern);
   const std::size_t at = bytes.find(needle + needle);
-  ASSERT_NE(at, std::string::npos);
-  bytes[at + 100] = static_cast<char>(bytes[at + 100] ^ 0x5a);
-  {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out << bytes;
+  EXPECT_NE(at, std::string::npos);
+  bytes.at(at + 100) = static_cast<char>(bytes.at(at + 100) ^ 0x5a);
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+  return path;
+}
+
+TEST_F(CheckpointTest, AFlippedByteFailsTheSeal) {
+  const fs::path path = write_with_a_flipped_parameter_byte(dir_.path() / "flipped.h5");
+  try {
+    read_checkpoint(path);
+    FAIL() << "a changed byte went unnoticed";
+  } catch (const Error& error) {
+    EXPECT_THAT(error.what(), HasSubstr(path.string() + " is damaged"));
+    EXPECT_THAT(error.what(), HasSubstr("CRC-32"));
   }
+}
+
+TEST_F(CheckpointTest, AFlippedByteUnderAValidSealFailsTheDatasetsChecksum) {
+  // Damage done before the seal was written (or a file without one) is HDF5's fletcher32's to find.
+  const fs::path path = write_with_a_flipped_parameter_byte(dir_.path() / "flipped.h5");
+  seal_file(path);
   try {
     read_checkpoint(path);
     FAIL() << "a checksum failure went unnoticed";
@@ -215,6 +141,7 @@ TEST_F(CheckpointTest, AMissingDatasetIsNamed) {
   ASSERT_GE(file, 0);
   EXPECT_GE(H5Ldelete(file, "training/seen", H5P_DEFAULT), 0);
   H5Fclose(file);
+  seal_file(path);  // as if it had been written so
   try {
     read_checkpoint(path);
     FAIL() << "a missing dataset went unnoticed";
@@ -226,6 +153,7 @@ TEST_F(CheckpointTest, AMissingDatasetIsNamed) {
 TEST_F(CheckpointTest, ANewerSchemaIsRefused) {
   const fs::path path = write_example();
   Hdf5File::open_for_writing(path).set_attribute("schema_version", std::int64_t{kCheckpointSchema + 1});
+  seal_file(path);
   try {
     read_checkpoint(path);
     FAIL() << "a newer schema was accepted";
@@ -259,8 +187,24 @@ TEST_F(CheckpointTest, ANonCheckpointFileIsNamed) {
     FAIL();
   } catch (const Error& error) {
     EXPECT_THAT(error.what(), HasSubstr(path.string()));
-    EXPECT_THAT(error.what(), HasSubstr("not a readable HDF5 file"));
+    EXPECT_THAT(error.what(), HasSubstr("neither a ringtrain checkpoint nor HDF5"));
   }
+}
+
+TEST_F(CheckpointTest, ACheckpointWithoutASealIsRead) {
+  // Its HDF5 part alone, as checkpoints were before they were sealed.
+  const fs::path sealed = write_example();
+  std::string bytes;
+  {
+    std::ifstream in(sealed, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  const fs::path unsealed = dir_.path() / "unsealed.h5";
+  std::ofstream(unsealed, std::ios::binary) << bytes.substr(kSealBytes);
+  Built restored = build(kEveryStatefulLayer, 99);
+  restore_checkpoint(unsealed, *restored.model, restored.optimizer.get());
+  EXPECT_EQ(everything(restored), written_);
+  EXPECT_EQ(read_checkpoint(unsealed).config_text, example_info().config_text);
 }
 
 }  // namespace

@@ -197,6 +197,25 @@ TEST_F(ResumeCli, KilledAtFiveRandomStepsAndResumedEndsBitwiseEqualOnOneProcess)
   }
 }
 
+TEST_F(ResumeCli, ADamagedMetricsFileIsSetAsideAndTheRunGoesOn) {
+  const fs::path run_dir = dir_.path() / "damaged-metrics";
+  train_and_kill(1, run_dir, 24);
+  const fs::path metrics_path = run_dir / "metrics.h5";
+  fs::resize_file(metrics_path, fs::file_size(metrics_path) / 2);
+  const CommandResult resumed = train(1, run_dir, {"--resume", "auto"});
+  ASSERT_TRUE(resumed.exited && resumed.exit_code == 0) << resumed.describe();
+  EXPECT_THAT(resumed.err, HasSubstr("warning: " + metrics_path.string()));
+  EXPECT_THAT(resumed.err, HasSubstr("it is kept as " + metrics_path.string() + ".damaged-"));
+  int set_aside = 0;
+  for (const auto& entry : fs::directory_iterator(run_dir))
+    set_aside += entry.path().filename().string().starts_with("metrics.h5.damaged-") ? 1 : 0;
+  EXPECT_EQ(set_aside, 1);
+  // The new file holds what came after the resume: the last epoch's row and its steps.
+  const Hdf5File metrics = Hdf5File::open_for_reading(metrics_path);
+  EXPECT_EQ(metrics.read_doubles("epochs/epoch").values, (std::vector<double>{1}));
+  EXPECT_EQ(metrics.read_doubles("steps/global_step").values.back(), 40);
+}
+
 TEST_F(ResumeCli, KilledAndResumedEndsBitwiseEqualOnTwoProcesses) {
   const auto expected = contents(uninterrupted(2));
   for (const std::int64_t after : {6, 27}) {
