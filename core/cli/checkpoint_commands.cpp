@@ -65,7 +65,7 @@ int evaluate_command(const std::vector<std::string>& arguments, Replica& replica
   const ParsedOptions& parsed = *options;
   Session session = checkpoint_session(parsed, usage, replica);
   if (parsed.values.count("data")) session.config.data_dir = parsed.values["data"].as<std::string>();
-  const data::Dataset test = data::load_mnist(session.config.data_dir, data::Split::test);
+  const data::Dataset test = load_data_for(*session.model, session.config.data_dir, data::Split::test);
   // Any batch that divides among the processes will do for evaluation.
   session.config.batch_size = 100 * replica.communicator.size();
   Trainer trainer(*session.model, *session.optimizer, session.config, &replica.for_device(session.config));
@@ -85,11 +85,7 @@ int predict_command(const std::vector<std::string>& arguments, Replica& replica)
   const std::string images_path = required(parsed, "images", usage);
   Session session = checkpoint_session(parsed, usage, replica);
   data::IdxImages images = data::read_idx_images(images_path);
-  const Shape input = session.model->input_shape();
-  RT_CHECK(images.rows * images.cols == input.numel(),
-           images_path << ": images of " << images.rows << "x" << images.cols
-                       << " pixels, but the model takes " << to_string(input) << " (" << input.numel()
-                       << " values)");
+  require_images_fit(*session.model, images.rows, images.cols, images_path);
   // Labels are not needed to predict; the dataset wants some.
   const std::int64_t count = images.count;
   data::IdxLabels labels;
@@ -148,7 +144,7 @@ int report_command(const std::vector<std::string>& arguments, Replica& replica) 
   const std::filesystem::path data_dir = values.count("data")
                                              ? std::filesystem::path(values["data"].as<std::string>())
                                              : session.config.data_dir;
-  const data::Dataset validation = data::load_mnist(data_dir, data::Split::test);
+  const data::Dataset validation = load_data_for(*session.model, data_dir, data::Split::test);
   const Hdf5File metrics = Hdf5File::open_for_reading(run_dir / "metrics.h5");
   const ReportContent content{session.config.name, checkpoint_config_text(checkpoints.back()),
                               model_summary(*session.model, session.config.name)};

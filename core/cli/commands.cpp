@@ -79,8 +79,8 @@ int train_command(const std::vector<std::string>& arguments, Replica& replica) {
   if (!files.run_dir.empty()) session.config.gpu_read_every = files.log_every;
   const TrainConfig& config = session.config;
   Communicator& communicator = replica.for_device(config);
-  const data::Dataset train = data::load_mnist(config.data_dir, data::Split::train);
-  const data::Dataset validation = data::load_mnist(config.data_dir, data::Split::test);
+  const data::Dataset train = load_data_for(*session.model, config.data_dir, data::Split::train);
+  const data::Dataset validation = load_data_for(*session.model, config.data_dir, data::Split::test);
   std::cout << model_summary(*session.model, config.name);
   const StartingPoint starting = resume_position(files, session, communicator, std::cout);
   const TrainingPosition& start = starting.position;
@@ -161,7 +161,7 @@ int bench_command(const std::vector<std::string>& arguments, Replica& replica) {
   RT_CHECK(steps > 0 && warmup >= 0,
            "bench: --steps " << steps << " must be positive and --warmup " << warmup << " not negative");
   const TrainConfig& config = session.config;
-  const data::Dataset train = data::load_mnist(config.data_dir, data::Split::train);
+  const data::Dataset train = load_data_for(*session.model, config.data_dir, data::Split::train);
   const data::EpochSampler sampler(train.count(), config.batch_size, config.seed, data::Remainder::drop);
   // Time blocked in communication is the part of it that compute did not hide.
   TimedCommunicator communicator(replica.for_device(config));

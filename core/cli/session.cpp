@@ -83,4 +83,20 @@ void print_help(const std::string& usage, const po::options_description& options
   std::cout << "usage: " << usage << "\n\n" << options << "\n";
 }
 
+void require_images_fit(const Sequential& model, std::int64_t rows, std::int64_t cols,
+                        const std::string& source) {
+  const Shape& input = model.input_shape();
+  RT_CHECK(rows * cols == input.numel(), source << ": images of " << rows << "x" << cols
+                                                << " pixels, but the model takes " << to_string(input) << " ("
+                                                << input.numel() << " values): check --data, and the "
+                                                << "input-shape of the model's configuration");
+}
+
+data::Dataset load_data_for(const Sequential& model, const std::filesystem::path& dir, data::Split split) {
+  data::Dataset dataset = data::load_mnist(dir, split);
+  require_images_fit(model, dataset.rows(), dataset.cols(),
+                     "the MNIST " + data::to_string(split) + " set in " + dir.string());
+  return dataset;
+}
+
 }  // namespace ringtrain::cli

@@ -105,10 +105,20 @@ class IdxFile {
     return dims;
   }
 
-  // Reads exactly `bytes` bytes of payload into `destination`.
+  // Reads exactly `bytes` bytes of payload into `destination`, which grows as the data comes: a damaged
+  // header that claims more than the file holds asks for no more memory than the file has.
   void read_payload(std::vector<std::uint8_t>& destination, std::int64_t bytes, const char* kind) {
-    destination.resize(static_cast<std::size_t>(bytes));
-    const std::int64_t got = read(destination.data(), bytes);
+    constexpr std::int64_t kPiece = std::int64_t{32} << 20;
+    destination.clear();
+    std::int64_t got = 0;
+    while (got < bytes) {
+      const std::int64_t wanted = std::min(kPiece, bytes - got);
+      destination.resize(static_cast<std::size_t>(got + wanted));
+      const std::int64_t came = read(destination.data() + got, wanted);
+      got += came;
+      if (came < wanted) break;
+    }
+    destination.resize(static_cast<std::size_t>(got));
     RT_CHECK(got == bytes, "IDX " << kind << " file '" << path_.string() << "' is truncated: data has " << got
                                   << " bytes, expected " << bytes
                                   << " from its header; download it again (scripts/fetch-mnist.sh)");

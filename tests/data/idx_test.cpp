@@ -86,6 +86,20 @@ TEST(IdxErrors, TruncatedDataGivesBytesExpectedAndGot) {
                           {labels_path.string(), "data has 2 bytes", "expected 4"});
 }
 
+TEST(IdxErrors, AHeaderClaimingFarMoreThanTheFileHoldsIsTruncationNotAnAllocation) {
+  // 20 million images of 28x28 are 15.7 GB: memory grows as the data comes, so the file's end comes first.
+  TemporaryDirectory dir;
+  for (const auto compression : {Compression::none, Compression::gzip}) {
+    const auto path = dir.path() / (compression == Compression::gzip ? "images.gz" : "images");
+    write_file(
+        path,
+        testing::idx_file_bytes(kIdxImagesMagic, {20'000'000, 28, 28}, std::vector<std::uint8_t>(5000, 7)),
+        compression);
+    expect_error_mentioning([&] { read_idx_images(path); },
+                            {path.string(), "truncated", "data has 5000 bytes", "expected 15680000000"});
+  }
+}
+
 TEST(IdxErrors, CorruptGzipStreamNamesThePath) {
   TemporaryDirectory dir;
   const auto whole = dir.path() / "whole.gz";

@@ -192,6 +192,22 @@ TEST_F(BrokenData, ValidFakeDatasetTrains) {
   EXPECT_TRUE(parse_final_line(last_line(result.out)).has_value()) << result.describe();
 }
 
+TEST_F(CliErrors, ImagesOfAnotherSizeThanTheModelTakesAreNamed) {
+  const fs::path narrow = path("narrow");
+  fs::create_directories(narrow);
+  for (const auto split : {data::Split::train, data::Split::test}) {
+    data::testing::write_file(narrow / data::mnist_images_file(split),
+                              data::testing::idx_images_bytes(data::testing::patterned_images(32, 28, 14)),
+                              data::testing::Compression::none);
+    data::testing::write_file(narrow / data::mnist_labels_file(split),
+                              data::testing::idx_labels_bytes(std::vector<std::uint8_t>(32, 3)),
+                              data::testing::Compression::none);
+  }
+  expect_failure(
+      run_ringtrain({"train", "--config", kExperiment1, "--data", narrow.string()}),
+      {"MNIST train set in " + narrow.string(), "images of 28x14 pixels", "(28, 28, 1) (784 values)"});
+}
+
 TEST_F(BrokenData, TruncatedTrainImages) {
   const auto size = fs::file_size(train_images());
   fs::resize_file(train_images(), size - 1000);
