@@ -24,9 +24,8 @@ def learnable_image(generator, label):
                  else generator.randrange(60) for y in range(28) for x in range(28))
 
 
-def main():
-    directory, train, test = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-    learnable = "--learnable" in sys.argv[4:]
+def write_all(directory, train, test, learnable):
+    """Writes the four files into `directory`: `train` and `test` images and their labels."""
     os.makedirs(directory, exist_ok=True)
     generator = random.Random(7)
     for prefix, count in (("train", train), ("t10k", test)):
@@ -39,6 +38,10 @@ def main():
             pixels = bytes(generator.randrange(256) for _ in range(count * 28 * 28))
         write(directory, prefix + "-images-idx3-ubyte", 0x803, (count, 28, 28), pixels)
         write(directory, prefix + "-labels-idx1-ubyte", 0x801, (count,), bytes(labels))
+
+
+def main():
+    write_all(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), "--learnable" in sys.argv[4:])
 
 
 if __name__ == "__main__":
