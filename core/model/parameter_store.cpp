@@ -20,8 +20,13 @@ Parameter* ParameterStore::declare(const std::string& name, const Shape& shape, 
 }
 
 void ParameterStore::allocate(Device device) {
-  values_ = Tensor::zeros({total_}, DType::f32, device);
-  gradients_ = Tensor::zeros({total_}, DType::f32, device);
+  try {
+    values_ = Tensor::zeros({total_}, DType::f32, device);
+    gradients_ = Tensor::zeros({total_}, DType::f32, device);
+  } catch (const Error& error) {
+    RT_FAIL("the model's " << total_ << " parameters and their gradients do not fit in memory ("
+                           << error.what() << "): check the layers' sizes");
+  }
   for (auto& parameter : parameters_) {
     parameter->value = values_.view(parameter->shape, parameter->offset);
     parameter->gradient = gradients_.view(parameter->shape, parameter->offset);

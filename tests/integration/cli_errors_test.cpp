@@ -93,6 +93,13 @@ TEST_F(CliErrors, LayerThatCannotTakeItsInputNamesFileAndLayer) {
                  {config + ": layer 1: ", "flat input", "(28, 28, 1)", "flatten"});
 }
 
+TEST_F(CliErrors, AModelTooLargeForMemoryIsAnErrorNamingTheFile) {
+  // 784 x 4e9 weights: 12.5 TB of parameters.
+  const auto config =
+      write_config("huge.ini", config_text("layer = flatten\nlayer = dense units=4000000000\n"));
+  expect_failure(run_ringtrain({"summary", "--config", config}), {config + ": ", "do not fit in memory"});
+}
+
 TEST_F(CliErrors, UnknownCommandLineOptionIsNamed) {
   expect_failure(run_ringtrain({"train", "--config", kExperiment1, "--epochz", "3"}), {"epochz", "--help"});
 }
