@@ -109,7 +109,10 @@ class IdxFile {
   // header that claims more than the file holds asks for no more memory than the file has.
   void read_payload(std::vector<std::uint8_t>& destination, std::int64_t bytes, const char* kind) {
     constexpr std::int64_t kPiece = std::int64_t{32} << 20;
+    // Address space set aside up front is not resident until written, and spares the copies of growing.
+    constexpr std::int64_t kReserved = std::int64_t{256} << 20;
     destination.clear();
+    destination.reserve(static_cast<std::size_t>(std::min(bytes, kReserved)));
     std::int64_t got = 0;
     while (got < bytes) {
       const std::int64_t wanted = std::min(kPiece, bytes - got);
