@@ -91,7 +91,10 @@ class Runner:
         unwanted = ("internal error", "AddressSanitizer", "runtime error:", "terminate called")
         if not explained or any(word in err for word in unwanted):
             copy = os.path.join(self.work, "failed-%s-%d" % (kind, len(self.failures)))
-            shutil.copytree(keep, copy) if os.path.isdir(keep) else shutil.copy(keep, copy)
+            if os.path.isdir(keep):
+                shutil.copytree(keep, copy)
+            else:
+                shutil.copy(keep, copy)
             self.failures.append("%s: exit %s, input kept in %s: ringtrain %s\n  %s" % (
                 kind, code, copy, " ".join(arguments), err.strip()[-500:].replace("\n", "\n  ")))
         self.counts.setdefault(kind, [0, 0])[0 if code == 0 else 1] += 1
