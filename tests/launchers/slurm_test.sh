@@ -48,6 +48,17 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# Runs "$2 ..." every quarter second until it succeeds (status 0) or $1 seconds have passed. The limit is
+# kept by the clock, not by counting pauses, so a pause that ends early cannot shorten the wait.
+wait_until() {
+  local deadline=$((SECONDS + $1))
+  shift
+  until "$@"; do
+    ((SECONDS < deadline)) || return 1
+    sleep 0.25
+  done
+}
+
 # munge with a key and files of its own.
 mkdir -p "${work}/munge" "${work}/state" "${work}/spool"
 chmod 755 "${work}/munge"
@@ -90,19 +101,17 @@ SlurmdPort=16818
 ${node} NodeAddr=127.0.0.1 State=UNKNOWN
 PartitionName=test Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 CONF
-for _ in $(seq 50); do [[ -S "${socket}" ]] && break; sleep 0.1; done
-[[ -S "${socket}" ]] || skip "munged did not start: $(cat "${work}/munged.err" "${work}/munge/munged.log" 2>/dev/null | tail -3)"
+wait_until 5 test -S "${socket}" || skip "munged did not start: $(cat "${work}/munged.err" "${work}/munge/munged.log" 2>/dev/null | tail -3)"
 setsid slurmctld -D -i -f "${SLURM_CONF}" 2>"${work}/slurmctld.err" &
 pids+=($!)
 setsid slurmd -D -f "${SLURM_CONF}" 2>"${work}/slurmd.err" &
 pids+=($!)
 state=""
-for _ in $(seq 60); do
+node_idle() {
   state=$(sinfo -h -o %T 2>/dev/null | head -1)
-  [[ "${state}" == idle ]] && break
-  sleep 0.5
-done
-[[ "${state}" == idle ]] || skip "the one-node Slurm did not come up (node state '${state}'): $(tail -3 "${work}/slurmctld.err" "${work}/slurmd.err" 2>/dev/null)"
+  [[ "${state}" == idle ]]
+}
+wait_until 30 node_idle || skip "the one-node Slurm did not come up (node state '${state}'): $(tail -3 "${work}/slurmctld.err" "${work}/slurmd.err" 2>/dev/null)"
 echo "slurm: node ${host} idle"
 
 "${python}" "${source_dir}/tests/launchers/fake_mnist.py" "${work}/mnist" 1280 150
@@ -110,13 +119,8 @@ export RINGTRAIN="${binary}" OMP_WAIT_POLICY=PASSIVE
 submit="${source_dir}/launchers/slurm/submit"
 
 # Waits for job $1 to leave the queue (at most $2 seconds).
-wait_for_job() {
-  for _ in $(seq $(($2 * 2))); do
-    [[ -z "$(squeue -h -j "$1" -o %i 2>/dev/null)" ]] && return 0
-    sleep 0.5
-  done
-  return 1
-}
+job_gone() { [[ -z "$(squeue -h -j "$1" -o %i 2>/dev/null)" ]]; }
+wait_for_job() { wait_until "$2" job_gone "$1"; }
 job_id() { sed -n 's/^Submitted batch job \([0-9][0-9]*\).*/\1/p' <<<"$1"; }
 
 # 1. A 2-task CPU job through the batch script.
@@ -157,11 +161,9 @@ interrupted_run() {
   job=$(job_id "${out}")
   [[ -n "${job}" ]] || fail "no job id in: ${out}"
   job_log="${work}/${name}/slurm-${job}.out"
-  for _ in $(seq 240); do
-    ls "${work}/${name}"/checkpoint-*.h5 >/dev/null 2>&1 && break
-    sleep 0.25
-  done
-  ls "${work}/${name}"/checkpoint-*.h5 >/dev/null 2>&1 || fail "job ${job} wrote no checkpoint within 60 s"
+  local started=${SECONDS}
+  wait_until 60 compgen -G "${work}/${name}/checkpoint-*.h5" >/dev/null \
+    || fail "job ${job} wrote no checkpoint within $((SECONDS - started)) s"
   ${interrupt} "${job}" || fail "${interrupt} ${job} failed"
   local written=("${work}/${name}"/checkpoint-*.h5)
   echo "slurm: ${interrupt} ${job} after ${#written[@]} checkpoint(s)"
@@ -202,11 +204,8 @@ job=$(job_id "${out}")
 [[ -n "${job}" ]] || fail "no job id in: ${out}"
 log="${work}/race/slurm-${job}.out"
 job_log="${log}"
-for _ in $(seq 240); do
-  [[ $(grep -c "waiting" "${log}" 2>/dev/null) == 2 ]] && break
-  sleep 0.25
-done
-[[ $(grep -c "waiting" "${log}" 2>/dev/null) == 2 ]] || fail "the stand-in's 2 ranks did not start: $(tail -20 "${log}")"
+both_ranks_waiting() { [[ $(grep -c "waiting" "${log}" 2>/dev/null) == 2 ]]; }
+wait_until 60 both_ranks_waiting || fail "the stand-in's 2 ranks did not start: $(tail -20 "${log}")"
 warn_of_time_limit "${job}" || fail "scancel --signal=USR1 ${job} failed"
 wait_for_job "${job}" 300 || fail "job ${job} still queued 300 s after the warning"
 grep -q "restart 1" "${log}" || fail "job ${job} was not requeued after its ranks left apart: $(tail -40 "${log}")"
