@@ -3,7 +3,9 @@
 
 #include <zlib.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -61,7 +63,8 @@ void seal_file(const std::filesystem::path& path) {
 
 void check_file_seal(const std::filesystem::path& path) {
   std::ifstream file(path, std::ios::binary);
-  RT_CHECK(file, "cannot open " << path.string());
+  const int error = errno;
+  RT_CHECK(file, "cannot open " << path.string() << " (" << std::strerror(error) << ")");
   std::string start(kSealBytes, '\0');
   file.read(start.data(), static_cast<std::streamsize>(start.size()));
   start.resize(static_cast<std::size_t>(file.gcount()));

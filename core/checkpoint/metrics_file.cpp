@@ -5,6 +5,9 @@
 #include "core/checkpoint/checkpoint.hpp"
 #include "core/checkpoint/hdf5_file.hpp"
 
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <iostream>
 
 namespace ringtrain {
@@ -29,6 +32,20 @@ void keep_rows_up_to(Hdf5File& file, const std::string& group, const std::vector
   }
 }
 
+// A file that is there but cannot be opened for reading and writing is not damaged: setting it aside would
+// not help, so the run stops and says why.
+void require_read_write(const std::filesystem::path& path) {
+  RT_CHECK(std::filesystem::is_regular_file(path),
+           path.string() << " is not a regular file: move it out of the run directory, or give this run "
+                            "another --run-dir");
+  std::FILE* file = std::fopen(path.c_str(), "r+b");
+  const int error = errno;
+  RT_CHECK(file != nullptr, path.string()
+                                << " cannot be opened for reading and writing (" << std::strerror(error)
+                                << "): let this user write it, or give this run another --run-dir");
+  std::fclose(file);
+}
+
 void append_row(Hdf5File& file, const std::string& group, const std::vector<std::string>& series,
                 const std::vector<double>& row) {
   for (std::size_t i = 0; i < series.size(); ++i)
@@ -41,6 +58,7 @@ MetricsFile::MetricsFile(const std::filesystem::path& path, std::int64_t log_eve
                          const TrainingPosition& resumed_from)
     : log_every_(std::max<std::int64_t>(log_every, 1)) {
   if (std::filesystem::exists(path)) {
+    require_read_write(path);
     try {
       file_ = std::make_unique<Hdf5File>(Hdf5File::open_for_writing(path));
       keep_rows_up_to(*file_, "steps", kStepSeries, "global_step",

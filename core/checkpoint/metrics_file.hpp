@@ -5,7 +5,8 @@
 // All are extendable float64 series with fletcher32 checksums. The file is flushed at every epoch's end and
 // before every checkpoint, so the rows up to the checkpoint a run resumes from survive a crash. A resumed run
 // first drops the rows written after the position it resumes from, then continues the same series; when the
-// file cannot be read, it is renamed to metrics.h5.damaged-<time> and a new one begun.
+// file's contents cannot be read, it is renamed to metrics.h5.damaged-<time> and a new one begun (a file this
+// user may not open for writing, or a directory of that name, is an error instead).
 #pragma once
 
 #include <filesystem>
@@ -21,6 +22,7 @@ class Hdf5File;
 class MetricsFile final : public TrainingObserver {
  public:
   // Opens (or creates) `path`, keeping only the rows up to `resumed_from`; a damaged file is set aside.
+  // Throws Error when `path` exists but is not a regular file this user can read and write.
   MetricsFile(const std::filesystem::path& path, std::int64_t log_every,
               const TrainingPosition& resumed_from);
   ~MetricsFile() override;

@@ -2,8 +2,10 @@
 #include "core/checkpoint/run_directory.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <cstdio>
+#include <cstring>
 #include <regex>
 
 #include "core/checkpoint/checkpoint.hpp"
@@ -71,6 +73,15 @@ void prepare_run_directory(const fs::path& run_dir, std::int64_t start_step, boo
 std::optional<fs::path> newest_usable_checkpoint(const fs::path& run_dir, std::ostream& report) {
   const auto paths = list_checkpoints(run_dir);
   for (auto path = paths.rbegin(); path != paths.rend(); ++path) {
+    // A checkpoint this user may not read is not damaged: passing over it would resume from an older one, or
+    // start over and set every checkpoint aside.
+    std::FILE* file = std::fopen(path->c_str(), "rb");
+    const int open_error = errno;
+    if (file == nullptr && open_error == ENOENT) continue;  // pruned meanwhile
+    RT_CHECK(file != nullptr, path->string() << " cannot be read (" << std::strerror(open_error)
+                                             << "): let this user read the run directory's checkpoints, or "
+                                                "resume from another with --resume PATH");
+    std::fclose(file);
     try {
       read_checkpoint(*path);
       return *path;

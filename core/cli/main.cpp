@@ -1,4 +1,5 @@
 // ringtrain's entry point: picks the subcommand, and turns any error into one message and exit code 1.
+#include <filesystem>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -71,6 +72,9 @@ int main(int argc, char** argv) {
     if (!command.empty()) std::cerr << "\nringtrain: error: unknown command '" << command << "'\n";
     return 2;
   } catch (const ringtrain::Error& error) {
+    std::cerr << "ringtrain: error: " << rank_prefix << error.what() << std::endl;
+  } catch (const std::filesystem::filesystem_error& error) {
+    // The file system refused (permissions, space): the message names the call, the reason and the path.
     std::cerr << "ringtrain: error: " << rank_prefix << error.what() << std::endl;
   } catch (const std::exception& error) {
     std::cerr << "ringtrain: internal error: " << rank_prefix << error.what() << std::endl;
