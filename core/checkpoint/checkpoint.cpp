@@ -133,6 +133,12 @@ void write_checkpoint(const std::filesystem::path& path, Sequential& model, Opti
     if (before_rename) before_rename();
     std::filesystem::rename(temporary, path);
     sync_path(directory, true);
+  } catch (const Error& error) {
+    std::error_code ignored;
+    std::filesystem::remove(temporary, ignored);
+    RT_FAIL("writing the checkpoint "
+            << path.string()
+            << " failed; the files already in its directory are unchanged: " << error.what());
   } catch (...) {
     std::error_code ignored;
     std::filesystem::remove(temporary, ignored);

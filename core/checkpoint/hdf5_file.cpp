@@ -10,6 +10,14 @@ namespace ringtrain {
 
 namespace {
 
+// At exit HDF5 closes every file still open. A file whose close failed (its last writes refused: a full disk)
+// stays in HDF5's tables half closed, and closing it again there crashes; every Hdf5File is closed by its
+// owner, so HDF5's exit handler is not installed (this must come before HDF5 is first used).
+[[maybe_unused]] const bool hdf5_exit_handler_off = [] {
+  H5dont_atexit();
+  return true;
+}();
+
 // HDF5 prints its error stack to stderr by default; ringtrain reports errors itself.
 void silence_hdf5() {
   static const bool silenced = [] {
@@ -32,6 +40,15 @@ std::string hdf5_reason() {
       },
       &reason);
   H5Eclear2(H5E_DEFAULT);
+  // A failed system call ends the stack with its time, file, descriptor and sizes; its error message (e.g.
+  // "No space left on device") is what a user acts on.
+  const std::string os_error = "error message = '";
+  const auto start = reason.find(os_error);
+  if (start != std::string::npos) {
+    const auto end = reason.find('\'', start + os_error.size());
+    if (end != std::string::npos)
+      return reason.substr(start + os_error.size(), end - start - os_error.size());
+  }
   return reason.empty() ? "no detail from HDF5" : reason;
 }
 

@@ -3,8 +3,6 @@
 
 #include <png.h>
 
-#include <fstream>
-
 #include "core/check.hpp"
 
 namespace ringtrain {
@@ -39,13 +37,6 @@ std::string encode_png(const Image& image) {
   png_write_end(png, nullptr);
   png_destroy_write_struct(&png, &info);
   return bytes;
-}
-
-void write_png(const std::filesystem::path& path, const Image& image) {
-  const std::string bytes = encode_png(image);
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  RT_CHECK(out.good(), "cannot write " << path.string() << ": check that its directory is writable");
 }
 
 std::string base64(const std::string& bytes) {

@@ -1,9 +1,8 @@
 // Images and their PNG encoding (libpng): 8-bit grayscale or RGB, to memory (for data: URIs in the report
-// page) or to a file; and base64 for those URIs.
+// page, and for the files beside it); and base64 for those URIs.
 #pragma once
 
 #include <cstdint>
-#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -17,7 +16,6 @@ struct Image {
 };
 
 std::string encode_png(const Image& image);
-void write_png(const std::filesystem::path& path, const Image& image);
 std::string base64(const std::string& bytes);
 
 }  // namespace ringtrain

@@ -3,11 +3,11 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 #include <limits>
 #include <numeric>
 #include <sstream>
 
+#include "core/atomic_write.hpp"
 #include "core/report/chart.hpp"
 
 namespace ringtrain {
@@ -197,18 +197,6 @@ Image grid_png(const std::vector<Cell>& font_row, const std::vector<Cell>& cells
   return canvas.image();
 }
 
-void write_atomically(const fs::path& path, const std::string& text) {
-  fs::path temporary = path;
-  temporary += ".partial";
-  {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    out << text;
-    RT_CHECK(out.good(),
-             "cannot write " << temporary.string() << ": check that the run directory is writable");
-  }
-  fs::rename(temporary, path);
-}
-
 }  // namespace
 
 ReportCounts write_report(const fs::path& run_dir, const Hdf5File& metrics, Sequential& model,
@@ -228,8 +216,8 @@ ReportCounts write_report(const fs::path& run_dir, const Hdf5File& metrics, Sequ
   draw_chart(curves, loss, 0, 0, 600, 400, font);
   draw_chart(curves, accuracy, 600, 0, 600, 400, font);
   draw_chart(curves, rate, 0, 420, 600, 280, font);
-  write_png(run_dir / "curves.png", curves.image());
-  write_png(run_dir / "predictions.png", grid_png(font_row, cells, font));
+  write_file_atomically(run_dir / "curves.png", encode_png(curves.image()));
+  write_file_atomically(run_dir / "predictions.png", encode_png(grid_png(font_row, cells, font)));
 
   const auto val_accuracy = series(metrics, "epochs/val_accuracy");
   auto val_loss = series(metrics, "epochs/val_loss");
@@ -268,7 +256,7 @@ ReportCounts write_report(const fs::path& run_dir, const Hdf5File& metrics, Sequ
        << grid_html(cells, "validation-digits") << "<h2>Model</h2>\n<pre>" << escape(content.summary)
        << "</pre>\n<h2>Configuration</h2>\n<pre>" << escape(content.config_text) << "</pre>\n"
        << "<p>Also: curves.png and predictions.png in this directory.</p>\n</body></html>\n";
-  write_atomically(run_dir / "report.html", html.str());
+  write_file_atomically(run_dir / "report.html", html.str());
   return counts;
 }
 

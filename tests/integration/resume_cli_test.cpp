@@ -2,7 +2,8 @@
 // processes) and resumed with --resume auto ends bitwise equal to the run never interrupted; a kill inside
 // a checkpoint write leaves the previous checkpoint usable; SIGUSR1 checkpoints and exits with the requeue
 // code; a run stopped on 2 processes continues on 1 and the reverse; another architecture's checkpoint is
-// refused naming the parameter; evaluate and predict rebuild the model from a checkpoint alone.
+// refused naming the parameter; evaluate and predict rebuild the model from a checkpoint alone; a full disk
+// ends a run with an error and leaves its checkpoints to resume from.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -246,6 +247,31 @@ TEST_F(ResumeCli, AKillInsideACheckpointWriteLeavesThePreviousOneToResumeFrom) {
   EXPECT_TRUE(contents(final_checkpoint(run_dir)) == expected) << "not bitwise equal";
   for (const auto& entry : fs::directory_iterator(run_dir))
     EXPECT_THAT(entry.path().filename().string(), testing::Not(HasSubstr(".partial-"))) << "left behind";
+}
+
+TEST_F(ResumeCli, AFullDiskEndsTheRunWithAnErrorAndLeavesItsCheckpointsToResumeFrom) {
+  const auto expected = contents(uninterrupted(1));
+  const fs::path run_dir = dir_.path() / "full-disk";
+  train_and_kill(1, run_dir, 10);
+  const fs::path newest = list_checkpoints(run_dir).back();
+  // Files may not grow past 1 MiB (a checkpoint is about 4 MiB): writes fail as on a full disk, with EFBIG.
+  std::vector<std::string> limited{"/bin/bash", "-c", "trap '' XFSZ; ulimit -f 1024; exec \"$0\" \"$@\"",
+                                   ringtrain_binary()};
+  for (const auto& argument : train_arguments(run_dir, {"--resume", "auto"}))
+    limited.push_back(argument);
+  const CommandResult full = run_command(limited, std::chrono::seconds(300));
+  ASSERT_TRUE(full.exited && full.exit_code == 1) << full.describe();
+  const std::int64_t failed_step = std::stoll(newest.stem().string().substr(11)) + 2;
+  EXPECT_THAT(full.err, HasSubstr("writing the checkpoint " + checkpoint_path(run_dir, failed_step).string() +
+                                  " failed; the files already in its directory are unchanged"));
+  EXPECT_THAT(full.err, HasSubstr("(File too large)"));
+  EXPECT_EQ(list_checkpoints(run_dir).back(), newest);
+  for (const auto& entry : fs::directory_iterator(run_dir))
+    EXPECT_THAT(entry.path().filename().string(), testing::Not(HasSubstr(".partial-"))) << "left behind";
+  const CommandResult resumed = train(1, run_dir, {"--resume", "auto"});
+  ASSERT_TRUE(resumed.exited && resumed.exit_code == 0) << resumed.describe();
+  EXPECT_THAT(resumed.out, HasSubstr("resume: from " + newest.string()));
+  EXPECT_TRUE(contents(final_checkpoint(run_dir)) == expected) << "not bitwise equal";
 }
 
 TEST_F(ResumeCli, Sigusr1CheckpointsAndExitsWithTheRequeueCodeOnOneAndTwoProcesses) {
