@@ -24,6 +24,7 @@ Checkpointer::Checkpointer(CheckpointSettings settings, Sequential& model, Optim
   std::filesystem::create_directories(settings_.run_dir, error);
   RT_CHECK(!error, "cannot create the run directory " << settings_.run_dir.string() << " (" << error.message()
                                                       << "): give --run-dir a directory this user can write");
+  lock_ = std::make_unique<RunDirectoryLock>(settings_.run_dir, settings_.lock_wait);
   prepare_run_directory(settings_.run_dir, settings_.start_step, settings_.resuming);
   for (const auto& entry : std::filesystem::directory_iterator(settings_.run_dir)) {
     const std::string name = entry.path().filename().string();

@@ -3,6 +3,7 @@
 
 #include <array>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 
@@ -104,7 +105,8 @@ int train_command(const std::vector<std::string>& arguments, Replica& replica) {
     checkpointer = std::make_unique<Checkpointer>(
         CheckpointSettings{files.run_dir, files.checkpoint_every, files.keep, files.keep_best,
                            config_text(parsed), files.pause_in_checkpoint_write, starting.resuming,
-                           start.global_step, starting.val_accuracy},
+                           start.global_step, starting.val_accuracy,
+                           std::chrono::milliseconds(std::llround(files.lock_wait_seconds * 1000))},
         *session.model, *session.optimizer, config.optimizer.name, communicator);
     trainer.set_boundary_handler(*checkpointer);
     if (communicator.rank() == 0) {

@@ -56,6 +56,9 @@ po::options_description run_options() {
        "also checkpoint every N steps (0: at each epoch's end only)")
       ("keep", po::value<int>()->default_value(3), "keep the newest K checkpoints")
       ("keep-best", po::bool_switch(), "also keep best.h5, the checkpoint of the best validation accuracy")
+      ("lock-wait", po::value<double>()->default_value(120),
+       "seconds to wait while another run holds --run-dir (a failed node's lock on a network file system "
+       "lasts until its lease ends)")
       ("log-every", po::value<std::int64_t>()->default_value(10), "steps between two rows of metrics.h5")
       ("report", po::bool_switch(), "rewrite RUN_DIR/report.html (curves, predictions) at every epoch's end")
       ("resume", po::value<std::string>(),
@@ -192,6 +195,7 @@ std::string config_text(const ParsedOptions& parsed) {
                                               "fail-at-step",
                                               "fail-rank",
                                               "pause-in-checkpoint-write",
+                                              "lock-wait",
                                               "report"};
   std::string text;
   const po::options_description table = run_options();

@@ -17,6 +17,10 @@ RunFiles run_files(const ParsedOptions& parsed) {
   if (values.count("resume")) files.resume = values["resume"].as<std::string>();
   files.pause_in_checkpoint_write = values["pause-in-checkpoint-write"].as<std::int64_t>();
   files.report = values["report"].as<bool>();
+  files.lock_wait_seconds = values["lock-wait"].as<double>();
+  RT_CHECK(files.lock_wait_seconds >= 0 && files.lock_wait_seconds <= 86400,
+           parsed.source_of("lock-wait") << ": lock-wait=" << files.lock_wait_seconds
+                                         << " must be a number of seconds from 0 to 86400");
   RT_CHECK(!files.report || !files.run_dir.empty(),
            "--report writes RUN_DIR/report.html: give --run-dir DIR as well");
   RT_CHECK(files.checkpoint_every >= 0, parsed.source_of("checkpoint-every")

@@ -21,7 +21,8 @@ struct RunFiles {
   std::int64_t log_every = 10;
   std::string resume;                           // empty, a checkpoint's path, or "auto"
   std::int64_t pause_in_checkpoint_write = -1;  // testing
-  bool report = false;                          // rewrite report.html at every epoch's end
+  double lock_wait_seconds = 120;
+  bool report = false;  // rewrite report.html at every epoch's end
 };
 
 RunFiles run_files(const ParsedOptions& options);

@@ -128,6 +128,12 @@ TEST_F(CliErrors, NcclTimeoutMustBePositive) {
                  {"nccl-timeout=0", "more than 0"});
 }
 
+TEST_F(CliErrors, LockWaitMustBeSecondsUpToADay) {
+  expect_failure(
+      run_ringtrain({"train", "--config", kExperiment1, "--run-dir", "unused", "--lock-wait", "-1"}),
+      {"lock-wait=-1", "from 0 to 86400"});
+}
+
 TEST_F(CliErrors, ZeroBatchSize) {
   expect_failure(run_ringtrain({"train", "--config", kExperiment1, "--batch-size", "0"}),
                  {"batch-size=0", "at least 1"});

@@ -3,7 +3,8 @@
 // a checkpoint write leaves the previous checkpoint usable; SIGUSR1 checkpoints and exits with the requeue
 // code; a run stopped on 2 processes continues on 1 and the reverse; another architecture's checkpoint is
 // refused naming the parameter; evaluate and predict rebuild the model from a checkpoint alone; a full disk
-// ends a run with an error and leaves its checkpoints to resume from.
+// ends a run with an error and leaves its checkpoints to resume from; a second run on a directory in use is
+// refused.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -247,6 +248,25 @@ TEST_F(ResumeCli, AKillInsideACheckpointWriteLeavesThePreviousOneToResumeFrom) {
   EXPECT_TRUE(contents(final_checkpoint(run_dir)) == expected) << "not bitwise equal";
   for (const auto& entry : fs::directory_iterator(run_dir))
     EXPECT_THAT(entry.path().filename().string(), testing::Not(HasSubstr(".partial-"))) << "left behind";
+}
+
+TEST_F(ResumeCli, ASecondRunOnADirectoryInUseIsRefusedAndChangesNothing) {
+  const fs::path run_dir = dir_.path() / "in-use";
+  CommandResult second;
+  std::vector<fs::path> before, after;
+  // The first run holds its run directory while it waits inside the write of step 6's checkpoint.
+  const auto [first, acted] = train_paused_in_write(run_dir, 6, [&](pid_t pid) {
+    before = list_checkpoints(run_dir);
+    second = train(1, run_dir, {"--resume", "auto", "--lock-wait", "1"});
+    after = list_checkpoints(run_dir);
+    return ::kill(pid, SIGKILL) == 0;
+  });
+  ASSERT_TRUE(acted) << first.describe();
+  ASSERT_TRUE(second.exited && second.exit_code == 1) << second.describe();
+  EXPECT_THAT(second.err, HasSubstr(run_dir.string() + " is in use by another training run (pid="));
+  EXPECT_THAT(second.err, HasSubstr("waiting up to 1 s for it to end"));
+  EXPECT_EQ(after, before);
+  EXPECT_EQ(before.back(), checkpoint_path(run_dir, 4));
 }
 
 TEST_F(ResumeCli, AFullDiskEndsTheRunWithAnErrorAndLeavesItsCheckpointsToResumeFrom) {

@@ -1,0 +1,29 @@
+// RunDirectoryLock: one training run at a time in a run directory. Rank 0 holds an exclusive lock (flock) on
+// RUN_DIR/.ringtrain.lock while it trains; a second run started on the same directory waits a while for it
+// (on a network file system, a node that failed holds its locks until its lease ends), then stops with an
+// error naming the holder's process and host, having written nothing there. The kernel drops the
+// lock when the process ends, however it ends, so a killed run leaves nothing to clean up. A file system
+// without locks gets a warning, and the run goes on unlocked.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+
+namespace ringtrain {
+
+class RunDirectoryLock {
+ public:
+  // Takes the lock, waiting up to `wait` while another process holds it.
+  explicit RunDirectoryLock(const std::filesystem::path& run_dir,
+                            std::chrono::milliseconds wait = std::chrono::milliseconds(0));
+  ~RunDirectoryLock();
+  RunDirectoryLock(const RunDirectoryLock&) = delete;
+  RunDirectoryLock& operator=(const RunDirectoryLock&) = delete;
+
+  static std::filesystem::path lock_path(const std::filesystem::path& run_dir);
+
+ private:
+  int descriptor_ = -1;
+};
+
+}  // namespace ringtrain

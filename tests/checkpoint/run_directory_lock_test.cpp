@@ -1,0 +1,73 @@
+// RunDirectoryLock: one holder at a time, named in the error a second one gets; free again once released.
+#include "core/checkpoint/run_directory_lock.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <memory>
+#include <thread>
+
+#include "core/check.hpp"
+#include "tests/data/idx_test_files.hpp"
+
+namespace ringtrain {
+namespace {
+
+using data::testing::TemporaryDirectory;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+std::string first_line(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  return line;
+}
+
+TEST(RunDirectoryLock, TheLockFileNamesItsHolder) {
+  TemporaryDirectory dir;
+  const RunDirectoryLock lock(dir.path());
+  EXPECT_THAT(first_line(RunDirectoryLock::lock_path(dir.path())),
+              StartsWith("pid=" + std::to_string(::getpid()) + " host="));
+}
+
+TEST(RunDirectoryLock, ASecondHolderIsRefusedNamingTheFirstUntilItLetsGo) {
+  TemporaryDirectory dir;
+  {
+    const RunDirectoryLock first(dir.path());
+    try {
+      const RunDirectoryLock second(dir.path());
+      FAIL() << "two holders of one run directory's lock";
+    } catch (const Error& error) {
+      EXPECT_THAT(error.what(), HasSubstr(dir.path().string() + " is in use by another training run (pid=" +
+                                          std::to_string(::getpid()) + " host="));
+      EXPECT_THAT(error.what(), HasSubstr("give this run another --run-dir"));
+    }
+  }
+  EXPECT_NO_THROW(RunDirectoryLock again(dir.path()));
+}
+
+TEST(RunDirectoryLock, AWaitingHolderGetsTheLockWhenTheFirstLetsGo) {
+  TemporaryDirectory dir;
+  auto first = std::make_unique<RunDirectoryLock>(dir.path());
+  std::thread releaser([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    first.reset();
+  });
+  EXPECT_NO_THROW(RunDirectoryLock second(dir.path(), std::chrono::seconds(30)));
+  releaser.join();
+}
+
+TEST(RunDirectoryLock, AWaitThatRunsOutIsRefused) {
+  TemporaryDirectory dir;
+  const RunDirectoryLock first(dir.path());
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_THROW(RunDirectoryLock second(dir.path(), std::chrono::milliseconds(600)), Error);
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(600));
+}
+
+}  // namespace
+}  // namespace ringtrain
