@@ -72,6 +72,7 @@ Session open_session(const ParsedOptions& options, int processes_on_node) {
 Session open_checkpoint_session(const std::string& path, int threads, int processes_on_node) {
   TrainConfig config =
       train_config(parse_config_text(checkpoint_config_text(path), path + " (its stored configuration)"));
+  check_threads(threads, "command line");
   config.threads = threads;
   Session session = build_session(std::move(config), processes_on_node);
   // Every dataset it loads is read back with its checksum verified.

@@ -12,6 +12,11 @@ std::string TrainConfig::source_of(const std::string& option) const {
   return found == sources.end() ? "default" : found->second;
 }
 
+void check_threads(int threads, const std::string& source) {
+  RT_CHECK(threads >= 0 && threads <= kMaxThreads,
+           source << ": threads=" << threads << " must be from 0 (all cores) to " << kMaxThreads);
+}
+
 void validate(const TrainConfig& config) {
   const auto where = [&config](const char* option) { return config.source_of(option) + ": " + option + "="; };
   RT_CHECK(config.epochs > 0, where("epochs") << config.epochs << " must be at least 1");
@@ -21,12 +26,14 @@ void validate(const TrainConfig& config) {
            where("lr") << config.schedule.initial << " must be a positive number below 3.4e38 (float32)");
   RT_CHECK(config.schedule.decay > 0 && config.schedule.decay <= 1,
            where("lr-decay") << config.schedule.decay << " must be in (0, 1]");
-  RT_CHECK(config.threads >= 0, where("threads") << config.threads << " must be 0 (all cores) or more");
+  check_threads(config.threads, config.source_of("threads"));
   RT_CHECK(config.optimizer.name == "sgd" || config.optimizer.name == "adam",
            where("optimizer") << config.optimizer.name << " is not sgd or adam");
   RT_CHECK(config.warmup_epochs >= 0, where("warmup-epochs")
                                           << config.warmup_epochs << " must not be negative");
-  RT_CHECK(config.bucket_kib > 0, where("bucket-kib") << config.bucket_kib << " must be positive");
+  constexpr std::int64_t kMaxBucketKib = std::int64_t{1} << 30;  // 1 TiB: its size in bytes must fit
+  RT_CHECK(config.bucket_kib > 0 && config.bucket_kib <= kMaxBucketKib,
+           where("bucket-kib") << config.bucket_kib << " must be from 1 to " << kMaxBucketKib << " (1 TiB)");
   RT_CHECK(config.optimizer.momentum >= 0 && config.optimizer.momentum < 1,
            where("momentum") << config.optimizer.momentum << " must be in [0, 1)");
 }

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/checkpoint/run_directory.hpp"
 #include "core/data/mnist.hpp"
 #include "tests/data/idx_test_files.hpp"
 #include "tests/integration/cli_fixtures.hpp"
@@ -134,6 +135,13 @@ TEST_F(CliErrors, LockWaitMustBeSecondsUpToADay) {
       {"lock-wait=-1", "from 0 to 86400"});
 }
 
+TEST_F(CliErrors, BucketSizeMustBeFromOneKibTo1Tib) {
+  for (const std::string kib : {"0", "9223372036854775807"}) {
+    expect_failure(run_ringtrain({"summary", "--config", kExperiment1, "--bucket-kib", kib}),
+                   {"command line: bucket-kib=" + kib, "must be from 1 to 1073741824 (1 TiB)"});
+  }
+}
+
 TEST_F(CliErrors, ZeroBatchSize) {
   expect_failure(run_ringtrain({"train", "--config", kExperiment1, "--batch-size", "0"}),
                  {"batch-size=0", "at least 1"});
@@ -203,6 +211,20 @@ TEST_F(BrokenData, ValidFakeDatasetTrains) {
   ASSERT_TRUE(result.exited) << result.describe();
   EXPECT_EQ(result.exit_code, 0) << result.describe();
   EXPECT_TRUE(parse_final_line(last_line(result.out)).has_value()) << result.describe();
+}
+
+TEST_F(BrokenData, ThreadsMustBeFromZeroTo1024ForEveryCommand) {
+  expect_failure(run_ringtrain({"train", "--config", kExperiment1, "--data", data_dir().string(), "--threads",
+                                "100000"}),
+                 {"command line: threads=100000", "from 0 (all cores) to 1024"});
+  const fs::path run_dir = path("run");
+  const auto trained = run_ringtrain({"train", "--config", kExperiment1, "--data", data_dir().string(),
+                                      "--epochs", "1", "--batch-size", "16", "--run-dir", run_dir.string()});
+  ASSERT_TRUE(trained.exited && trained.exit_code == 0) << trained.describe();
+  const std::string checkpoint = checkpoint_path(run_dir, 4).string();
+  expect_failure(run_ringtrain({"evaluate", "--checkpoint", checkpoint, "--data", data_dir().string(),
+                                "--threads", "-1"}),
+                 {"command line: threads=-1", "from 0 (all cores) to 1024"});
 }
 
 TEST_F(CliErrors, ImagesOfAnotherSizeThanTheModelTakesAreNamed) {

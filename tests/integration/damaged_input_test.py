@@ -24,7 +24,8 @@ EXTRA_LINES = ["layer = max_pooling2d pool_size={}", "layer = global_average_poo
                "layer = dense units={}", "layer = conv2d filters=4 kernel_size={} strides={}",
                "layer = reshape {}", "layer = activation {}", "layer = batch_normalization momentum={}",
                "layer = dropout {}", "batch-size = {}", "epochs = {}", "optimizer = {}", "lr-decay = {}",
-               "momentum = {}", "input-shape = {}", "= {}"]
+               "momentum = {}", "input-shape = {}", "= {}", "threads = {}", "bucket-kib = {}",
+               "log-every = {}", "keep = {}", "checkpoint-every = {}", "warmup-epochs = {}"]
 
 
 def changed_config(rng, text):
