@@ -10,6 +10,7 @@
 #include "core/check.hpp"
 #include "core/checkpoint/file_seal.hpp"
 #include "core/checkpoint/hdf5_file.hpp"
+#include "core/checkpoint/run_directory.hpp"
 
 namespace ringtrain {
 
@@ -76,6 +77,12 @@ void check_format(const Hdf5File& file) {
 // A checkpoint opened for reading once its seal and format are checked.
 Hdf5File open_checkpoint(const std::filesystem::path& path) {
   RT_CHECK(std::filesystem::exists(path), "the checkpoint " << path.string() << " does not exist");
+  if (std::filesystem::is_directory(path)) {
+    const auto held = list_checkpoints(path);
+    RT_FAIL(path.string() << " is a directory, not a checkpoint file: "
+                          << (held.empty() ? std::string("it holds no checkpoint-<step>.h5")
+                                           : "its newest checkpoint is " + held.back().string()));
+  }
   check_file_seal(path);
   Hdf5File file = Hdf5File::open_for_reading(path);
   check_format(file);

@@ -12,6 +12,7 @@
 
 #include "core/checkpoint/file_seal.hpp"
 #include "core/checkpoint/hdf5_file.hpp"
+#include "core/checkpoint/run_directory.hpp"
 #include "tests/checkpoint/checkpoint_fixtures.hpp"
 
 namespace ringtrain {
@@ -188,6 +189,28 @@ TEST_F(CheckpointTest, ANonCheckpointFileIsNamed) {
   } catch (const Error& error) {
     EXPECT_THAT(error.what(), HasSubstr(path.string()));
     EXPECT_THAT(error.what(), HasSubstr("neither a ringtrain checkpoint nor HDF5"));
+  }
+}
+
+TEST_F(CheckpointTest, ADirectoryIsRefusedNamingItsNewestCheckpoint) {
+  const fs::path run_dir = dir_.path() / "run";
+  fs::create_directory(run_dir);
+  try {
+    read_checkpoint(run_dir);
+    FAIL();
+  } catch (const Error& error) {
+    EXPECT_THAT(error.what(),
+                HasSubstr(run_dir.string() + " is a directory, not a checkpoint file: it holds no "
+                                             "checkpoint-<step>.h5"));
+  }
+  const fs::path example = write_example();
+  fs::copy_file(example, checkpoint_path(run_dir, 12));
+  fs::copy_file(example, checkpoint_path(run_dir, 7));
+  try {
+    read_checkpoint(run_dir);
+    FAIL();
+  } catch (const Error& error) {
+    EXPECT_THAT(error.what(), HasSubstr("its newest checkpoint is " + checkpoint_path(run_dir, 12).string()));
   }
 }
 
