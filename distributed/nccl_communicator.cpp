@@ -150,7 +150,7 @@ class Watchdog {
         if (Clock::now() - std::max(oldest.started, last_finished_) <= timeout_) return "";
         std::ostringstream text;
         text << "NCCL " << oldest.what << " did not finish within " << timeout_.count() / 1000.0
-             << " s (another rank failed or stopped? a longer --nccl-timeout allows slower steps)";
+             << " s (another rank failed or stopped? a longer --collective-timeout allows slower steps)";
         return text.str();
       } else {
         return std::string("CUDA error ") + cudaGetErrorString(state) +

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/comm/communicator.hpp"
+#include "core/comm/watched_communicator.hpp"
 #include "core/device.hpp"
 #include "core/train/train_config.hpp"
 
@@ -24,7 +25,11 @@ struct Replica {
   std::function<std::unique_ptr<Communicator>(std::chrono::milliseconds timeout)> make_gpu_communicator;
   std::unique_ptr<Communicator> gpu_communicator;
 
-  // The communicator for a model on config.device: made on first use for CUDA (config.nccl_timeout_seconds).
+  // The CPU communicator's watchdog, with several processes (its timeout is set by for_device).
+  WatchedCommunicator* watched = nullptr;
+
+  // The communicator for a model on config.device: made on first use for CUDA; both communicators get
+  // config.collective_timeout_seconds.
   Communicator& for_device(const TrainConfig& config);
 };
 

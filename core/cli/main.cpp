@@ -47,8 +47,17 @@ int main(int argc, char** argv) {
     // than GPUs on a node; the CPU needs none).
     const int gpus = ringtrain::cuda::device_count();
     if (gpus > 0) ringtrain::cuda::set_device(world.local_rank % gpus);
-    auto communicator = mpi.communicator();
-    ringtrain::cli::Replica replica{*communicator, world.local_size, {}, nullptr};
+    std::unique_ptr<ringtrain::Communicator> communicator = mpi.communicator();
+    // With several processes, a collective that waits too long for the others ends this one (the timeout is
+    // the command's --collective-timeout, set once its options are read).
+    ringtrain::WatchedCommunicator* watched = nullptr;
+    if (world.size > 1) {
+      auto watching = std::make_unique<ringtrain::WatchedCommunicator>(
+          std::move(communicator), std::chrono::seconds(ringtrain::kDefaultCollectiveTimeoutSeconds));
+      watched = watching.get();
+      communicator = std::move(watching);
+    }
+    ringtrain::cli::Replica replica{*communicator, world.local_size, {}, nullptr, watched};
     replica.make_gpu_communicator = [&mpi, &world, gpus](std::chrono::milliseconds timeout) {
       return mpi.gpu_communicator(gpus > 0 ? world.local_rank % gpus : 0, timeout);
     };

@@ -36,8 +36,9 @@ po::options_description run_options() {
       ("deterministic", po::value<bool>()->default_value(true),
        "on the GPU, only convolution algorithms that give the same bits every run (exact resume); false: "
        "the fastest")
-      ("nccl-timeout", po::value<double>()->default_value(300.0),
-       "seconds after which an unfinished NCCL collective (a rank failed or stopped) ends the run with an error")
+      ("collective-timeout", po::value<double>()->default_value(kDefaultCollectiveTimeoutSeconds),
+       "seconds after which a collective (MPI or NCCL) still waiting for the other ranks (one failed, stopped "
+       "or hangs) ends the run with an error")
       ("cuda-graph", po::value<bool>()->default_value(true),
        "on the GPU, record a training step once as a CUDA graph and replay it (one launch per step)")
       ("data", po::value<std::string>(),
@@ -191,7 +192,7 @@ std::string config_text(const ParsedOptions& parsed) {
                                               "device",
                                               "deterministic",
                                               "cuda-graph",
-                                              "nccl-timeout",
+                                              "collective-timeout",
                                               "fail-at-step",
                                               "fail-rank",
                                               "pause-in-checkpoint-write",
@@ -235,10 +236,11 @@ TrainConfig train_config(const ParsedOptions& parsed) {
   config.device_request = device;
   config.deterministic = options["deterministic"].as<bool>();
   config.cuda_graph = options["cuda-graph"].as<bool>();
-  config.nccl_timeout_seconds = options["nccl-timeout"].as<double>();
-  RT_CHECK(config.nccl_timeout_seconds > 0 && config.nccl_timeout_seconds <= 86400,
-           parsed.source_of("nccl-timeout") << ": nccl-timeout=" << config.nccl_timeout_seconds
-                                            << " must be more than 0 and at most 86400 seconds");
+  config.collective_timeout_seconds = options["collective-timeout"].as<double>();
+  RT_CHECK(config.collective_timeout_seconds > 0 && config.collective_timeout_seconds <= 86400,
+           parsed.source_of("collective-timeout")
+               << ": collective-timeout=" << config.collective_timeout_seconds
+               << " must be more than 0 and at most 86400 seconds");
   config.data_dir = options.count("data") ? std::filesystem::path(options["data"].as<std::string>())
                                           : data::default_mnist_dir();
   if (options.count("csv")) config.csv_path = options["csv"].as<std::string>();

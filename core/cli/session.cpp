@@ -56,11 +56,13 @@ Session build_session(TrainConfig config, int processes_on_node) {
 }  // namespace
 
 Communicator& Replica::for_device(const TrainConfig& config) {
+  const std::chrono::milliseconds timeout(
+      static_cast<std::int64_t>(std::llround(config.collective_timeout_seconds * 1000)));
+  if (watched != nullptr) watched->set_timeout(timeout);
   if (config.device == Device::cpu || communicator.size() == 1) return communicator;
   if (gpu_communicator == nullptr) {
     RT_CHECK(make_gpu_communicator != nullptr, "this process has no communicator for CUDA tensors");
-    gpu_communicator = make_gpu_communicator(std::chrono::milliseconds(
-        static_cast<std::int64_t>(std::llround(config.nccl_timeout_seconds * 1000))));
+    gpu_communicator = make_gpu_communicator(timeout);
   }
   return *gpu_communicator;
 }

@@ -46,6 +46,10 @@ ProgressStyle progress_style_for_stdout() {
 
 ProgressPrinter::ProgressPrinter(std::ostream& out, ProgressStyle style) : out_(out), style_(style) {}
 
+ProgressPrinter::~ProgressPrinter() {
+  if (line_open_) out_ << std::endl;
+}
+
 void ProgressPrinter::on_epoch_begin(int epoch, int epochs, double learning_rate) {
   out_ << "Epoch " << epoch + 1 << "/" << epochs << format(" - learning rate %.6g", learning_rate)
        << std::endl;
@@ -63,6 +67,7 @@ void ProgressPrinter::on_step_end(const StepMetrics& metrics) {
   const double eta = per_step * static_cast<double>(metrics.steps - metrics.step - 1);
   out_ << "\r" << counter(metrics.step + 1, metrics.steps) << " " << bar(metrics.step + 1, metrics.steps)
        << format(" - ETA: %.0fs", eta) << metrics_text(metrics) << "\033[K" << std::flush;
+  line_open_ = true;
 }
 
 void ProgressPrinter::on_epoch_end(const EpochMetrics& metrics) {
@@ -76,6 +81,7 @@ void ProgressPrinter::on_epoch_end(const EpochMetrics& metrics) {
        << format(" - val_accuracy: %.4f", metrics.val_accuracy);
   if (style_ == ProgressStyle::live) out_ << "\033[K";
   out_ << std::endl;
+  line_open_ = false;
 }
 
 }  // namespace ringtrain

@@ -14,6 +14,11 @@ enum class ProgressStyle { live, plain };
 class ProgressPrinter final : public TrainingObserver {
  public:
   ProgressPrinter(std::ostream& out, ProgressStyle style);
+  // Ends a live line that an epoch left open (training stopped by an error), so that what follows starts on
+  // a line of its own.
+  ~ProgressPrinter() override;
+  ProgressPrinter(const ProgressPrinter&) = delete;
+  ProgressPrinter& operator=(const ProgressPrinter&) = delete;
 
   void on_epoch_begin(int epoch, int epochs, double learning_rate) override;
   void on_step_end(const StepMetrics& metrics) override;
@@ -24,6 +29,7 @@ class ProgressPrinter final : public TrainingObserver {
   ProgressStyle style_;
   StepMetrics last_;
   std::chrono::steady_clock::time_point last_print_;
+  bool line_open_ = false;  // a live line printed and not yet ended
 };
 
 // live when standard output is a terminal.

@@ -19,6 +19,8 @@ enum class BatchNormSync { global, local };
 // Learning rate as given, or multiplied by the number of processes (with --warmup-epochs to ramp up to it).
 enum class LearningRateScaling { none, linear };
 
+inline constexpr int kDefaultCollectiveTimeoutSeconds = 300;
+
 struct TrainConfig {
   std::string name = "model";
   ModelSpec model;
@@ -37,8 +39,9 @@ struct TrainConfig {
   BatchNormSync bn_sync = BatchNormSync::global;
   LearningRateScaling lr_scaling = LearningRateScaling::none;
   double warmup_epochs = 0;
-  std::int64_t bucket_kib = 256;      // gradient all-reduce bucket size
-  double nccl_timeout_seconds = 300;  // an NCCL collective unfinished after this aborts the run
+  std::int64_t bucket_kib = 256;  // gradient all-reduce bucket size
+  // A collective (MPI, NCCL) unfinished after this ends the run.
+  double collective_timeout_seconds = kDefaultCollectiveTimeoutSeconds;
   // On the GPU, steps between two host reads of the loss and accuracy (progress, metrics, the checks for a
   // non-finite loss and for a stop request); the CPU reads after every step.
   std::int64_t gpu_read_every = 100;

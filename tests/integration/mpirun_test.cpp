@@ -1,6 +1,7 @@
 // ringtrain under mpirun, as a user starts it: the run on 2 processes prints once and ends like the run on 1;
 // a rank that fails (the test-only --fail-at-step flag) or is killed with SIGKILL ends the whole job within
-// 60 seconds, non-zero, with output that names the rank.
+// 60 seconds, non-zero, with output that names the rank; a rank that stops without a word ends it after the
+// collective timeout.
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -119,6 +120,36 @@ TEST_F(MpiRun, ARankKilledWithSigkillEndsTheJob) {
   EXPECT_FALSE(result.exited && result.exit_code == 0) << result.describe();
   EXPECT_LT(std::chrono::duration<double>(end - kill_time).count(), 60.0);
   EXPECT_NE(result.output().find("rank 1"), std::string::npos) << result.describe();
+}
+
+TEST_F(MpiRun, AStoppedRankEndsTheJobAfterTheCollectiveTimeout) {
+  // Rank 1 stops (SIGSTOP) without a word; rank 0 waits in its next collective until the timeout.
+  std::atomic<pid_t> stopped = 0;
+  Clock::time_point stop_time;
+  std::thread stopper([&] {
+    for (int attempt = 0; attempt < 600 && stopped == 0; ++attempt) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      const pid_t pid = find_rank_process(1, dir_.path().string());
+      if (pid == 0) continue;
+      std::this_thread::sleep_for(std::chrono::seconds(2));
+      stop_time = Clock::now();
+      if (::kill(pid, SIGSTOP) == 0) stopped = pid;
+    }
+  });
+  const CommandResult result = run_mpirun(
+      2, train_arguments({"--epochs", "100000", "--collective-timeout", "3"}), std::chrono::seconds(180));
+  const auto end = Clock::now();
+  stopper.join();
+  if (stopped != 0) ::kill(stopped, SIGKILL);  // in case the launcher left it
+  ASSERT_NE(stopped.load(), 0) << "rank 1 was never found; " << result.describe();
+  EXPECT_FALSE(result.timed_out) << result.describe();
+  EXPECT_FALSE(result.exited && result.exit_code == 0) << result.describe();
+  const double seconds = std::chrono::duration<double>(end - stop_time).count();
+  EXPECT_GE(seconds, 3.0) << result.describe();
+  EXPECT_LT(seconds, 30.0) << result.describe();
+  EXPECT_NE(result.err.find("rank 0: "), std::string::npos) << result.describe();
+  EXPECT_NE(result.err.find("for the other ranks (--collective-timeout 3 s)"), std::string::npos)
+      << result.describe();
 }
 
 }  // namespace

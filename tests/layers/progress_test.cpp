@@ -1,0 +1,90 @@
+// ProgressPrinter: the Keras-like lines, plain (one per epoch) and live (rewritten in place), and a live line
+// left open by a run that stopped mid-epoch ended before anything else is printed.
+#include "core/train/progress.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+namespace ringtrain {
+namespace {
+
+using ::testing::EndsWith;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+StepMetrics step(std::int64_t index, std::int64_t steps) {
+  StepMetrics metrics;
+  metrics.step = index;
+  metrics.steps = steps;
+  metrics.global_step = index + 1;
+  metrics.loss = 0.5;
+  metrics.accuracy = 0.875;
+  metrics.images_per_second = 1000;
+  metrics.elapsed_seconds = 0.1 * static_cast<double>(index + 1);
+  return metrics;
+}
+
+EpochMetrics epoch_end() {
+  EpochMetrics metrics;
+  metrics.loss = 0.25;
+  metrics.accuracy = 0.9375;
+  metrics.val_loss = 0.125;
+  metrics.val_accuracy = 0.96875;
+  metrics.seconds = 4;
+  metrics.images_per_second = 1500;
+  return metrics;
+}
+
+TEST(ProgressPrinter, PlainPrintsOneKerasLinePerEpoch) {
+  std::ostringstream out;
+  {
+    ProgressPrinter printer(out, ProgressStyle::plain);
+    printer.on_epoch_begin(0, 2, 0.01);
+    for (std::int64_t i = 0; i < 40; ++i)
+      printer.on_step_end(step(i, 40));
+    printer.on_epoch_end(epoch_end());
+  }
+  EXPECT_EQ(out.str(),
+            "Epoch 1/2 - learning rate 0.01\n"
+            "40/40 [==============================] - 4s 100ms/step - 1500 img/s - loss: 0.2500 - accuracy: "
+            "0.9375 - val_loss: 0.1250 - val_accuracy: 0.9688\n");
+}
+
+TEST(ProgressPrinter, LiveRewritesTheLineAndEndsItAtTheEpochsEnd) {
+  std::ostringstream out;
+  ProgressPrinter printer(out, ProgressStyle::live);
+  printer.on_epoch_begin(0, 1, 0.01);
+  printer.on_step_end(step(0, 40));
+  EXPECT_THAT(out.str(),
+              EndsWith("\r 1/40 [>.............................] - ETA: 4s - 1000 img/s - loss: 0.5000 "
+                       "- accuracy: 0.8750\033[K"));
+  printer.on_step_end(step(39, 40));  // the last step is always shown
+  EXPECT_THAT(out.str(), HasSubstr("\r40/40 [==============================] - ETA: 0s"));
+  printer.on_epoch_end(epoch_end());
+  EXPECT_THAT(out.str(), EndsWith("val_accuracy: 0.9688\033[K\n"));
+}
+
+TEST(ProgressPrinter, ALiveLineLeftOpenIsEndedWhenThePrinterGoes) {
+  std::ostringstream out;
+  {
+    ProgressPrinter printer(out, ProgressStyle::live);
+    printer.on_epoch_begin(0, 1, 0.01);
+    printer.on_step_end(step(0, 40));
+  }
+  EXPECT_THAT(out.str(), EndsWith("accuracy: 0.8750\033[K\n"));
+  std::ostringstream finished;
+  {
+    ProgressPrinter printer(finished, ProgressStyle::live);
+    printer.on_epoch_begin(0, 1, 0.01);
+    printer.on_step_end(step(39, 40));
+    printer.on_epoch_end(epoch_end());
+  }
+  EXPECT_THAT(finished.str(), StartsWith("Epoch 1/1"));
+  EXPECT_THAT(finished.str(), EndsWith("\033[K\n")) << "no second line end after a finished epoch";
+  EXPECT_THAT(finished.str(), ::testing::Not(EndsWith("\n\n")));
+}
+
+}  // namespace
+}  // namespace ringtrain
