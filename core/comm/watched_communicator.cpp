@@ -1,4 +1,4 @@
-// WatchedCommunicator: every call forwarded; the blocking ones noted for the watchdog thread.
+// WatchedCommunicator: the blocking calls noted (what, since when) for the watchdog thread.
 #include "core/comm/watched_communicator.hpp"
 
 #include <cstdio>
@@ -8,42 +8,17 @@ namespace ringtrain {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
 std::int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count();
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
 }
-
-class WatchedPendingSum final : public PendingSum {
- public:
-  WatchedPendingSum(std::unique_ptr<PendingSum> inner, WatchedCommunicator& owner)
-      : inner_(std::move(inner)), owner_(owner) {}
-
-  void poll() override { inner_->poll(); }
-  void wait() override {
-    const WatchedCommunicator::Watch watch(owner_, "the wait for a gradient all-reduce");
-    inner_->wait();
-  }
-
- private:
-  std::unique_ptr<PendingSum> inner_;
-  WatchedCommunicator& owner_;
-};
 
 }  // namespace
 
-WatchedCommunicator::Watch::Watch(WatchedCommunicator& owner, const char* what) : owner_(owner) {
-  owner_.waiting_in_ = what;
-  owner_.waiting_since_ns_ = now_ns();
-}
-
-WatchedCommunicator::Watch::~Watch() {
-  owner_.waiting_since_ns_ = 0;
-}
-
 WatchedCommunicator::WatchedCommunicator(std::unique_ptr<Communicator> inner,
                                          std::chrono::milliseconds timeout)
-    : inner_(std::move(inner)), timeout_ms_(timeout.count()), watchdog_([this] { watch(); }) {}
+    : WrappingCommunicator(std::move(inner)), timeout_ms_(timeout.count()), watchdog_([this] { watch(); }) {}
 
 WatchedCommunicator::~WatchedCommunicator() {
   {
@@ -66,44 +41,20 @@ void WatchedCommunicator::watch() {
                  "ringtrain: error: rank %d: %s has waited %.0f s for the other ranks (--collective-timeout "
                  "%.0f s): a rank has stopped, hangs, or failed without a word; this rank ends so that the "
                  "launcher ends the job (the ranks that do not say this are the ones that stopped)\n",
-                 inner_->rank(), waiting_in_.load(), waited, static_cast<double>(timeout_ms_) / 1000);
+                 rank(), waiting_in_.load(), waited, static_cast<double>(timeout_ms_) / 1000);
     std::fflush(stderr);
     std::_Exit(1);
   }
 }
 
-void WatchedCommunicator::sum(Tensor& buffer) {
-  const Watch watch(*this, "an all-reduce");
-  inner_->sum(buffer);
-}
-
-std::unique_ptr<PendingSum> WatchedCommunicator::start_sum(Tensor& buffer) {
-  std::unique_ptr<PendingSum> started;
-  {
-    const Watch watch(*this, "the start of a gradient all-reduce");
-    started = inner_->start_sum(buffer);
-  }
-  return std::make_unique<WatchedPendingSum>(std::move(started), *this);
-}
-
-void WatchedCommunicator::broadcast(Tensor& buffer, int root) {
-  const Watch watch(*this, "a broadcast");
-  inner_->broadcast(buffer, root);
-}
-
-void WatchedCommunicator::sum(std::span<double> values) {
-  const Watch watch(*this, "a sum of scalars (losses, counts, checks)");
-  inner_->sum(values);
-}
-
-std::vector<std::uint64_t> WatchedCommunicator::all_gather(std::uint64_t value) {
-  const Watch watch(*this, "an all-gather");
-  return inner_->all_gather(value);
-}
-
-void WatchedCommunicator::barrier() {
-  const Watch watch(*this, "a barrier");
-  inner_->barrier();
+void WatchedCommunicator::blocking(const char* what, const std::function<void()>& call) {
+  struct EndOnExit {
+    std::atomic<std::int64_t>& since;
+    ~EndOnExit() { since = 0; }
+  } end_on_exit{waiting_since_ns_};
+  waiting_in_ = what;
+  waiting_since_ns_ = now_ns();
+  call();
 }
 
 }  // namespace ringtrain

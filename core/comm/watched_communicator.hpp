@@ -13,11 +13,11 @@
 #include <mutex>
 #include <thread>
 
-#include "core/comm/communicator.hpp"
+#include "core/comm/wrapping_communicator.hpp"
 
 namespace ringtrain {
 
-class WatchedCommunicator final : public Communicator {
+class WatchedCommunicator final : public WrappingCommunicator {
  public:
   WatchedCommunicator(std::unique_ptr<Communicator> inner, std::chrono::milliseconds timeout);
   ~WatchedCommunicator() override;
@@ -27,33 +27,11 @@ class WatchedCommunicator final : public Communicator {
   // Collectives started from now on may wait this long.
   void set_timeout(std::chrono::milliseconds timeout) { timeout_ms_ = timeout.count(); }
 
-  int rank() const override { return inner_->rank(); }
-  int size() const override { return inner_->size(); }
-  void sum(Tensor& buffer) override;
-  std::unique_ptr<PendingSum> start_sum(Tensor& buffer) override;
-  void broadcast(Tensor& buffer, int root) override;
-  void sum(std::span<double> values) override;
-  std::vector<std::uint64_t> all_gather(std::uint64_t value) override;
-  void barrier() override;
-  void watch_queued_work(const char* what) override { inner_->watch_queued_work(what); }
-  void throw_if_failed() const override { inner_->throw_if_failed(); }
-
-  // Marks a blocking call as begun (`what` names it in the message) and, on destruction, as ended.
-  class Watch {
-   public:
-    Watch(WatchedCommunicator& owner, const char* what);
-    ~Watch();
-    Watch(const Watch&) = delete;
-    Watch& operator=(const Watch&) = delete;
-
-   private:
-    WatchedCommunicator& owner_;
-  };
+  void blocking(const char* what, const std::function<void()>& call) override;
 
  private:
   void watch();
 
-  std::unique_ptr<Communicator> inner_;
   std::atomic<std::int64_t> timeout_ms_;
   std::atomic<std::int64_t> waiting_since_ns_{0};  // steady clock; 0: in no collective
   std::atomic<const char*> waiting_in_{""};
