@@ -4,7 +4,9 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <ctime>
 
 #include "core/check.hpp"
@@ -21,10 +23,13 @@ constexpr const char* kFormat = "ringtrain checkpoint";
 // Syncs a file or directory to disk; errors name it.
 void sync_path(const std::filesystem::path& path, bool directory) {
   const int descriptor = ::open(path.c_str(), directory ? O_RDONLY | O_DIRECTORY : O_RDONLY);
-  RT_CHECK(descriptor >= 0, "cannot open " << path.string() << " to sync it to disk");
+  const int open_error = errno;
+  RT_CHECK(descriptor >= 0,
+           "cannot open " << path.string() << " to sync it to disk (" << std::strerror(open_error) << ")");
   const int result = ::fsync(descriptor);
+  const int sync_error = errno;
   ::close(descriptor);
-  RT_CHECK(result == 0, "cannot sync " << path.string() << " to disk");
+  RT_CHECK(result == 0, "cannot sync " << path.string() << " to disk (" << std::strerror(sync_error) << ")");
 }
 
 void write_tensor(Hdf5File& file, const std::string& name, const Tensor& tensor) {
@@ -107,6 +112,7 @@ void write_checkpoint(const std::filesystem::path& path, Sequential& model, Opti
   temporary_name.insert(0, 1, '.');
   temporary_name.append(".partial-").append(std::to_string(::getpid()));
   const std::filesystem::path temporary = directory / temporary_name;
+  bool in_place = false;  // renamed over `path`: only the directory's sync was left
   try {
     Hdf5File file = Hdf5File::create(temporary, kSealBytes);
     file.set_attribute("format", std::string(kFormat));
@@ -139,8 +145,10 @@ void write_checkpoint(const std::filesystem::path& path, Sequential& model, Opti
     sync_path(temporary, false);
     if (before_rename) before_rename();
     std::filesystem::rename(temporary, path);
+    in_place = true;
     sync_path(directory, true);
   } catch (const Error& error) {
+    if (in_place) RT_FAIL("the checkpoint " << path.string() << " is in place, but then: " << error.what());
     std::error_code ignored;
     std::filesystem::remove(temporary, ignored);
     RT_FAIL("writing the checkpoint "

@@ -20,11 +20,7 @@ Checkpointer::Checkpointer(CheckpointSettings settings, Sequential& model, Optim
       communicator_(communicator),
       last_val_accuracy_(settings_.val_accuracy_at_start) {
   if (communicator_.rank() != 0) return;
-  std::error_code error;
-  std::filesystem::create_directories(settings_.run_dir, error);
-  RT_CHECK(!error, "cannot create the run directory " << settings_.run_dir.string() << " (" << error.message()
-                                                      << "): give --run-dir a directory this user can write");
-  lock_ = std::make_unique<RunDirectoryLock>(settings_.run_dir, settings_.lock_wait);
+  create_run_directory(settings_.run_dir);
   prepare_run_directory(settings_.run_dir, settings_.start_step, settings_.resuming);
   for (const auto& entry : std::filesystem::directory_iterator(settings_.run_dir)) {
     const std::string name = entry.path().filename().string();

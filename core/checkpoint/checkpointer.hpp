@@ -1,17 +1,15 @@
 // Checkpointer: at fit's step boundaries, writes the run's checkpoints into its run directory: every N steps,
 // at every epoch's end, and when a stop was requested; keeps the newest K, and optionally a copy of the best
 // by validation accuracy. Every rank calls it; the replicas' parameters are compared first, and rank 0 alone
-// writes. Rank 0 holds the run directory's lock from the start (one run at a time in a directory); temporary
-// files that a killed write left behind (its process gone) are removed when it starts.
+// writes. Temporary files that a killed write left behind (its process gone) are removed when it starts. The
+// caller holds the run directory's lock (RunDirectoryLock) while it runs.
 #pragma once
 
 #include <chrono>
 #include <filesystem>
 #include <functional>
-#include <memory>
 #include <string>
 
-#include "core/checkpoint/run_directory_lock.hpp"
 #include "core/comm/communicator.hpp"
 #include "core/model/sequential.hpp"
 #include "core/optim/optimizer.hpp"
@@ -32,8 +30,6 @@ struct CheckpointSettings {
   bool resuming = false;
   std::int64_t start_step = 0;
   double val_accuracy_at_start = -1;  // the resumed checkpoint's, until this run validates
-  // How long rank 0 waits for the run directory's lock while another run holds it.
-  std::chrono::milliseconds lock_wait{0};
 };
 
 class Checkpointer final : public BoundaryHandler {
@@ -57,7 +53,6 @@ class Checkpointer final : public BoundaryHandler {
   void write(const Boundary& boundary);
 
   CheckpointSettings settings_;
-  std::unique_ptr<RunDirectoryLock> lock_;  // rank 0's
   Sequential& model_;
   Optimizer& optimizer_;
   std::string optimizer_name_;

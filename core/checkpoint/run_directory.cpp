@@ -14,6 +14,13 @@ namespace ringtrain {
 
 namespace fs = std::filesystem;
 
+void create_run_directory(const fs::path& run_dir) {
+  std::error_code error;
+  fs::create_directories(run_dir, error);
+  RT_CHECK(!error, "cannot create the run directory " << run_dir.string() << " (" << error.message()
+                                                      << "): give --run-dir a directory this user can write");
+}
+
 fs::path checkpoint_path(const fs::path& run_dir, std::int64_t global_step) {
   char name[64];
   std::snprintf(name, sizeof name, "checkpoint-%09lld.h5", static_cast<long long>(global_step));

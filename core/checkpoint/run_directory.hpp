@@ -10,6 +10,9 @@
 
 namespace ringtrain {
 
+// Creates `run_dir` (and its parents) where missing; an error names it and the reason when it cannot.
+void create_run_directory(const std::filesystem::path& run_dir);
+
 std::filesystem::path checkpoint_path(const std::filesystem::path& run_dir, std::int64_t global_step);
 std::filesystem::path best_checkpoint_path(const std::filesystem::path& run_dir);
 

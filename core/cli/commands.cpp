@@ -9,6 +9,8 @@
 
 #include "core/checkpoint/checkpointer.hpp"
 #include "core/checkpoint/metrics_file.hpp"
+#include "core/checkpoint/run_directory.hpp"
+#include "core/checkpoint/run_directory_lock.hpp"
 #include "core/cli/run_files.hpp"
 #include "core/cli/session.hpp"
 #include "core/comm/timed_communicator.hpp"
@@ -64,6 +66,30 @@ int summary_command(const std::vector<std::string>& arguments, Replica& replica)
   return 0;
 }
 
+namespace {
+
+// Rank 0 takes the run directory's lock before anything there is read (the checkpoint to resume from is
+// chosen after it): a second run waits for the first here, up to --lock-wait, and fails naming it if it does
+// not end. The other ranks wait for rank 0 in a barrier whose timeout allows that wait.
+std::unique_ptr<RunDirectoryLock> hold_run_directory(const RunFiles& files, const TrainConfig& config,
+                                                     Replica& replica) {
+  if (files.run_dir.empty()) return nullptr;
+  const std::chrono::milliseconds wait(std::llround(files.lock_wait_seconds * 1000));
+  if (replica.watched != nullptr) {
+    replica.watched->set_timeout(
+        wait + std::chrono::milliseconds(std::llround(config.collective_timeout_seconds * 1000)));
+  }
+  std::unique_ptr<RunDirectoryLock> lock;
+  if (replica.communicator.rank() == 0) {
+    create_run_directory(files.run_dir);
+    lock = std::make_unique<RunDirectoryLock>(files.run_dir, wait);
+  }
+  replica.communicator.barrier();
+  return lock;
+}
+
+}  // namespace
+
 int train_command(const std::vector<std::string>& arguments, Replica& replica) {
   const auto options = run_options();
   if (wants_help(arguments)) {
@@ -79,6 +105,7 @@ int train_command(const std::vector<std::string>& arguments, Replica& replica) {
   // directory, every 100 without.
   if (!files.run_dir.empty()) session.config.gpu_read_every = files.log_every;
   const TrainConfig& config = session.config;
+  const std::unique_ptr<RunDirectoryLock> lock = hold_run_directory(files, config, replica);
   Communicator& communicator = replica.for_device(config);
   const data::Dataset train = load_data_for(*session.model, config.data_dir, data::Split::train);
   const data::Dataset validation = load_data_for(*session.model, config.data_dir, data::Split::test);
@@ -105,8 +132,7 @@ int train_command(const std::vector<std::string>& arguments, Replica& replica) {
     checkpointer = std::make_unique<Checkpointer>(
         CheckpointSettings{files.run_dir, files.checkpoint_every, files.keep, files.keep_best,
                            config_text(parsed), files.pause_in_checkpoint_write, starting.resuming,
-                           start.global_step, starting.val_accuracy,
-                           std::chrono::milliseconds(std::llround(files.lock_wait_seconds * 1000))},
+                           start.global_step, starting.val_accuracy},
         *session.model, *session.optimizer, config.optimizer.name, communicator);
     trainer.set_boundary_handler(*checkpointer);
     if (communicator.rank() == 0) {
@@ -131,6 +157,7 @@ int train_command(const std::vector<std::string>& arguments, Replica& replica) {
     report.reset();
     metrics.reset();
     csv.reset();
+    progress.end_line();
     std::cout << "stopped by a signal; "
               << (checkpointer ? "checkpoint " + checkpointer->last_written().string()
                                : "no --run-dir, no checkpoint")

@@ -39,7 +39,7 @@ void WatchedCommunicator::watch() {
     // The main thread is inside MPI: this thread writes with stdio alone and leaves without unwinding.
     std::fprintf(stderr,
                  "ringtrain: error: rank %d: %s has waited %.0f s for the other ranks (--collective-timeout "
-                 "%.0f s): a rank has stopped, hangs, or failed without a word; this rank ends so that the "
+                 "%g s): a rank has stopped, hangs, or failed without a word; this rank ends so that the "
                  "launcher ends the job (the ranks that do not say this are the ones that stopped)\n",
                  rank(), waiting_in_.load(), waited, static_cast<double>(timeout_ms_) / 1000);
     std::fflush(stderr);

@@ -47,7 +47,12 @@ ProgressStyle progress_style_for_stdout() {
 ProgressPrinter::ProgressPrinter(std::ostream& out, ProgressStyle style) : out_(out), style_(style) {}
 
 ProgressPrinter::~ProgressPrinter() {
+  end_line();
+}
+
+void ProgressPrinter::end_line() {
   if (line_open_) out_ << std::endl;
+  line_open_ = false;
 }
 
 void ProgressPrinter::on_epoch_begin(int epoch, int epochs, double learning_rate) {

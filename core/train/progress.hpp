@@ -14,8 +14,7 @@ enum class ProgressStyle { live, plain };
 class ProgressPrinter final : public TrainingObserver {
  public:
   ProgressPrinter(std::ostream& out, ProgressStyle style);
-  // Ends a live line that an epoch left open (training stopped by an error), so that what follows starts on
-  // a line of its own.
+  // Ends the live line (end_line()), so that what follows an error starts on a line of its own.
   ~ProgressPrinter() override;
   ProgressPrinter(const ProgressPrinter&) = delete;
   ProgressPrinter& operator=(const ProgressPrinter&) = delete;
@@ -23,6 +22,8 @@ class ProgressPrinter final : public TrainingObserver {
   void on_epoch_begin(int epoch, int epochs, double learning_rate) override;
   void on_step_end(const StepMetrics& metrics) override;
   void on_epoch_end(const EpochMetrics& metrics) override;
+  // Ends the live line an unfinished epoch left open (before a message about why it stopped).
+  void end_line();
 
  private:
   std::ostream& out_;

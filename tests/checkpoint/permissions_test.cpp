@@ -82,6 +82,10 @@ TEST_F(Permissions, ARunDirectoryThatCannotBeMadeIsAnErrorNamingIt) {
   const fs::path closed = dir_.path() / "closed";
   fs::create_directory(closed);
   fs::permissions(closed, kReadOnly | fs::perms::owner_exec);
+  struct Reopen {  // so that the temporary directory can be removed, whatever the test's outcome
+    fs::path path;
+    ~Reopen() { fs::permissions(path, fs::perms::owner_all); }
+  } reopen{closed};
   auto built = checkpoint_testing::build(checkpoint_testing::kEveryStatefulLayer, 1);
   auto single = make_single_process_communicator();
   CheckpointSettings settings;
@@ -93,7 +97,6 @@ TEST_F(Permissions, ARunDirectoryThatCannotBeMadeIsAnErrorNamingIt) {
     EXPECT_THAT(error.what(), HasSubstr("cannot create the run directory " + settings.run_dir.string() +
                                         " (Permission denied)"));
   }
-  fs::permissions(closed, fs::perms::owner_all);  // so that the temporary directory can be removed
 }
 
 }  // namespace

@@ -57,7 +57,9 @@ TEST(RunDirectoryLock, AWaitingHolderGetsTheLockWhenTheFirstLetsGo) {
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
     first.reset();
   });
+  const auto start = std::chrono::steady_clock::now();
   EXPECT_NO_THROW(RunDirectoryLock second(dir.path(), std::chrono::seconds(30)));
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(400)) << "it did not wait";
   releaser.join();
 }
 

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <numeric>
@@ -267,6 +268,71 @@ TEST_F(ResumeCli, ASecondRunOnADirectoryInUseIsRefusedAndChangesNothing) {
   EXPECT_THAT(second.err, HasSubstr("waiting up to 1 s for it to end"));
   EXPECT_EQ(after, before);
   EXPECT_EQ(before.back(), checkpoint_path(run_dir, 4));
+}
+
+// train arguments for a run that goes on until it is signalled.
+std::vector<std::string> endless(std::vector<std::string> arguments) {
+  const auto epochs = std::find(arguments.begin(), arguments.end(), "--epochs");
+  *(epochs + 1) = "1000";
+  return arguments;
+}
+
+TEST_F(ResumeCli, ARunWaitingForItsDirectoryResumesFromWhereTheHolderStopped) {
+  const fs::path run_dir = dir_.path() / "waited-for";
+  std::atomic<pid_t> holder_pid = 0, waiter_pid = 0;
+  CommandResult holder, waiter;
+  std::thread holding([&] {
+    holder = run_command(with_binary(endless(train_arguments(run_dir))), std::chrono::seconds(300),
+                         [&](pid_t pid) { holder_pid = pid; });
+  });
+  for (int i = 0; i < 3000 && list_checkpoints(run_dir).empty(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  std::thread waiting([&] {
+    waiter = run_command(
+        with_binary(endless(train_arguments(run_dir, {"--resume", "auto", "--lock-wait", "120"}))),
+        std::chrono::seconds(300), [&](pid_t pid) { waiter_pid = pid; });
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // the waiter is waiting for the lock
+  if (holder_pid != 0) ::kill(holder_pid, SIGUSR1);
+  holding.join();
+  const auto written = list_checkpoints(run_dir);
+  const fs::path holders_last = written.empty() ? fs::path() : written.back();
+  // The waiter trains on from there; stopped once it has written a checkpoint of its own.
+  const auto waiter_wrote = [&] {
+    const auto paths = list_checkpoints(run_dir);
+    return !paths.empty() && paths.back() != holders_last;
+  };
+  for (int i = 0; i < 3000 && !waiter_wrote(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  if (waiter_pid != 0) ::kill(waiter_pid, SIGUSR1);
+  waiting.join();
+  ASSERT_FALSE(written.empty()) << holder.describe();
+  ASSERT_TRUE(holder.exited && holder.exit_code == kExitStoppedBySignal) << holder.describe();
+  ASSERT_TRUE(waiter.exited && waiter.exit_code == kExitStoppedBySignal) << waiter.describe();
+  EXPECT_THAT(waiter.err, HasSubstr("is in use by another training run"));
+  EXPECT_THAT(waiter.out, HasSubstr("resume: from " + holders_last.string()));
+  for (const auto& entry : fs::directory_iterator(run_dir))
+    EXPECT_THAT(entry.path().filename().string(), testing::Not(HasSubstr(".superseded-"))) << "set aside";
+}
+
+TEST_F(ResumeCli, OtherRanksWaitForRankZerosLockPastTheirCollectiveTimeout) {
+  const fs::path run_dir = dir_.path() / "waited-for-by-two";
+  std::atomic<pid_t> holder_pid = 0;
+  CommandResult holder;
+  std::thread holding([&] {
+    holder = run_command(with_binary(endless(train_arguments(run_dir))), std::chrono::seconds(300),
+                         [&](pid_t pid) { holder_pid = pid; });
+  });
+  for (int i = 0; i < 3000 && list_checkpoints(run_dir).empty(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  // Rank 0 waits 4 s for the lock; rank 1 waits for rank 0 with a collective timeout of 1 s.
+  const CommandResult refused =
+      train(2, run_dir, {"--resume", "auto", "--lock-wait", "4", "--collective-timeout", "1"});
+  if (holder_pid != 0) ::kill(holder_pid, SIGUSR1);
+  holding.join();
+  EXPECT_FALSE(refused.exited && refused.exit_code == 0) << refused.describe();
+  EXPECT_THAT(refused.err, HasSubstr("rank 0: " + run_dir.string() + " is in use by another training run"));
+  EXPECT_THAT(refused.err, testing::Not(HasSubstr("has waited"))) << refused.describe();
 }
 
 TEST_F(ResumeCli, AFullDiskEndsTheRunWithAnErrorAndLeavesItsCheckpointsToResumeFrom) {

@@ -66,6 +66,17 @@ TEST(ProgressPrinter, LiveRewritesTheLineAndEndsItAtTheEpochsEnd) {
   EXPECT_THAT(out.str(), EndsWith("val_accuracy: 0.9688\033[K\n"));
 }
 
+TEST(ProgressPrinter, EndLineEndsAnOpenLineOnce) {
+  std::ostringstream out;
+  ProgressPrinter printer(out, ProgressStyle::live);
+  printer.on_epoch_begin(0, 1, 0.01);
+  printer.on_step_end(step(0, 40));
+  printer.end_line();
+  printer.end_line();
+  EXPECT_THAT(out.str(), EndsWith("accuracy: 0.8750\033[K\n"));
+  EXPECT_THAT(out.str(), ::testing::Not(EndsWith("\n\n")));
+}
+
 TEST(ProgressPrinter, ALiveLineLeftOpenIsEndedWhenThePrinterGoes) {
   std::ostringstream out;
   {
