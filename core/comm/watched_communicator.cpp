@@ -36,12 +36,14 @@ void WatchedCommunicator::watch() {
     if (since == 0) continue;
     const double waited = static_cast<double>(now_ns() - since) * 1e-9;
     if (waited * 1000 < static_cast<double>(timeout_ms_)) continue;
+    const char* what = waiting_in_;
+    if (waiting_since_ns_ != since) continue;  // that call returned meanwhile; the next is checked next time
     // The main thread is inside MPI: this thread writes with stdio alone and leaves without unwinding.
     std::fprintf(stderr,
                  "ringtrain: error: rank %d: %s has waited %.0f s for the other ranks (--collective-timeout "
                  "%g s): a rank has stopped, hangs, or failed without a word; this rank ends so that the "
                  "launcher ends the job (the ranks that do not say this are the ones that stopped)\n",
-                 rank(), waiting_in_.load(), waited, static_cast<double>(timeout_ms_) / 1000);
+                 rank(), what, waited, static_cast<double>(timeout_ms_) / 1000);
     std::fflush(stderr);
     std::_Exit(1);
   }
