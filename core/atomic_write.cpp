@@ -13,11 +13,15 @@
 
 namespace ringtrain {
 
-void write_file_atomically(const std::filesystem::path& path, std::string_view bytes) {
+std::filesystem::path temporary_path_for(const std::filesystem::path& path) {
   std::string name = path.filename().string();
   name.insert(0, 1, '.');
   name.append(".partial-").append(std::to_string(::getpid()));
-  const std::filesystem::path temporary = path.parent_path() / name;
+  return path.parent_path() / name;
+}
+
+void write_file_atomically(const std::filesystem::path& path, std::string_view bytes) {
+  const std::filesystem::path temporary = temporary_path_for(path);
   const auto fail = [&](int error) {
     std::error_code ignored;
     std::filesystem::remove(temporary, ignored);

@@ -12,4 +12,8 @@ namespace ringtrain {
 // reason.
 void write_file_atomically(const std::filesystem::path& path, std::string_view bytes);
 
+// Where this process writes `path` before renaming it into place: .<name>.partial-<pid> beside it (hidden,
+// and the pid tells whether its writer still runs).
+std::filesystem::path temporary_path_for(const std::filesystem::path& path);
+
 }  // namespace ringtrain

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <ctime>
 
+#include "core/atomic_write.hpp"
 #include "core/check.hpp"
 #include "core/checkpoint/file_seal.hpp"
 #include "core/checkpoint/hdf5_file.hpp"
@@ -108,10 +109,7 @@ std::string utc_timestamp() {
 void write_checkpoint(const std::filesystem::path& path, Sequential& model, Optimizer& optimizer,
                       const CheckpointInfo& info, const std::function<void()>& before_rename) {
   const std::filesystem::path directory = path.parent_path().empty() ? "." : path.parent_path();
-  std::string temporary_name = path.filename().string();
-  temporary_name.insert(0, 1, '.');
-  temporary_name.append(".partial-").append(std::to_string(::getpid()));
-  const std::filesystem::path temporary = directory / temporary_name;
+  const std::filesystem::path temporary = temporary_path_for(path);
   bool in_place = false;  // renamed over `path`: only the directory's sync was left
   try {
     Hdf5File file = Hdf5File::create(temporary, kSealBytes);

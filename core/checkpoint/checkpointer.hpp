@@ -5,7 +5,6 @@
 // caller holds the run directory's lock (RunDirectoryLock) while it runs.
 #pragma once
 
-#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <string>

@@ -62,6 +62,7 @@ void seal_file(const std::filesystem::path& path) {
 }
 
 void check_file_seal(const std::filesystem::path& path) {
+  errno = 0;  // the stream's open sets it only on failure
   std::ifstream file(path, std::ios::binary);
   const int error = errno;
   RT_CHECK(file, "cannot open " << path.string() << " (" << std::strerror(error) << ")");

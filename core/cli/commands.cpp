@@ -76,8 +76,7 @@ std::unique_ptr<RunDirectoryLock> hold_run_directory(const RunFiles& files, cons
   if (files.run_dir.empty()) return nullptr;
   const std::chrono::milliseconds wait(std::llround(files.lock_wait_seconds * 1000));
   if (replica.watched != nullptr) {
-    replica.watched->set_timeout(
-        wait + std::chrono::milliseconds(std::llround(config.collective_timeout_seconds * 1000)));
+    replica.watched->set_timeout(wait + config.collective_timeout());
   }
   std::unique_ptr<RunDirectoryLock> lock;
   if (replica.communicator.rank() == 0) {

@@ -56,8 +56,7 @@ Session build_session(TrainConfig config, int processes_on_node) {
 }  // namespace
 
 Communicator& Replica::for_device(const TrainConfig& config) {
-  const std::chrono::milliseconds timeout(
-      static_cast<std::int64_t>(std::llround(config.collective_timeout_seconds * 1000)));
+  const std::chrono::milliseconds timeout = config.collective_timeout();
   if (watched != nullptr) watched->set_timeout(timeout);
   if (config.device == Device::cpu || communicator.size() == 1) return communicator;
   if (gpu_communicator == nullptr) {

@@ -2,6 +2,8 @@
 // batch and epochs, the seed, the data and where metrics go. Filled from a config file and flags.
 #pragma once
 
+#include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -42,6 +44,9 @@ struct TrainConfig {
   std::int64_t bucket_kib = 256;  // gradient all-reduce bucket size
   // A collective (MPI, NCCL) unfinished after this ends the run.
   double collective_timeout_seconds = kDefaultCollectiveTimeoutSeconds;
+  std::chrono::milliseconds collective_timeout() const {
+    return std::chrono::milliseconds(std::llround(collective_timeout_seconds * 1000));
+  }
   // On the GPU, steps between two host reads of the loss and accuracy (progress, metrics, the checks for a
   // non-finite loss and for a stop request); the CPU reads after every step.
   std::int64_t gpu_read_every = 100;
