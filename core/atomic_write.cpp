@@ -31,7 +31,10 @@ void write_file_atomically(const std::filesystem::path& path, std::string_view b
   };
   std::FILE* file = std::fopen(temporary.c_str(), "wb");
   if (file == nullptr) fail(errno);
-  const bool written = std::fwrite(bytes.data(), 1, bytes.size(), file) == bytes.size();
+  // Synced before the rename, so that after a crash the name holds the old bytes or the new, never an empty
+  // file.
+  const bool written = std::fwrite(bytes.data(), 1, bytes.size(), file) == bytes.size() &&
+                       std::fflush(file) == 0 && ::fsync(::fileno(file)) == 0;
   const int write_error = errno;
   const bool closed = std::fclose(file) == 0;
   const int close_error = errno;

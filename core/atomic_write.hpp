@@ -7,7 +7,7 @@
 
 namespace ringtrain {
 
-// Writes `bytes` to a temporary file beside `path`, then renames it over `path`. On failure (a full disk, no
+// Writes `bytes` to a temporary file beside `path`, syncs it to disk, then renames it over `path`. On failure (a full disk, no
 // permission) the temporary file is removed, `path` is left as it was, and Error names the file and the
 // reason.
 void write_file_atomically(const std::filesystem::path& path, std::string_view bytes);

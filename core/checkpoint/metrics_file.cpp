@@ -4,9 +4,8 @@
 #include "core/check.hpp"
 #include "core/checkpoint/checkpoint.hpp"
 #include "core/checkpoint/hdf5_file.hpp"
+#include "core/file_access.hpp"
 
-#include <cerrno>
-#include <cstdio>
 #include <cstring>
 #include <iostream>
 
@@ -38,12 +37,9 @@ void require_read_write(const std::filesystem::path& path) {
   RT_CHECK(std::filesystem::is_regular_file(path),
            path.string() << " is not a regular file: move it out of the run directory, or give this run "
                             "another --run-dir");
-  std::FILE* file = std::fopen(path.c_str(), "r+b");
-  const int error = errno;
-  RT_CHECK(file != nullptr, path.string()
-                                << " cannot be opened for reading and writing (" << std::strerror(error)
-                                << "): let this user write it, or give this run another --run-dir");
-  std::fclose(file);
+  const int error = open_error(path, "r+b");
+  RT_CHECK(error == 0, path.string() << " cannot be opened for reading and writing (" << std::strerror(error)
+                                     << "): let this user write it, or give this run another --run-dir");
 }
 
 void append_row(Hdf5File& file, const std::string& group, const std::vector<std::string>& series,

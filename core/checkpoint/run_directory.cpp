@@ -9,6 +9,7 @@
 #include <regex>
 
 #include "core/checkpoint/checkpoint.hpp"
+#include "core/file_access.hpp"
 
 namespace ringtrain {
 
@@ -77,21 +78,18 @@ void prepare_run_directory(const fs::path& run_dir, std::int64_t start_step, boo
   }
 }
 
-std::optional<fs::path> newest_usable_checkpoint(const fs::path& run_dir, std::ostream& report) {
+std::optional<UsableCheckpoint> newest_usable_checkpoint(const fs::path& run_dir, std::ostream& report) {
   const auto paths = list_checkpoints(run_dir);
   for (auto path = paths.rbegin(); path != paths.rend(); ++path) {
     // A checkpoint this user may not read is not damaged: passing over it would resume from an older one, or
     // start over and set every checkpoint aside.
-    std::FILE* file = std::fopen(path->c_str(), "rb");
-    const int open_error = errno;
-    if (file == nullptr && open_error == ENOENT) continue;  // pruned meanwhile
-    RT_CHECK(file != nullptr, path->string() << " cannot be read (" << std::strerror(open_error)
+    const int unreadable = open_error(*path, "rb");
+    if (unreadable == ENOENT) continue;  // pruned meanwhile
+    RT_CHECK(unreadable == 0, path->string() << " cannot be read (" << std::strerror(unreadable)
                                              << "): let this user read the run directory's checkpoints, or "
                                                 "resume from another with --resume PATH");
-    std::fclose(file);
     try {
-      read_checkpoint(*path);
-      return *path;
+      return UsableCheckpoint{*path, read_checkpoint(*path)};
     } catch (const std::exception& error) {
       report << "resume: skipping " << path->string() << ": " << error.what() << "\n";
     }

@@ -8,6 +8,8 @@
 #include <ostream>
 #include <vector>
 
+#include "core/checkpoint/checkpoint.hpp"
+
 namespace ringtrain {
 
 // Creates `run_dir` (and its parents) where missing; an error names it and the reason when it cannot.
@@ -27,9 +29,14 @@ void keep_newest_checkpoints(const std::filesystem::path& run_dir, int keep);
 // are neither pruned as its own nor resumed from later. Nothing is deleted.
 void prepare_run_directory(const std::filesystem::path& run_dir, std::int64_t start_step, bool resuming);
 
+struct UsableCheckpoint {
+  std::filesystem::path path;
+  CheckpointInfo info;  // as read_checkpoint read it while checking the file
+};
+
 // The newest step checkpoint that reads back completely and passes its checksums; each newer one that does
 // not is reported on `report`, with the reason. None when the directory holds no usable checkpoint.
-std::optional<std::filesystem::path> newest_usable_checkpoint(const std::filesystem::path& run_dir,
-                                                              std::ostream& report);
+std::optional<UsableCheckpoint> newest_usable_checkpoint(const std::filesystem::path& run_dir,
+                                                         std::ostream& report);
 
 }  // namespace ringtrain

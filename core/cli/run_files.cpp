@@ -40,14 +40,20 @@ StartingPoint resume_position(const RunFiles& files, Session& session, Communica
   if (files.resume.empty()) return start;
   start.resuming = true;
   std::filesystem::path path = files.resume;
+  CheckpointInfo info;
+  bool found = true;
   if (files.resume == "auto") {
-    const auto newest = newest_usable_checkpoint(files.run_dir, out);
-    if (newest) path = *newest;
+    auto newest = newest_usable_checkpoint(files.run_dir, out);
+    found = newest.has_value();
+    if (found) {
+      path = newest->path;
+      info = std::move(newest->info);
+    }
+  } else {
+    info = read_checkpoint(path);
   }
-  const bool found = files.resume != "auto" || path != files.resume;
   // Every rank must start from the same checkpoint (on a shared filesystem they see the same files, but a
   // file not yet visible on one node must not split the run).
-  const CheckpointInfo info = found ? read_checkpoint(path) : CheckpointInfo{};
   const auto chosen =
       communicator.all_gather(found ? static_cast<std::uint64_t>(info.position.global_step) + 1 : 0);
   for (std::size_t rank = 1; rank < chosen.size(); ++rank) {

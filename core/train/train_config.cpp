@@ -34,6 +34,9 @@ void validate(const TrainConfig& config) {
   constexpr std::int64_t kMaxBucketKib = std::int64_t{1} << 30;  // 1 TiB: its size in bytes must fit
   RT_CHECK(config.bucket_kib > 0 && config.bucket_kib <= kMaxBucketKib,
            where("bucket-kib") << config.bucket_kib << " must be from 1 to " << kMaxBucketKib << " (1 TiB)");
+  RT_CHECK(config.collective_timeout_seconds >= 1 && config.collective_timeout_seconds <= 86400,
+           where("collective-timeout")
+               << config.collective_timeout_seconds << " must be from 1 to 86400 seconds");
   RT_CHECK(config.optimizer.momentum >= 0 && config.optimizer.momentum < 1,
            where("momentum") << config.optimizer.momentum << " must be in [0, 1)");
 }
