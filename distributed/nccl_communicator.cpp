@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "core/cuda/cuda_check.hpp"
+#include "core/cuda/stream.hpp"
 #include "distributed/mpi_check.hpp"
 
 #define NCCL_CHECK(call)                                                                                \
@@ -181,7 +182,7 @@ class NcclPendingSum final : public PendingSum {
   // Work queued on the caller's stream from now on runs after the sum; the host does not wait.
   void wait() override {
     watchdog_.check();
-    CUDA_CHECK(cudaStreamWaitEvent(cudaStreamPerThread, done_, 0));
+    CUDA_CHECK(cudaStreamWaitEvent(cuda::stream(), done_, 0));
   }
 
  private:
@@ -216,8 +217,8 @@ class NcclCommunicator final : public Communicator {
   }
 
   // On the normal path the last collectives are let finish (the watchdog still watching), then the
-  // communicator is finalized; when unwinding an error, or after a failure, it is aborted: a peer may never
-  // come.
+  // communicator is finalized, all within one timeout; when unwinding an error, after a failure, or past
+  // that timeout, it is aborted: a peer may never come.
   ~NcclCommunicator() override {
     const bool unwinding = std::uncaught_exceptions() > 0;
     const auto deadline = Clock::now() + timeout_;
@@ -231,7 +232,7 @@ class NcclCommunicator final : public Communicator {
       if (!guarded_.aborted) {
         try {
           NCCL_CHECK(ncclCommFinalize(guarded_.comm));
-          wait_until_ready("finalize");
+          wait_until_ready("finalize", deadline);
           ncclCommDestroy(guarded_.comm);
           finalized = true;
         } catch (const Error&) {
@@ -291,7 +292,7 @@ class NcclCommunicator final : public Communicator {
     watchdog_->check();
     cudaEvent_t queued;
     CUDA_CHECK(cudaEventCreateWithFlags(&queued, cudaEventDisableTiming));
-    CUDA_CHECK(cudaEventRecord(queued, cudaStreamPerThread));
+    CUDA_CHECK(cudaEventRecord(queued, cuda::stream()));
     watchdog_->watch(queued, what);
   }
 
@@ -312,14 +313,14 @@ class NcclCommunicator final : public Communicator {
   cudaEvent_t enqueue(const char* what, Collective&& collective) {
     watchdog_->check();
     cudaStreamCaptureStatus capture = cudaStreamCaptureStatusNone;
-    CUDA_CHECK(cudaStreamIsCapturing(cudaStreamPerThread, &capture));
+    CUDA_CHECK(cudaStreamIsCapturing(cuda::stream(), &capture));
     const bool capturing = capture != cudaStreamCaptureStatusNone;
     cudaEvent_t ready, done, watched = nullptr;
     {
       std::lock_guard lock(guarded_.mutex);
       RT_CHECK(!guarded_.aborted, "NCCL " << what << " on an aborted communicator");
       CUDA_CHECK(cudaEventCreateWithFlags(&ready, cudaEventDisableTiming));
-      CUDA_CHECK(cudaEventRecord(ready, cudaStreamPerThread));
+      CUDA_CHECK(cudaEventRecord(ready, cuda::stream()));
       CUDA_CHECK(cudaStreamWaitEvent(stream_, ready, 0));
       CUDA_CHECK(cudaEventDestroy(ready));
       const ncclResult_t status = collective();
@@ -338,14 +339,15 @@ class NcclCommunicator final : public Communicator {
     return done;
   }
 
-  // Under the communicator's lock: polls until a non-blocking NCCL call has finished, or the timeout passes.
-  void wait_until_ready(const char* what) {
-    const auto start = Clock::now();
+  // Under the communicator's lock: polls until a non-blocking NCCL call has finished, or the timeout (by
+  // default counted from now) passes.
+  void wait_until_ready(const char* what) { wait_until_ready(what, Clock::now() + timeout_); }
+  void wait_until_ready(const char* what, Clock::time_point deadline) {
     ncclResult_t state = ncclInProgress;
     while (true) {
       NCCL_CHECK(ncclCommGetAsyncError(guarded_.comm, &state));
       if (state != ncclInProgress) break;
-      RT_CHECK(Clock::now() - start <= timeout_,
+      RT_CHECK(Clock::now() <= deadline,
                "NCCL " << what << " did not finish within " << timeout_.count() << " ms");
       std::this_thread::sleep_for(std::chrono::microseconds(50));
     }

@@ -1,5 +1,5 @@
 // The NCCL communicator for CUDA tensors: sums and broadcasts run on its own CUDA stream, ordered by events
-// after the work already queued on the compute stream (cudaStreamPerThread) and before the work queued there
+// after the work already queued on the compute stream (cuda::stream()) and before the work queued there
 // after them, with no host synchronisation; scalar sums, gathers and barriers go over MPI. A watchdog thread
 // polls NCCL's asynchronous errors and aborts the communicator when an operation has not finished within the
 // timeout, so a dead peer ends the run with an error instead of a hang.

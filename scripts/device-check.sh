@@ -41,8 +41,14 @@ if [[ "${RINGTRAIN_BUNDLED_LIBC:-0}" == 1 || "${started}" == *GLIBC* ]]; then
   launch=("${bundle}"/glibc/ld-linux-x86-64.so.2 --library-path "${bundle}/glibc:${LD_LIBRARY_PATH}")
 fi
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || echo "nvidia-smi: not available"
-"${launch[@]+"${launch[@]}"}" "${bundle}/bin/ringtrain" version ||
+version=$("${launch[@]+"${launch[@]}"}" "${bundle}/bin/ringtrain" version 2>&1) ||
   ldd "${bundle}/bin/ringtrain" | grep -E "not found|cud|nccl"
+echo "${version}"
+# A driver older than the CUDA the bundle was built with shows as "0 GPU(s) usable (reason)": every GPU test
+# would then skip, and a table of skips is not a result.
+if nvidia-smi -L 2>/dev/null | grep -q "^GPU" && [[ "${version}" == *" 0 GPU(s) usable"* ]]; then
+  echo "device-check: nvidia-smi lists a GPU but CUDA finds none usable (the reason is in the line above)"
+fi
 results=()
 for test in core_cuda_runtime_test ops_cuda_kernels_test data_device_dataset_test layers_gradient_test \
   layers_gpu_trainer_test distributed_nccl_test; do

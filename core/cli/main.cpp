@@ -58,8 +58,13 @@ int main(int argc, char** argv) {
       communicator = std::move(watching);
     }
     ringtrain::cli::Replica replica{*communicator, world.local_size, {}, nullptr, watched};
-    replica.make_gpu_communicator = [&mpi, &world, gpus](std::chrono::milliseconds timeout) {
-      return mpi.gpu_communicator(gpus > 0 ? world.local_rank % gpus : 0, timeout);
+    replica.make_gpu_communicator =
+        [&mpi, &world, gpus](std::chrono::milliseconds timeout) -> std::unique_ptr<ringtrain::Communicator> {
+      auto nccl = mpi.gpu_communicator(gpus > 0 ? world.local_rank % gpus : 0, timeout);
+      if (world.size == 1) return nccl;
+      // NCCL's own watchdog aborts a stuck collective on the GPU; its host-side collectives (MPI) are watched
+      // as the CPU communicator's are.
+      return std::make_unique<ringtrain::WatchedCommunicator>(std::move(nccl), timeout);
     };
     if (command == "train") return ringtrain::cli::train_command(arguments, replica);
     if (command == "summary") return ringtrain::cli::summary_command(arguments, replica);

@@ -6,6 +6,7 @@
 
 #include "core/cuda/kernels.hpp"
 #include "core/cuda/launch.cuh"
+#include "core/cuda/stream.hpp"
 #include "core/device.hpp"
 
 namespace ringtrain::cuda {
@@ -132,11 +133,11 @@ void sums_per_channel(std::int64_t rows, std::int64_t channels, Reduce terms, Ou
                       const char* name) {
   const ReductionPlan plan = plan_reduction(rows, channels);
   double* partial = partial_sums_buffer(static_cast<std::size_t>(plan.parts * 2 * channels));
-  partial_sums_per_channel<<<static_cast<unsigned>(plan.parts), kThreads, 0, cudaStreamPerThread>>>(
-      rows, channels, plan, terms, partial);
+  partial_sums_per_channel<<<static_cast<unsigned>(plan.parts), kThreads, 0, stream()>>>(rows, channels, plan,
+                                                                                         terms, partial);
   check_launch(name);
-  combine_parts<<<blocks_for(channels), kThreads, 0, cudaStreamPerThread>>>(partial, plan.parts, channels,
-                                                                            first_out, second_out);
+  combine_parts<<<blocks_for(channels), kThreads, 0, stream()>>>(partial, plan.parts, channels, first_out,
+                                                                 second_out);
   check_launch(name);
 }
 
@@ -200,21 +201,20 @@ void batchnorm_sums(const float* x, std::int64_t rows, std::int64_t channels, do
 void batchnorm_statistics(const double* sum, const double* sum_sq, std::int64_t channels, double count,
                           float epsilon, float* mean, float* variance, float* inv_std) {
   RT_CHECK(count > 0, "batchnorm_statistics over " << count << " rows");
-  statistics_kernel<<<blocks_for(channels), kThreads, 0, cudaStreamPerThread>>>(
-      sum, sum_sq, channels, count, epsilon, mean, variance, inv_std);
+  statistics_kernel<<<blocks_for(channels), kThreads, 0, stream()>>>(sum, sum_sq, channels, count, epsilon,
+                                                                     mean, variance, inv_std);
   check_launch("batchnorm_statistics");
 }
 
 void batchnorm_inverse_std(const float* variance, std::int64_t channels, float epsilon, float* inv_std) {
-  inverse_std_kernel<<<blocks_for(channels), kThreads, 0, cudaStreamPerThread>>>(variance, channels, epsilon,
-                                                                                 inv_std);
+  inverse_std_kernel<<<blocks_for(channels), kThreads, 0, stream()>>>(variance, channels, epsilon, inv_std);
   check_launch("batchnorm_inverse_std");
 }
 
 void batchnorm_update_moving(float* moving_mean, float* moving_variance, const float* mean,
                              const float* variance, std::int64_t channels, float momentum) {
-  update_moving_kernel<<<blocks_for(channels), kThreads, 0, cudaStreamPerThread>>>(
-      moving_mean, moving_variance, mean, variance, channels, momentum);
+  update_moving_kernel<<<blocks_for(channels), kThreads, 0, stream()>>>(moving_mean, moving_variance, mean,
+                                                                        variance, channels, momentum);
   check_launch("batchnorm_update_moving");
 }
 
@@ -222,8 +222,8 @@ void batchnorm_normalize(const float* x, std::int64_t rows, std::int64_t channel
                          const float* inv_std, const float* gamma, const float* beta, float* y) {
   const std::int64_t count = rows * channels;
   if (count == 0) return;
-  normalize_kernel<<<blocks_for(count), kThreads, 0, cudaStreamPerThread>>>(x, count, channels, mean, inv_std,
-                                                                            gamma, beta, y);
+  normalize_kernel<<<blocks_for(count), kThreads, 0, stream()>>>(x, count, channels, mean, inv_std, gamma,
+                                                                 beta, y);
   check_launch("batchnorm_normalize");
 }
 
@@ -239,7 +239,7 @@ void batchnorm_backward_data(const float* x, const float* dy, std::int64_t rows,
                              const float* sum_dy_xhat, double count, float* dx) {
   const std::int64_t elements = rows * channels;
   if (elements == 0) return;
-  backward_data_kernel<<<blocks_for(elements), kThreads, 0, cudaStreamPerThread>>>(
+  backward_data_kernel<<<blocks_for(elements), kThreads, 0, stream()>>>(
       x, dy, elements, channels, mean, inv_std, gamma, sum_dy, sum_dy_xhat, count, dx);
   check_launch("batchnorm_backward_data");
 }

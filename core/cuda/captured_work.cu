@@ -1,9 +1,10 @@
-// CapturedWork with CUDA stream capture on cudaStreamPerThread (thread-local mode: other threads' CUDA calls
+// CapturedWork with CUDA stream capture on stream() (thread-local mode: other threads' CUDA calls
 // are not checked), instantiated once and launched per replay.
 #include <cuda_runtime.h>
 
 #include "core/cuda/captured_work.hpp"
 #include "core/cuda/cuda_check.hpp"
+#include "core/cuda/stream.hpp"
 
 namespace ringtrain::cuda {
 
@@ -23,18 +24,18 @@ CapturedWork::~CapturedWork() = default;
 void CapturedWork::capture(const std::function<void()>& queue) {
   graph_.reset();
   auto made = std::make_unique<Graph>();
-  CUDA_CHECK(cudaStreamBeginCapture(cudaStreamPerThread, cudaStreamCaptureModeThreadLocal));
+  CUDA_CHECK(cudaStreamBeginCapture(stream(), cudaStreamCaptureModeThreadLocal));
   try {
     queue();
   } catch (...) {
     // End the capture so the stream works again; what was recorded is dropped.
     cudaGraph_t partial = nullptr;
-    cudaStreamEndCapture(cudaStreamPerThread, &partial);
+    cudaStreamEndCapture(stream(), &partial);
     if (partial != nullptr) cudaGraphDestroy(partial);
     cudaGetLastError();
     throw;
   }
-  const cudaError_t ended = cudaStreamEndCapture(cudaStreamPerThread, &made->graph);
+  const cudaError_t ended = cudaStreamEndCapture(stream(), &made->graph);
   if (ended != cudaSuccess) cudaGetLastError();
   RT_CHECK(ended == cudaSuccess, "the training step could not be captured as a CUDA graph ("
                                      << cudaGetErrorString(ended) << "): run with --cuda-graph false");
@@ -51,7 +52,7 @@ std::size_t CapturedWork::node_count() const {
 
 void CapturedWork::replay() {
   RT_CHECK(graph_ != nullptr, "replay of GPU work that was not captured");
-  CUDA_CHECK(cudaGraphLaunch(graph_->executable, cudaStreamPerThread));
+  CUDA_CHECK(cudaGraphLaunch(graph_->executable, stream()));
 }
 
 }  // namespace ringtrain::cuda

@@ -15,6 +15,7 @@
 #include "core/cuda/cuda_check.hpp"
 #include "core/cuda/kernels.hpp"
 #include "core/cuda/launch.cuh"
+#include "core/cuda/stream.hpp"
 #include "core/cuda/thread_handle.cuh"
 
 namespace ringtrain::cuda {
@@ -36,13 +37,13 @@ int checked_int(std::int64_t value, const char* what) {
   return static_cast<int>(value);
 }
 
-// This thread's handle for the current device, on cudaStreamPerThread.
+// This thread's handle for the current device, on stream().
 cudnnHandle_t handle() {
   return thread_handle<cudnnHandle_t>(
       [] {
         cudnnHandle_t made = nullptr;
         check_cudnn(cudnnCreate(&made), "cudnnCreate");
-        check_cudnn(cudnnSetStream(made, cudaStreamPerThread), "cudnnSetStream");
+        check_cudnn(cudnnSetStream(made, stream()), "cudnnSetStream");
         return made;
       },
       [](cudnnHandle_t handle) { cudnnDestroy(handle); });
@@ -204,8 +205,8 @@ class ConvPlan {
                                      workspace_->get(), workspace_->bytes(), &zero, x_, gradient),
         "cudnnConvolutionBackwardData");
     if (!padded_) return;
-    crop_kernel<<<blocks_for(g_.batch * g_.in_h * g_.in_w * g_.in_c), kThreads, 0, cudaStreamPerThread>>>(
-        gradient, dx, image_);
+    crop_kernel<<<blocks_for(g_.batch * g_.in_h * g_.in_w * g_.in_c), kThreads, 0, stream()>>>(gradient, dx,
+                                                                                               image_);
     check_launch("conv2d crop");
   }
 
@@ -216,8 +217,8 @@ class ConvPlan {
                                                kernel_gradient_->floats()),
                 "cudnnConvolutionBackwardFilter");
     const std::int64_t window = g_.kernel_h * g_.kernel_w * g_.in_c;
-    ohwi_to_hwio_kernel<<<blocks_for(window * g_.out_c), kThreads, 0, cudaStreamPerThread>>>(
-        kernel_gradient_->floats(), dw, window, g_.out_c);
+    ohwi_to_hwio_kernel<<<blocks_for(window * g_.out_c), kThreads, 0, stream()>>>(kernel_gradient_->floats(),
+                                                                                  dw, window, g_.out_c);
     check_launch("conv2d kernel gradient transpose");
     if (dbias != nullptr)
       check_cudnn(cudnnConvolutionBackwardBias(handle(), &one, y_, dy, &zero, bias_, dbias),
@@ -229,15 +230,15 @@ class ConvPlan {
   const float* input(const float* x) {
     if (!padded_) return x;
     pad_kernel<<<blocks_for(g_.batch * image_.padded_height * image_.padded_width * g_.in_c), kThreads, 0,
-                 cudaStreamPerThread>>>(x, image_buffer_->floats(), image_);
+                 stream()>>>(x, image_buffer_->floats(), image_);
     check_launch("conv2d pad");
     return image_buffer_->floats();
   }
 
   const float* transposed_kernel(const float* hwio) {
     const std::int64_t window = g_.kernel_h * g_.kernel_w * g_.in_c;
-    hwio_to_ohwi_kernel<<<blocks_for(window * g_.out_c), kThreads, 0, cudaStreamPerThread>>>(
-        hwio, kernel_->floats(), window, g_.out_c);
+    hwio_to_ohwi_kernel<<<blocks_for(window * g_.out_c), kThreads, 0, stream()>>>(hwio, kernel_->floats(),
+                                                                                  window, g_.out_c);
     check_launch("conv2d kernel transpose");
     return kernel_->floats();
   }
@@ -263,8 +264,21 @@ class ConvPlan {
     forward_algorithm_ = forward_pick.algo;
     data_algorithm_ = data_pick.algo;
     filter_algorithm_ = filter_pick.algo;
+    // cudnnFind may have measured an algorithm under another math type than the descriptor's FMA, with other
+    // scratch needs: the size each needs as it will run is asked too, and the largest of all kept.
+    std::size_t forward_bytes = 0, data_bytes = 0, filter_bytes = 0;
+    check_cudnn(cudnnGetConvolutionForwardWorkspaceSize(handle(), x_, w_, conv_, y_, forward_algorithm_,
+                                                        &forward_bytes),
+                "cudnnGetConvolutionForwardWorkspaceSize");
+    check_cudnn(cudnnGetConvolutionBackwardDataWorkspaceSize(handle(), w_, y_, conv_, x_, data_algorithm_,
+                                                             &data_bytes),
+                "cudnnGetConvolutionBackwardDataWorkspaceSize");
+    check_cudnn(cudnnGetConvolutionBackwardFilterWorkspaceSize(handle(), x_, y_, conv_, w_, filter_algorithm_,
+                                                               &filter_bytes),
+                "cudnnGetConvolutionBackwardFilterWorkspaceSize");
     workspace_ =
-        std::make_unique<DeviceBuffer>(std::max({forward_pick.memory, data_pick.memory, filter_pick.memory}));
+        std::make_unique<DeviceBuffer>(std::max({forward_pick.memory, data_pick.memory, filter_pick.memory,
+                                                 forward_bytes, data_bytes, filter_bytes}));
   }
 
   ops::Conv2DGeometry g_;
@@ -321,11 +335,10 @@ void conv2d_backward_filter(const ops::Conv2DGeometry& geometry, const float* x,
                             float* dbias) {
   if (geometry.batch == 0) {
     const auto weights = geometry.kernel_h * geometry.kernel_w * geometry.in_c * geometry.out_c;
-    CUDA_CHECK(
-        cudaMemsetAsync(dw, 0, static_cast<std::size_t>(weights) * sizeof(float), cudaStreamPerThread));
+    CUDA_CHECK(cudaMemsetAsync(dw, 0, static_cast<std::size_t>(weights) * sizeof(float), stream()));
     if (dbias != nullptr)
-      CUDA_CHECK(cudaMemsetAsync(dbias, 0, static_cast<std::size_t>(geometry.out_c) * sizeof(float),
-                                 cudaStreamPerThread));
+      CUDA_CHECK(
+          cudaMemsetAsync(dbias, 0, static_cast<std::size_t>(geometry.out_c) * sizeof(float), stream()));
     return;
   }
   plan_for(geometry).backward_filter(x, dy, dw, dbias);

@@ -2,11 +2,14 @@
 #include <cudnn.h>
 #include <nccl.h>
 
+#include <atomic>
 #include <sstream>
 
 #include "core/cuda/cuda_check.hpp"
 #include "core/cuda/cuda_runtime.hpp"
 #include "core/cuda/kernels.hpp"
+#include "core/cuda/stream.hpp"
+#include "core/cuda/thread_handle.cuh"
 
 namespace ringtrain::cuda {
 
@@ -23,10 +26,32 @@ bool built() {
   return true;
 }
 
+namespace {
+
+// Why cudaGetDeviceCount found no GPU ("" when it found some): for describe().
+std::atomic<const char*> no_gpu_reason{""};
+
+}  // namespace
+
+cudaStream_t stream() {
+  return thread_handle<cudaStream_t>(
+      [] {
+        cudaStream_t made = nullptr;
+        CUDA_CHECK(cudaStreamCreateWithFlags(&made, cudaStreamNonBlocking));
+        return made;
+      },
+      [](cudaStream_t made) { cudaStreamDestroy(made); });
+}
+
 int device_count() {
   int count = 0;
-  // No driver or no device is not an error here: it means "no GPU".
-  if (cudaGetDeviceCount(&count) != cudaSuccess) {
+  // No driver, a driver older than this CUDA, or no device is not an error here: it means "no GPU".
+  const cudaError_t status = cudaGetDeviceCount(&count);
+  if (status != cudaSuccess) {
+    // The runtime says "driver version is insufficient" also where there is no driver at all.
+    no_gpu_reason.store(status == cudaErrorInsufficientDriver
+                            ? "no NVIDIA driver, or one older than this build's CUDA needs"
+                            : cudaGetErrorString(status));
     cudaGetLastError();
     return 0;
   }
@@ -47,6 +72,8 @@ std::string describe() {
       << cudnnGetVersion() / 10000 << '.' << (cudnnGetVersion() % 10000) / 100 << '.'
       << cudnnGetVersion() % 100 << ", NCCL " << nccl_version / 10000 << '.' << (nccl_version % 10000) / 100
       << '.' << nccl_version % 100 << ", " << cublas_version() << ", " << device_count() << " GPU(s) usable";
+  const std::string reason = no_gpu_reason.load();
+  if (device_count() == 0 && !reason.empty()) out << " (" << reason << ")";
   return out.str();
 }
 
@@ -74,19 +101,19 @@ void release(void* pointer) noexcept {
 }
 
 void copy(void* destination, const void* source, std::size_t bytes, CopyReturns returns) {
-  CUDA_CHECK(cudaMemcpyAsync(destination, source, bytes, cudaMemcpyDefault, cudaStreamPerThread));
-  if (returns == CopyReturns::when_done) CUDA_CHECK(cudaStreamSynchronize(cudaStreamPerThread));
+  CUDA_CHECK(cudaMemcpyAsync(destination, source, bytes, cudaMemcpyDefault, stream()));
+  if (returns == CopyReturns::when_done) CUDA_CHECK(cudaStreamSynchronize(stream()));
 }
 
 void fill_zero(void* pointer, std::size_t bytes) {
-  CUDA_CHECK(cudaMemsetAsync(pointer, 0, bytes, cudaStreamPerThread));
+  CUDA_CHECK(cudaMemsetAsync(pointer, 0, bytes, stream()));
 }
 
 void scale(float* y, const float* x, float alpha, std::size_t count) {
   if (count == 0) return;
   constexpr unsigned kThreads = 256;
   const unsigned blocks = static_cast<unsigned>((count + kThreads - 1) / kThreads);
-  scale_kernel<<<blocks, kThreads, 0, cudaStreamPerThread>>>(y, x, alpha, count);
+  scale_kernel<<<blocks, kThreads, 0, stream()>>>(y, x, alpha, count);
   CUDA_CHECK(cudaGetLastError());
 }
 
@@ -107,7 +134,7 @@ QueueDepthLimit::~QueueDepthLimit() {
 void QueueDepthLimit::mark() {
   auto event = static_cast<cudaEvent_t>(events_[next_]);
   if (marked_ >= events_.size()) CUDA_CHECK(cudaEventSynchronize(event));
-  CUDA_CHECK(cudaEventRecord(event, cudaStreamPerThread));
+  CUDA_CHECK(cudaEventRecord(event, stream()));
   next_ = (next_ + 1) % events_.size();
   ++marked_;
 }

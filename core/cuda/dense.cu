@@ -1,6 +1,6 @@
 // Dense layers on the GPU with cuBLAS: row-major y = x w read as the column-major product y^T = w^T x^T, so
 // no transposes are materialized; the bias and its gradient are small kernels. One cuBLAS handle per thread
-// and device, on cudaStreamPerThread; FP32 math (no TF32), as on the CPU. cuBLAS is loaded on first use:
+// and device, on stream(); FP32 math (no TF32), as on the CPU. cuBLAS is loaded on first use:
 // merely loading it costs about 200 MB of resident memory, which a process training on the CPU must not pay.
 #include <cublas_v2.h>
 #include <dlfcn.h>
@@ -10,6 +10,7 @@
 #include "core/cuda/cuda_check.hpp"
 #include "core/cuda/kernels.hpp"
 #include "core/cuda/launch.cuh"
+#include "core/cuda/stream.hpp"
 #include "core/cuda/thread_handle.cuh"
 
 namespace ringtrain::cuda {
@@ -70,14 +71,14 @@ struct CublasContext {
   }
 };
 
-// This thread's handle for the current device: on cudaStreamPerThread, FP32 math (no TF32), its own
+// This thread's handle for the current device: on stream(), FP32 math (no TF32), its own
 // workspace.
 cublasHandle_t handle() {
   return thread_handle<CublasContext*>(
              [] {
                auto made = std::make_unique<CublasContext>();
                check_cublas(cublas().create(&made->handle), "cublasCreate");
-               check_cublas(cublas().set_stream(made->handle, cudaStreamPerThread), "cublasSetStream");
+               check_cublas(cublas().set_stream(made->handle, stream()), "cublasSetStream");
                check_cublas(cublas().set_math_mode(made->handle, CUBLAS_DEFAULT_MATH), "cublasSetMathMode");
                CUDA_CHECK(cudaMalloc(&made->workspace, CublasContext::kWorkspaceBytes));
                check_cublas(
@@ -132,7 +133,7 @@ void dense_forward(const float* x, const float* w, const float* bias, float* y, 
   check_cublas(cublas().sgemm(handle(), CUBLAS_OP_N, CUBLAS_OP_N, m, b, n, &one, w, m, x, n, &zero, y, m),
                "dense_forward");
   if (bias == nullptr) return;
-  add_bias_kernel<<<blocks_for(batch * out), kThreads, 0, cudaStreamPerThread>>>(y, bias, batch * out, out);
+  add_bias_kernel<<<blocks_for(batch * out), kThreads, 0, stream()>>>(y, bias, batch * out, out);
   check_launch("dense bias");
 }
 
@@ -148,7 +149,7 @@ void dense_backward(const float* x, const float* w, const float* dy, float* dx, 
   check_cublas(cublas().sgemm(handle(), CUBLAS_OP_N, CUBLAS_OP_T, m, n, b, &one, dy, m, x, n, &zero, dw, m),
                "dense_backward (dw)");
   if (dbias == nullptr) return;
-  column_sums_kernel<<<blocks_for(out), kThreads, 0, cudaStreamPerThread>>>(dy, batch, out, dbias);
+  column_sums_kernel<<<blocks_for(out), kThreads, 0, stream()>>>(dy, batch, out, dbias);
   check_launch("dense bias gradient");
 }
 

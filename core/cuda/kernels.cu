@@ -6,6 +6,7 @@
 #include "core/cuda/cuda_check.hpp"
 #include "core/cuda/kernels.hpp"
 #include "core/cuda/launch.cuh"
+#include "core/cuda/stream.hpp"
 #include "core/philox.hpp"
 
 namespace ringtrain::cuda {
@@ -177,9 +178,9 @@ void activation_forward(int kind, const float* x, float* y, std::int64_t count, 
   if (count == 0) return;
   if (kind == kSoftmax) {
     const std::int64_t rows = count / columns;
-    softmax_rows<<<blocks_for(rows), kThreads, 0, cudaStreamPerThread>>>(x, y, rows, columns);
+    softmax_rows<<<blocks_for(rows), kThreads, 0, stream()>>>(x, y, rows, columns);
   } else {
-    elementwise_forward<<<blocks_for(count), kThreads, 0, cudaStreamPerThread>>>(kind, x, y, count);
+    elementwise_forward<<<blocks_for(count), kThreads, 0, stream()>>>(kind, x, y, count);
   }
   check_launch("activation_forward");
 }
@@ -189,15 +190,15 @@ void activation_backward(int kind, const float* y, const float* dy, float* dx, s
   if (count == 0) return;
   if (kind == kSoftmax) {
     const std::int64_t rows = count / columns;
-    softmax_rows_backward<<<blocks_for(rows), kThreads, 0, cudaStreamPerThread>>>(y, dy, dx, rows, columns);
+    softmax_rows_backward<<<blocks_for(rows), kThreads, 0, stream()>>>(y, dy, dx, rows, columns);
   } else {
-    elementwise_backward<<<blocks_for(count), kThreads, 0, cudaStreamPerThread>>>(kind, y, dy, dx, count);
+    elementwise_backward<<<blocks_for(count), kThreads, 0, stream()>>>(kind, y, dy, dx, count);
   }
   check_launch("activation_backward");
 }
 
 void write_step_scalars(StepScalars* destination, const StepScalars& values) {
-  write_scalars_kernel<<<1, 1, 0, cudaStreamPerThread>>>(destination, values);
+  write_scalars_kernel<<<1, 1, 0, stream()>>>(destination, values);
   check_launch("write_step_scalars");
 }
 
@@ -205,7 +206,7 @@ void gather_batch(const std::uint8_t* dataset_images, const std::uint8_t* datase
                   const std::int32_t* order, std::int64_t first_row, const std::int64_t* first_row_on_device,
                   std::int64_t rows, float* images, std::int32_t* labels) {
   if (rows == 0 || pixels == 0) return;
-  gather_kernel<<<blocks_for(rows * pixels), kThreads, 0, cudaStreamPerThread>>>(
+  gather_kernel<<<blocks_for(rows * pixels), kThreads, 0, stream()>>>(
       dataset_images, dataset_labels, pixels, order, first_row, first_row_on_device, rows, images, labels);
   check_launch("gather_batch");
 }
@@ -215,7 +216,7 @@ void dropout(const float* in, float* out, std::int64_t rows, std::int64_t featur
              std::uint64_t first_sample) {
   const std::int64_t count = rows * features;
   if (count == 0) return;
-  dropout_kernel<<<blocks_for(count), kThreads, 0, cudaStreamPerThread>>>(
+  dropout_kernel<<<blocks_for(count), kThreads, 0, stream()>>>(
       in, out, count, features, rate, 1.0f / (1.0f - rate), k0, k1, step, step_on_device, first_sample);
   check_launch("dropout");
 }
@@ -223,24 +224,24 @@ void dropout(const float* in, float* out, std::int64_t rows, std::int64_t featur
 void softmax_cross_entropy(const float* logits, const std::int32_t* labels, std::int64_t rows,
                            std::int64_t classes, float gradient_scale, float* dlogits, double* totals) {
   if (rows == 0) return;
-  cross_entropy_block<<<1, kThreads, 0, cudaStreamPerThread>>>(logits, labels, rows, classes, gradient_scale,
-                                                               dlogits, totals);
+  cross_entropy_block<<<1, kThreads, 0, stream()>>>(logits, labels, rows, classes, gradient_scale, dlogits,
+                                                    totals);
   check_launch("softmax_cross_entropy");
 }
 
 void sgd_update(float* params, const float* grads, float* velocity, std::int64_t count, float rate,
                 const float* rate_on_device, float momentum) {
   if (count == 0) return;
-  sgd_kernel<<<blocks_for(count), kThreads, 0, cudaStreamPerThread>>>(params, grads, velocity, count, rate,
-                                                                      rate_on_device, momentum);
+  sgd_kernel<<<blocks_for(count), kThreads, 0, stream()>>>(params, grads, velocity, count, rate,
+                                                           rate_on_device, momentum);
   check_launch("sgd_update");
 }
 
 void adam_update(float* params, const float* grads, float* m, float* v, std::int64_t count,
                  float corrected_rate, const float* rate_on_device, float beta1, float beta2, float epsilon) {
   if (count == 0) return;
-  adam_kernel<<<blocks_for(count), kThreads, 0, cudaStreamPerThread>>>(
-      params, grads, m, v, count, corrected_rate, rate_on_device, beta1, beta2, epsilon);
+  adam_kernel<<<blocks_for(count), kThreads, 0, stream()>>>(params, grads, m, v, count, corrected_rate,
+                                                            rate_on_device, beta1, beta2, epsilon);
   check_launch("adam_update");
 }
 

@@ -2,8 +2,9 @@
 // generator, the fused softmax cross-entropy, the optimizers as one pass over the flat parameter buffer
 // (kernels.cu), batch normalization (batchnorm_kernels.cu) and pooling (pooling_kernels.cu); convolution with
 // cuDNN (conv.cu) and dense layers with cuBLAS (dense.cu). Pointers are device memory; kernels run on
-// cudaStreamPerThread. Declared for every build; cuda_absent.cpp makes each a clear error where CUDA is not
-// built. The ops in core/ops call these for CUDA tensors, with the same argument checks as on the CPU.
+// this thread's stream (cuda::stream(), stream.hpp). Declared for every build; cuda_absent.cpp makes each a
+// clear error where CUDA is not built. The ops in core/ops call these for CUDA tensors, with the same
+// argument checks as on the CPU.
 #pragma once
 
 #include <cstdint>
@@ -65,8 +66,9 @@ void dense_backward(const float* x, const float* w, const float* dy, float* dx, 
 
 // Convolution with cuDNN (conv.cu), shapes as ops::conv2d_forward: x [batch, in_h, in_w, in_c], w HWIO, y
 // NHWC; bias, dbias may be null; outputs overwritten. Deterministic mode (off by default) restricts cuDNN to
-// algorithms that give the same bits on every run; it applies to geometries first used after the call. A
-// Trainer sets it from its TrainConfig.
+// algorithms that give the same bits on every run. It is one setting for the process, read at every call
+// (each geometry has a plan per mode): a Trainer sets it from its TrainConfig, for every convolution from
+// then on, its own and any other Trainer's.
 void set_deterministic_convolutions(bool deterministic);
 bool deterministic_convolutions();
 void conv2d_forward(const ops::Conv2DGeometry& geometry, const float* x, const float* w, const float* bias,

@@ -3,6 +3,7 @@
 // windows give the CPU's bits) and global average pooling.
 #include "core/cuda/kernels.hpp"
 #include "core/cuda/launch.cuh"
+#include "core/cuda/stream.hpp"
 
 namespace ringtrain::cuda {
 
@@ -72,8 +73,7 @@ __global__ void average_backward_kernel(const float* dy, std::int64_t batch, std
 void maxpool2d_forward(const ops::PoolWindow& shape, const float* x, float* y, std::int32_t* argmax) {
   const std::int64_t outputs = shape.batch * shape.out_h * shape.out_w * shape.channels;
   if (outputs == 0) return;
-  maxpool_forward_kernel<<<blocks_for(outputs), kThreads, 0, cudaStreamPerThread>>>(shape, x, y, argmax,
-                                                                                    outputs);
+  maxpool_forward_kernel<<<blocks_for(outputs), kThreads, 0, stream()>>>(shape, x, y, argmax, outputs);
   check_launch("maxpool2d_forward");
 }
 
@@ -81,16 +81,15 @@ void maxpool2d_backward(const ops::PoolWindow& window, const float* dy, const st
                         float* dx) {
   const std::int64_t inputs = window.batch * window.in_h * window.in_w * window.channels;
   if (inputs == 0) return;
-  maxpool_backward_kernel<<<blocks_for(inputs), kThreads, 0, cudaStreamPerThread>>>(window, dy, argmax, dx,
-                                                                                    inputs);
+  maxpool_backward_kernel<<<blocks_for(inputs), kThreads, 0, stream()>>>(window, dy, argmax, dx, inputs);
   check_launch("maxpool2d_backward");
 }
 
 void global_average_pool_forward(const float* x, std::int64_t batch, std::int64_t pixels,
                                  std::int64_t channels, float* y) {
   if (batch * channels == 0) return;
-  average_forward_kernel<<<blocks_for(batch * channels), kThreads, 0, cudaStreamPerThread>>>(x, batch, pixels,
-                                                                                             channels, y);
+  average_forward_kernel<<<blocks_for(batch * channels), kThreads, 0, stream()>>>(x, batch, pixels, channels,
+                                                                                  y);
   check_launch("global_average_pool_forward");
 }
 
@@ -98,8 +97,7 @@ void global_average_pool_backward(const float* dy, std::int64_t batch, std::int6
                                   std::int64_t channels, float* dx) {
   const std::int64_t count = batch * pixels * channels;
   if (count == 0) return;
-  average_backward_kernel<<<blocks_for(count), kThreads, 0, cudaStreamPerThread>>>(dy, batch, pixels,
-                                                                                   channels, dx);
+  average_backward_kernel<<<blocks_for(count), kThreads, 0, stream()>>>(dy, batch, pixels, channels, dx);
   check_launch("global_average_pool_backward");
 }
 

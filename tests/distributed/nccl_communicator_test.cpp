@@ -1,11 +1,17 @@
-// Tests of the NCCL communicator on CUDA tensors: sums of awkward sizes, in buckets, and broadcasts, read
-// back to the host. They need one GPU per rank and skip cleanly where there is none or the build has no CUDA.
+// Tests of the NCCL communicator on CUDA tensors: sums of awkward sizes, in buckets, of float64, recorded in
+// a CUDA graph between other work, and broadcasts, read back to the host; and the GPU trainer with it. They
+// need one GPU per rank and skip cleanly where there is none or the build has no CUDA.
 #include <gtest/gtest.h>
 #include <mpi.h>
 
+#include <algorithm>
+
 #include "core/comm/gradient_buckets.hpp"
+#include "core/cuda/captured_work.hpp"
 #include "core/cuda/cuda_runtime.hpp"
 #include "distributed/nccl_communicator.hpp"
+#include "tests/layers/small_training.hpp"
+#include "tests/layers/training_run.hpp"
 
 namespace ringtrain {
 namespace {
@@ -18,7 +24,8 @@ class NcclCommunicatorTest : public testing::Test {
     MPI_Comm_size(MPI_COMM_WORLD, &size);
     if (!nccl_built()) GTEST_SKIP() << "this build has no CUDA backend";
     if (cuda::device_count() < size)
-      GTEST_SKIP() << cuda::device_count() << " usable GPU(s) for " << size << " rank(s): " << cuda::describe();
+      GTEST_SKIP() << cuda::device_count() << " usable GPU(s) for " << size
+                   << " rank(s): " << cuda::describe();
     NcclSettings settings;
     settings.device = rank;
     communicator_ = make_nccl_communicator(MPI_COMM_WORLD, settings);
@@ -32,13 +39,13 @@ class NcclCommunicatorTest : public testing::Test {
     return Tensor::from_vector({count}, values).to(Device::cuda);
   }
 
-  // Elements of `gpu` that differ from the sum over ranks of on_gpu's values.
-  std::int64_t wrong_sums(const Tensor& gpu) const {
+  // Elements of `gpu` that differ from `factor` times the sum over ranks of on_gpu's values.
+  std::int64_t wrong_sums(const Tensor& gpu, float factor = 1) const {
     const int ranks = communicator_->size();
     const Tensor host = gpu.to(Device::cpu);
     std::int64_t wrong = 0;
     for (std::int64_t i = 0; i < host.numel(); ++i)
-      wrong += host.data<float>()[i] != static_cast<float>(ranks * (ranks + 1) / 2 * (i % 13 + 1));
+      wrong += host.data<float>()[i] != factor * static_cast<float>(ranks * (ranks + 1) / 2 * (i % 13 + 1));
     return wrong;
   }
 
@@ -46,7 +53,8 @@ class NcclCommunicatorTest : public testing::Test {
 };
 
 TEST_F(NcclCommunicatorTest, SumsAwkwardSizes) {
-  for (const std::int64_t count : {std::int64_t{1}, std::int64_t{3}, std::int64_t{65537}, std::int64_t{(1 << 20) + 7}}) {
+  for (const std::int64_t count :
+       {std::int64_t{1}, std::int64_t{3}, std::int64_t{65537}, std::int64_t{(1 << 20) + 7}}) {
     Tensor buffer = on_gpu(count, communicator_->rank());
     communicator_->sum(buffer);
     EXPECT_EQ(wrong_sums(buffer), 0) << count << " elements";
@@ -61,6 +69,68 @@ TEST_F(NcclCommunicatorTest, SumsInBucketsStartedFromTheEnd) {
     buckets.ready_from(offset);
   buckets.finish();
   EXPECT_EQ(wrong_sums(gradients), 0);
+}
+
+// As a training step is recorded: work before the sums, bucketed sums started from the end, work after them,
+// all in one CUDA graph (the NCCL stream joins the recording and must leave it), replayed twice.
+TEST_F(NcclCommunicatorTest, BucketedSumsRecordedInACudaGraphReplayBetweenTheWorkAroundThem) {
+  const std::int64_t count = 50021;
+  const int ranks = communicator_->size();
+  Tensor gradients = on_gpu(count, communicator_->rank());
+  GradientBuckets buckets(*communicator_, gradients, 4096);
+  float* values = gradients.data<float>();
+  Tensor first =
+      on_gpu(8, communicator_->rank());  // as a training step's first run, an eager sum comes first
+  communicator_->sum(first);
+  cuda::CapturedWork step;
+  step.capture([&] {
+    cuda::scale(values, values, 2.0f, static_cast<std::size_t>(count));
+    for (std::int64_t offset = count; offset > 0; offset -= 10000)
+      buckets.ready_from(offset);
+    buckets.finish();
+    cuda::scale(values, values, 3.0f, static_cast<std::size_t>(count));
+  });
+  ASSERT_TRUE(step.captured());
+  EXPECT_GT(step.node_count(), 2u) << "the sums are not in the graph";
+  EXPECT_EQ(gradients.to(Device::cpu).to_vector(),
+            on_gpu(count, communicator_->rank()).to(Device::cpu).to_vector())
+      << "recording ran the work";
+  step.replay();  // x -> 6 * (sum of x)
+  EXPECT_EQ(wrong_sums(gradients, 6), 0);
+  step.replay();
+  EXPECT_EQ(wrong_sums(gradients, 36.0f * static_cast<float>(ranks)), 0);
+}
+
+TEST_F(NcclCommunicatorTest, SumsFloat64) {
+  const std::int64_t count = 1001;
+  const int ranks = communicator_->size();
+  Tensor host = Tensor::empty({count}, DType::f64);
+  for (std::int64_t i = 0; i < count; ++i)  // beyond float32's 24 bits, exact in float64
+    host.data<double>()[i] = (communicator_->rank() + 1) * (1e10 + static_cast<double>(i));
+  Tensor buffer = host.to(Device::cuda);
+  communicator_->sum(buffer);
+  const Tensor summed = buffer.to(Device::cpu);
+  std::int64_t wrong = 0;
+  for (std::int64_t i = 0; i < count; ++i)
+    wrong += summed.data<double>()[i] != ranks * (ranks + 1) / 2 * (1e10 + static_cast<double>(i));
+  EXPECT_EQ(wrong, 0);
+}
+
+// The GPU trainer with NCCL at world size 1 (its gradient sums recorded in each step's graph) trains exactly
+// as it does alone.
+TEST_F(NcclCommunicatorTest, TheGpuTrainerWithItAtWorldSizeOneTrainsAsAlone) {
+  if (communicator_->size() != 1) GTEST_SKIP() << "compares with one process training alone";
+  const data::Dataset train = quadrant_dataset(200, 1), validation = quadrant_dataset(70, 2);
+  TrainingRun alone(small_batch_norm_config(Device::cuda));
+  TrainingRun with_nccl(small_batch_norm_config(Device::cuda), communicator_.get());
+  const auto alone_history = alone.trainer->fit(train, validation);
+  const auto nccl_history = with_nccl.trainer->fit(train, validation);
+  ASSERT_EQ(nccl_history.size(), alone_history.size());
+  EXPECT_EQ(nccl_history.back().loss, alone_history.back().loss);
+  EXPECT_EQ(nccl_history.back().val_accuracy, alone_history.back().val_accuracy);
+  EXPECT_EQ(with_nccl.parameters(), alone.parameters());
+  EXPECT_GT(with_nccl.trainer->step_graph_nodes(), alone.trainer->step_graph_nodes())
+      << "the gradient sums are not in the step's graph";
 }
 
 TEST_F(NcclCommunicatorTest, BroadcastsFromRankZeroAndSumsScalarsOverMpi) {

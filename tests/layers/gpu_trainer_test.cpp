@@ -7,59 +7,16 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <random>
 
 #include "core/cuda/cuda_runtime.hpp"
 #include "core/train/trainer.hpp"
+#include "tests/layers/small_training.hpp"
 #include "tests/layers/training_run.hpp"
 
 namespace ringtrain {
 namespace {
 
 using testing::HasSubstr;
-
-// 8x8 images whose label (0..3) is the quadrant holding a bright square, over noise.
-data::Dataset quadrant_dataset(std::int64_t count, std::uint32_t seed) {
-  std::mt19937 generator(seed);
-  data::IdxImages images{count, 8, 8, {}};
-  data::IdxLabels labels;
-  for (std::int64_t i = 0; i < count; ++i) {
-    const int label = static_cast<int>(generator() % 4);
-    labels.labels.push_back(static_cast<std::uint8_t>(label));
-    for (int y = 0; y < 8; ++y) {
-      for (int x = 0; x < 8; ++x) {
-        const bool inside = (y / 4) * 2 + x / 4 == label;
-        images.pixels.push_back(static_cast<std::uint8_t>(generator() % 90 + (inside ? 120 : 0)));
-      }
-    }
-  }
-  return data::Dataset(std::move(images), std::move(labels));
-}
-
-// Experiment 9's kinds of layers, small: convolutions with batch norm, a strided 'same' one, dropout.
-TrainConfig small_batch_norm_config(Device device) {
-  TrainConfig config;
-  config.model.input_shape = {8, 8, 1};
-  config.model.layers = {"conv2d filters=4 kernel_size=3 padding=same use_bias=false",
-                         "batch_normalization center=true scale=false",
-                         "activation relu",
-                         "conv2d filters=6 kernel_size=4 strides=2 padding=same use_bias=false",
-                         "batch_normalization center=true scale=false",
-                         "activation relu",
-                         "flatten",
-                         "dense units=16",
-                         "dropout 0.3",
-                         "dense units=4 activation=softmax"};
-  config.model.source = "gpu_trainer_test";
-  config.optimizer.name = "adam";
-  config.schedule = {0.01, 0.666};
-  config.epochs = 3;
-  config.batch_size = 16;
-  config.seed = 11;
-  config.device = device;
-  config.deterministic = true;
-  return config;
-}
 
 class GpuTraining : public testing::Test {
  protected:

@@ -11,10 +11,12 @@
 namespace ringtrain {
 
 struct TrainingRun {
-  explicit TrainingRun(TrainConfig c) : config(std::move(c)), model(make_model(config.model)) {
+  // Without a communicator the trainer is one process's.
+  explicit TrainingRun(TrainConfig c, Communicator* communicator = nullptr)
+      : config(std::move(c)), model(make_model(config.model)) {
     model->build(config.seed, config.device);
     optimizer = make_optimizer(config.optimizer, model->parameters(), config.device);
-    trainer = std::make_unique<Trainer>(*model, *optimizer, config);
+    trainer = std::make_unique<Trainer>(*model, *optimizer, config, communicator);
   }
   std::vector<float> parameters() const { return model->parameters().values().to_vector(); }
 
