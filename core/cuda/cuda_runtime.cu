@@ -4,12 +4,12 @@
 
 #include <atomic>
 #include <sstream>
+#include <vector>
 
 #include "core/cuda/cuda_check.hpp"
 #include "core/cuda/cuda_runtime.hpp"
 #include "core/cuda/kernels.hpp"
 #include "core/cuda/stream.hpp"
-#include "core/cuda/thread_handle.cuh"
 
 namespace ringtrain::cuda {
 
@@ -34,13 +34,16 @@ std::atomic<const char*> no_gpu_reason{""};
 }  // namespace
 
 cudaStream_t stream() {
-  return thread_handle<cudaStream_t>(
-      [] {
-        cudaStream_t made = nullptr;
-        CUDA_CHECK(cudaStreamCreateWithFlags(&made, cudaStreamNonBlocking));
-        return made;
-      },
-      [](cudaStream_t made) { cudaStreamDestroy(made); });
+  // One per device, kept for the thread's life and never destroyed: the cuDNN and cuBLAS handles set to it
+  // are destroyed at thread exit, after it would be; the process's end releases it with its context.
+  thread_local std::vector<cudaStream_t> streams;
+  int device = 0;
+  CUDA_CHECK(cudaGetDevice(&device));
+  if (static_cast<std::size_t>(device) >= streams.size())
+    streams.resize(static_cast<std::size_t>(device) + 1);
+  cudaStream_t& made = streams[static_cast<std::size_t>(device)];
+  if (made == nullptr) CUDA_CHECK(cudaStreamCreateWithFlags(&made, cudaStreamNonBlocking));
+  return made;
 }
 
 int device_count() {
