@@ -37,6 +37,11 @@ class Conv2D final : public Layer {
     return {g.out_h, g.out_w, s.filters};
   }
 
+  std::int64_t multiply_adds(const Shape& input_shape) const override {
+    const auto g = geometry(1, input_shape);
+    return g.out_h * g.out_w * g.out_c * g.kernel_h * g.kernel_w * g.in_c;
+  }
+
   Tensor forward(const Tensor& x, const StepContext&) override {
     input_ = x;
     geometry_ = geometry(x.dim(0), x.shape().without_batch());

@@ -24,6 +24,8 @@ class Dense final : public Layer {
     return {units_};
   }
 
+  std::int64_t multiply_adds(const Shape& input_shape) const override { return input_shape[0] * units_; }
+
   Tensor forward(const Tensor& x, const StepContext&) override {
     input_ = x;
     ensure_tensor(output_, {x.dim(0), units_}, device_);

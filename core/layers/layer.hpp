@@ -48,6 +48,9 @@ class Layer {
   virtual std::vector<StateTensor> state() { return {}; }
   // One line of configuration for summaries and checkpoints, e.g. "filters=12 kernel_size=3".
   virtual std::string describe() const = 0;
+  // Multiply-adds of the forward pass for one sample of `input_shape` (after build): the arithmetic of the
+  // layers that have it (convolutions, dense layers); 0 for layers whose cost is memory traffic alone.
+  virtual std::int64_t multiply_adds(const Shape& /*input_shape*/) const { return 0; }
 
   const std::string& name() const { return name_; }
   void set_name(std::string name) { name_ = std::move(name); }

@@ -99,6 +99,18 @@ void Sequential::backward(const Tensor& dlogits, const StepContext& context,
   }
 }
 
+std::int64_t Sequential::training_multiply_adds() const {
+  RT_CHECK(built_, "training_multiply_adds before build");
+  std::int64_t total = 0;
+  for (std::size_t i = 0; i < logits_layers(); ++i) {
+    const std::int64_t forward = layers_[i]->multiply_adds(i == 0 ? input_shape_ : output_shapes_[i - 1]);
+    const std::int64_t parameter_gradient = parameter_count(*layers_[i]) > 0 ? forward : 0;
+    const std::int64_t input_gradient = i > first_trained_layer_ ? forward : 0;  // as backward() skips it
+    total += forward + parameter_gradient + input_gradient;
+  }
+  return total;
+}
+
 Tensor Sequential::predict(const Tensor& x) {
   StepContext context;
   context.mode = Mode::inference;

@@ -38,6 +38,9 @@ class Sequential {
   ParameterStore& parameters() { return store_; }
   const ParameterStore& parameters() const { return store_; }
   std::int64_t parameter_count(const Layer& layer) const;
+  // Multiply-adds of one training step per sample: each layer's forward, as many again for its parameters'
+  // gradient, and again for its input's gradient where backward computes it (not in the first trained layer).
+  std::int64_t training_multiply_adds() const;
   // Every non-trainable state tensor of every layer.
   std::vector<StateTensor> state();
   Device device() const { return device_; }

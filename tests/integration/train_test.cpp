@@ -3,6 +3,7 @@
 // alone that never starts MPI.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <sstream>
@@ -123,6 +124,16 @@ TEST_F(TrainExperiment1, BenchPrintsPositiveRates) {
   ASSERT_TRUE(bench.has_value()) << "no line 'bench img_per_s=<x> ms_per_step=<y>'; " << result.describe();
   EXPECT_GT(bench->images_per_second, 0.0);
   EXPECT_GT(bench->ms_per_step, 0.0);
+  // One dense layer of 784 x 10, the first trained one (no input gradient): 2 x 7840 multiply-adds a sample,
+  // 2 operations each, 128 samples a step.
+  double gflop_per_step = 0, gflop_per_s = 0;
+  const auto line = result.out.find("bench gflop_per_step=");
+  ASSERT_NE(line, std::string::npos) << result.describe();
+  ASSERT_EQ(std::sscanf(result.out.c_str() + line, "bench gflop_per_step=%lf gflop_per_s=%lf",
+                        &gflop_per_step, &gflop_per_s),
+            2);
+  EXPECT_NEAR(gflop_per_step, 2.0 * 2 * 7840 * 128 / 1e9, 1e-6);
+  EXPECT_NEAR(gflop_per_s, gflop_per_step * 1000 / bench->ms_per_step, 0.02 * gflop_per_s);
 }
 
 }  // namespace

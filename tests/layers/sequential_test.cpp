@@ -54,6 +54,27 @@ TEST(Sequential, NamesLayersAndInfersShapesKerasStyle) {
   EXPECT_EQ(model->parameter_count(*model->layers()[6]), 39);
 }
 
+TEST(Sequential, CountsTheMultiplyAddsOfATrainingStep) {
+  // conv2d: 3x3x2 outputs of 3x3x1 windows, 162; the first trained layer, so no input gradient: 2 x 162.
+  // conv2d_1: 2x2x3 outputs of 2x2x2 windows, 96, three times; dense: 12 x 3, three times.
+  EXPECT_EQ(small_model()->training_multiply_adds(), 2 * 162 + 3 * 96 + 3 * 36);
+  // Experiment 9: 28x28x12 outputs of 3x3x1, 14x14x24 of 6x6x12, 7x7x32 of 6x6x24, 1568 x 200, 200 x 10.
+  const auto experiment_9 =
+      built_model({784},
+                  {"reshape 28,28,1", "conv2d filters=12 kernel_size=3 padding=same use_bias=false",
+                   "batch_normalization center=true scale=false", "activation relu",
+                   "conv2d filters=24 kernel_size=6 strides=2 padding=same use_bias=false",
+                   "batch_normalization center=true scale=false", "activation relu",
+                   "conv2d filters=32 kernel_size=6 strides=2 padding=same use_bias=false",
+                   "batch_normalization center=true scale=false", "activation relu", "flatten",
+                   "dense units=200 use_bias=false", "batch_normalization center=true scale=false",
+                   "activation relu", "dropout 0.3", "dense units=10 activation=softmax"},
+                  1);
+  const std::int64_t first = 28 * 28 * 12 * 9;
+  const std::int64_t rest = 14 * 14 * 24 * 36 * 12 + 7 * 7 * 32 * 36 * 24 + 1568 * 200 + 200 * 10;
+  EXPECT_EQ(experiment_9->training_multiply_adds(), 2 * first + 3 * rest);
+}
+
 TEST(Sequential, ParametersAreContiguousViewsInDeclarationOrder) {
   auto model = small_model();
   ParameterStore& store = model->parameters();
