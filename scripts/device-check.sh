@@ -76,11 +76,11 @@ cat "${work}/epochs.csv" 2>/dev/null
 echo
 echo "== bench, batch 64"
 timeout 120 "${launch[@]+"${launch[@]}"}" "${bundle}/bin/ringtrain" bench --config "${config}" --data "${bundle}/mnist" --device cuda \
-  --batch-size 64 --steps 300 --warmup 30 2>&1 | tail -3
+  --batch-size 64 --steps 300 --warmup 30 2>&1 | grep -E "^bench|error" | tail -5
 timeout 120 "${launch[@]+"${launch[@]}"}" "${bundle}/bin/ringtrain" bench --config "${config}" --data "${bundle}/mnist" --device cuda \
-  --deterministic false --batch-size 64 --steps 300 --warmup 30 2>&1 | tail -3 | sed 's/^/(deterministic false) /'
+  --deterministic false --batch-size 64 --steps 300 --warmup 30 2>&1 | grep -E "^bench|error" | tail -5 | sed 's/^/(deterministic false) /'
 timeout 120 "${launch[@]+"${launch[@]}"}" "${bundle}/bin/ringtrain" bench --config "${config}" --data "${bundle}/mnist" --device cuda \
-  --cuda-graph false --batch-size 64 --steps 300 --warmup 30 2>&1 | tail -3 | sed 's/^/(cuda-graph false) /'
+  --cuda-graph false --batch-size 64 --steps 300 --warmup 30 2>&1 | grep -E "^bench|error" | tail -5 | sed 's/^/(cuda-graph false) /'
 echo
 echo "== PyTorch eager, batch 64"
 timeout 180 python3 "${bundle}/bench_pytorch.py" --device cuda --data "${bundle}/mnist" --batch-size 64 \
