@@ -5,16 +5,45 @@
 #include <mpi.h>
 
 #include <algorithm>
+#include <random>
 
 #include "core/comm/gradient_buckets.hpp"
 #include "core/cuda/captured_work.hpp"
 #include "core/cuda/cuda_runtime.hpp"
+#include "core/model/model_spec.hpp"
 #include "distributed/nccl_communicator.hpp"
 #include "tests/layers/small_training.hpp"
 #include "tests/layers/training_run.hpp"
 
 namespace ringtrain {
 namespace {
+
+// dense, batch norm, dense on the GPU: the batch norm's input gradient is needed, so both of its sums run.
+std::unique_ptr<Sequential> batch_norm_model() {
+  ModelSpec spec;
+  spec.input_shape = {4};
+  spec.layers = {"dense units=6", "batch_normalization", "dense units=3"};
+  auto model = make_model(spec);
+  model->build(5, Device::cuda);
+  return model;
+}
+
+Tensor uniform_on_gpu(const Shape& shape, std::uint32_t seed) {
+  std::mt19937 generator(seed);
+  std::uniform_real_distribution<float> uniform(-1, 1);
+  std::vector<float> values(static_cast<std::size_t>(shape.numel()));
+  for (float& value : values)
+    value = uniform(generator);
+  return Tensor::from_vector(shape, values).to(Device::cuda);
+}
+
+// Logits and every parameter gradient of the training pass last run, in host memory.
+std::vector<float> pass_results(Sequential& model, const Tensor& logits) {
+  std::vector<float> results = logits.to(Device::cpu).to_vector();
+  const std::vector<float> gradients = model.parameters().gradients().to(Device::cpu).to_vector();
+  results.insert(results.end(), gradients.begin(), gradients.end());
+  return results;
+}
 
 class NcclCommunicatorTest : public testing::Test {
  protected:
@@ -131,6 +160,36 @@ TEST_F(NcclCommunicatorTest, TheGpuTrainerWithItAtWorldSizeOneTrainsAsAlone) {
   EXPECT_EQ(with_nccl.parameters(), alone.parameters());
   EXPECT_GT(with_nccl.trainer->step_graph_nodes(), alone.trainer->step_graph_nodes())
       << "the gradient sums are not in the step's graph";
+}
+
+// Synchronised batch norm on the GPU sums its statistics through NCCL (float64 forward, float32 backward),
+// eagerly and recorded in a CUDA graph: at world size 1 it computes what the layer computes alone.
+TEST_F(NcclCommunicatorTest, SynchronisedBatchNormSumsItsStatisticsThroughItOnTheGpu) {
+  if (communicator_->size() != 1) GTEST_SKIP() << "compares with the layer alone";
+  const Tensor x = uniform_on_gpu({8, 4}, 1), dlogits = uniform_on_gpu({8, 3}, 2);
+  StepContext alone_context;
+  alone_context.mode = Mode::train;
+  StepContext synchronised_context = alone_context;
+  synchronised_context.batch_statistics = communicator_.get();
+  auto alone = batch_norm_model(), synchronised = batch_norm_model();
+  Tensor logits = alone->forward_logits(x, alone_context);
+  alone->backward(dlogits, alone_context);
+  const std::vector<float> expected = pass_results(*alone, logits);
+
+  logits = synchronised->forward_logits(x, synchronised_context);
+  synchronised->backward(dlogits, synchronised_context);
+  EXPECT_EQ(pass_results(*synchronised, logits), expected);
+
+  // Cleared, so that only the replay can bring the results back.
+  logits.fill_zero();
+  synchronised->parameters().gradients().fill_zero();
+  cuda::CapturedWork step;
+  step.capture([&] {
+    logits = synchronised->forward_logits(x, synchronised_context);
+    synchronised->backward(dlogits, synchronised_context);
+  });
+  step.replay();
+  EXPECT_EQ(pass_results(*synchronised, logits), expected) << "replayed";
 }
 
 TEST_F(NcclCommunicatorTest, BroadcastsFromRankZeroAndSumsScalarsOverMpi) {
