@@ -235,7 +235,7 @@ int bench_command(const std::vector<std::string>& arguments, Replica& replica) {
   // ran at: how far a step is from the hardware's floating-point peak.
   const double flops = 2.0 * static_cast<double>(session.model->training_multiply_adds()) * images;
   std::cout << format("bench gflop_per_step=%.4g", flops / 1e9 / steps)
-            << format(" gflop_per_s=%.1f", flops / 1e9 / seconds) << std::endl;
+            << format(" gflop_per_s=%.4g", flops / 1e9 / seconds) << std::endl;
   if (config.device == Device::cuda && replica.communicator.size() > 1) {
     // The host queues the collectives on NCCL's stream and never blocks on them: its clock cannot split them.
     std::cout << "bench exposed_communication=unmeasured on the GPU (collectives run on their own stream)"
