@@ -17,6 +17,7 @@
 #include "core/cuda/launch.cuh"
 #include "core/cuda/stream.hpp"
 #include "core/cuda/thread_handle.cuh"
+#include "core/device.hpp"
 
 namespace ringtrain::cuda {
 
@@ -49,17 +50,18 @@ cudnnHandle_t handle() {
       [](cudnnHandle_t handle) { cudnnDestroy(handle); });
 }
 
-// Device memory owned by one plan.
+// Device memory owned by one plan, allocated where every GPU buffer is (counted: a plan made while a step is
+// being recorded means the recording must be made again).
 class DeviceBuffer {
  public:
   DeviceBuffer() = default;
   explicit DeviceBuffer(std::size_t bytes) : bytes_(bytes) {
-    if (bytes > 0) CUDA_CHECK(cudaMalloc(&pointer_, bytes));
+    if (bytes > 0) pointer_ = device_allocate(Device::cuda, bytes);
   }
   DeviceBuffer(const DeviceBuffer&) = delete;
   DeviceBuffer& operator=(const DeviceBuffer&) = delete;
   ~DeviceBuffer() {
-    if (pointer_ != nullptr) free_device_memory(pointer_);
+    if (pointer_ != nullptr) device_free(Device::cuda, pointer_);
   }
   float* floats() const { return static_cast<float*>(pointer_); }
   void* get() const { return pointer_; }
