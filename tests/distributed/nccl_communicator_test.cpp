@@ -5,7 +5,6 @@
 #include <mpi.h>
 
 #include <algorithm>
-#include <random>
 
 #include "core/comm/gradient_buckets.hpp"
 #include "core/cuda/captured_work.hpp"
@@ -14,6 +13,7 @@
 #include "distributed/nccl_communicator.hpp"
 #include "tests/layers/small_training.hpp"
 #include "tests/layers/training_run.hpp"
+#include "tests/reference/support.hpp"
 
 namespace ringtrain {
 namespace {
@@ -26,15 +26,6 @@ std::unique_ptr<Sequential> batch_norm_model() {
   auto model = make_model(spec);
   model->build(5, Device::cuda);
   return model;
-}
-
-Tensor uniform_on_gpu(const Shape& shape, std::uint32_t seed) {
-  std::mt19937 generator(seed);
-  std::uniform_real_distribution<float> uniform(-1, 1);
-  std::vector<float> values(static_cast<std::size_t>(shape.numel()));
-  for (float& value : values)
-    value = uniform(generator);
-  return Tensor::from_vector(shape, values).to(Device::cuda);
 }
 
 // Logits and every parameter gradient of the training pass last run, in host memory.
@@ -168,7 +159,8 @@ TEST_F(NcclCommunicatorTest, TheGpuTrainerWithItAtWorldSizeOneTrainsAsAlone) {
 // eagerly and recorded in a CUDA graph: at world size 1 it computes what the layer computes alone.
 TEST_F(NcclCommunicatorTest, SynchronisedBatchNormSumsItsStatisticsThroughItOnTheGpu) {
   if (communicator_->size() != 1) GTEST_SKIP() << "compares with the layer alone";
-  const Tensor x = uniform_on_gpu({8, 4}, 1), dlogits = uniform_on_gpu({8, 3}, 2);
+  const Tensor x = reference::random_tensor({8, 4}, 1).to(Device::cuda),
+               dlogits = reference::random_tensor({8, 3}, 2).to(Device::cuda);
   StepContext alone_context;
   alone_context.mode = Mode::train;
   StepContext synchronised_context = alone_context;
