@@ -181,8 +181,8 @@ class NcclPendingSum final : public PendingSum {
   void poll() override {}
   // Work queued on the caller's stream from now on runs after the sum; the host does not wait.
   void wait() override {
+    CUDA_CHECK(cudaStreamWaitEvent(cuda::stream(), done_, 0));  // first: it also joins a recording's fork
     watchdog_.check();
-    CUDA_CHECK(cudaStreamWaitEvent(cuda::stream(), done_, 0));
   }
 
  private:
@@ -323,13 +323,20 @@ class NcclCommunicator final : public Communicator {
       CUDA_CHECK(cudaEventRecord(ready, cuda::stream()));
       CUDA_CHECK(cudaStreamWaitEvent(stream_, ready, 0));
       CUDA_CHECK(cudaEventDestroy(ready));
-      const ncclResult_t status = collective();
-      RT_CHECK(status == ncclSuccess || status == ncclInProgress,
-               "NCCL " << what << " failed: " << ncclGetErrorString(status));
-      // A non-blocking communicator may still be enqueuing the collective: the events go after it.
-      if (status == ncclInProgress) wait_until_ready(what);
-      CUDA_CHECK(cudaEventCreateWithFlags(&done, cudaEventDisableTiming));
-      CUDA_CHECK(cudaEventRecord(done, stream_));
+      try {
+        const ncclResult_t status = collective();
+        RT_CHECK(status == ncclSuccess || status == ncclInProgress,
+                 "NCCL " << what << " failed: " << ncclGetErrorString(status));
+        // A non-blocking communicator may still be enqueuing the collective: the events go after it.
+        if (status == ncclInProgress) wait_until_ready(what);
+        CUDA_CHECK(cudaEventCreateWithFlags(&done, cudaEventDisableTiming));
+        CUDA_CHECK(cudaEventRecord(done, stream_));
+      } catch (const std::exception&) {
+        // While recording, the NCCL stream joined the caller's capture by waiting on it: it must join back,
+        // or the capture cannot end and the caller's stream stays unusable.
+        if (capturing) join_caller_stream();
+        throw;
+      }
       if (!capturing) {
         CUDA_CHECK(cudaEventCreateWithFlags(&watched, cudaEventDisableTiming));
         CUDA_CHECK(cudaEventRecord(watched, stream_));
@@ -337,6 +344,16 @@ class NcclCommunicator final : public Communicator {
     }
     if (watched != nullptr) watchdog_->watch(watched, what);
     return done;
+  }
+
+  // The caller's stream waits for what the NCCL stream has queued (errors ignored: this runs after one).
+  void join_caller_stream() {
+    cudaEvent_t joined = nullptr;
+    if (cudaEventCreateWithFlags(&joined, cudaEventDisableTiming) == cudaSuccess) {
+      if (cudaEventRecord(joined, stream_) == cudaSuccess) cudaStreamWaitEvent(cuda::stream(), joined, 0);
+      cudaEventDestroy(joined);
+    }
+    cudaGetLastError();
   }
 
   // Under the communicator's lock: polls until a non-blocking NCCL call has finished, or the timeout (by

@@ -2,6 +2,7 @@
 #include "core/comm/gradient_buckets.hpp"
 
 #include <algorithm>
+#include <exception>
 
 namespace ringtrain {
 
@@ -25,6 +26,13 @@ void GradientBuckets::ready_from(std::int64_t offset) {
 }
 
 void GradientBuckets::abandon() {
+  for (auto& pending : pending_) {
+    try {
+      pending->wait();
+    } catch (const std::exception&) {
+      // The step has failed already; its error is the one reported.
+    }
+  }
   pending_.clear();
   started_ = 0;
 }

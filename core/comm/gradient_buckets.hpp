@@ -21,8 +21,9 @@ class GradientBuckets {
   void ready_from(std::int64_t offset);
   // Starts the remaining buckets and waits for all; then the buffer holds the sum over replicas.
   void finish();
-  // Forgets the buckets a step started without finishing (its recording as a CUDA graph failed midway), so
-  // that the next step starts from the first bucket again.
+  // For a step that failed midway (its recording as a CUDA graph): queues the waits for the sums it started,
+  // ignoring their errors (on the GPU this joins their streams back to the caller's, without which a
+  // recording cannot end), and forgets them, so that the next step starts from the first bucket again.
   void abandon();
 
   std::size_t bucket_count() const { return buckets_.size(); }

@@ -3,7 +3,10 @@
 // the chunks' sums in order: double accumulators, the same order every run), per-channel statistics (a thread
 // per channel) and elementwise passes.
 #include <algorithm>
+#include <utility>
+#include <vector>
 
+#include "core/cuda/cuda_check.hpp"
 #include "core/cuda/kernels.hpp"
 #include "core/cuda/launch.cuh"
 #include "core/cuda/stream.hpp"
@@ -105,18 +108,26 @@ __global__ void combine_parts(const double* partial, std::int64_t parts, std::in
   }
 }
 
-// The partial sums' buffer of this thread, grown (outside any recorded step: a training step's shapes are
-// first run eagerly) through the counted allocator, so that a CUDA graph over the old buffer is recorded
-// again.
+// The partial sums' buffer of this thread on the current GPU, grown (outside any recorded step: a training
+// step's shapes are first run eagerly) through the counted allocator, so that a CUDA graph over the old
+// buffer is recorded again.
 double* partial_sums_buffer(std::size_t count) {
   struct Buffer {
     double* data = nullptr;
     std::size_t count = 0;
+    Buffer() = default;
+    Buffer(Buffer&& other) noexcept : data(std::exchange(other.data, nullptr)), count(other.count) {}
+    Buffer(const Buffer&) = delete;
     ~Buffer() {
       if (data != nullptr) device_free(Device::cuda, data);
     }
   };
-  thread_local Buffer buffer;
+  thread_local std::vector<Buffer> buffers;
+  int device = 0;
+  CUDA_CHECK(cudaGetDevice(&device));
+  if (static_cast<std::size_t>(device) >= buffers.size())
+    buffers.resize(static_cast<std::size_t>(device) + 1);
+  Buffer& buffer = buffers[static_cast<std::size_t>(device)];
   if (buffer.count < count) {
     if (buffer.data != nullptr) device_free(Device::cuda, buffer.data);
     buffer.data = nullptr;
@@ -145,7 +156,8 @@ __global__ void statistics_kernel(const double* sum, const double* sum_sq, std::
                                   double count, float epsilon, float* mean, float* variance, float* inv_std) {
   RT_GRID_STRIDE(c, channels) {
     const double mu = sum[c] / count;
-    const double var = fmax(sum_sq[c] / count - mu * mu, 0.0);
+    const double difference = sum_sq[c] / count - mu * mu;
+    const double var = difference < 0.0 ? 0.0 : difference;  // NaN passes, as on the CPU
     mean[c] = static_cast<float>(mu);
     variance[c] = static_cast<float>(var);
     inv_std[c] = static_cast<float>(1.0 / sqrt(var + epsilon));

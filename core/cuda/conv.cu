@@ -2,8 +2,9 @@
 // Our kernels are HWIO; cuDNN's NHWC filters are OHWI, so a small kernel transposes the weights in and the
 // weight gradient out. cuDNN pads symmetrically: TensorFlow's 'same' with an odd total (one more row or
 // column after) convolves a zero-padded copy of the input instead. Each geometry has a plan (descriptors,
-// algorithms, buffers) made once per thread and device: the fastest algorithms cudnnFind measures, only
-// deterministic ones in deterministic mode. FP32 arithmetic (CUDNN_FMA_MATH, no TF32), as on the CPU.
+// algorithms, buffers) made once per thread and device: the fastest algorithms cudnnFind measures, or in
+// deterministic mode the best deterministic ones by cuDNN's heuristics (the same choice in every process).
+// FP32 arithmetic (CUDNN_FMA_MATH, no TF32), as on the CPU.
 #include <cudnn.h>
 
 #include <algorithm>
@@ -111,13 +112,28 @@ __global__ void crop_kernel(const float* padded, float* image, PaddedImage p) {
   }
 }
 
-template <typename Perf>
-const Perf& pick(const Perf* results, int count, bool deterministic, const char* direction) {
-  for (int i = 0; i < count; ++i) {  // cudnnFind sorts by time, fastest first
-    const Perf& perf = results[i];
-    if (perf.status != CUDNN_STATUS_SUCCESS || perf.memory > kWorkspaceLimitBytes) continue;
+// An algorithm and the scratch memory it needs.
+template <typename Algorithm>
+struct Choice {
+  Algorithm algorithm;
+  std::size_t workspace_bytes;
+};
+
+// The first usable candidate (candidates come best first): it runs here, is deterministic when asked, and
+// needs at most kWorkspaceLimitBytes, both by the candidate's own figure and by what cuDNN says it needs
+// under the descriptor's FMA math (`bytes_needed`), which may differ from the math a measurement ran under.
+template <typename Perf, typename BytesNeeded>
+auto pick(const Perf* candidates, int count, bool deterministic, const char* direction,
+          BytesNeeded bytes_needed) -> Choice<decltype(candidates->algo)> {
+  for (int i = 0; i < count; ++i) {
+    const Perf& perf = candidates[i];
+    if (perf.status != CUDNN_STATUS_SUCCESS) continue;
     if (deterministic && perf.determinism != CUDNN_DETERMINISTIC) continue;
-    return perf;
+    std::size_t bytes = 0;
+    if (bytes_needed(perf.algo, &bytes) != CUDNN_STATUS_SUCCESS) continue;
+    bytes = std::max(bytes, perf.memory);
+    if (bytes > kWorkspaceLimitBytes) continue;
+    return {perf.algo, bytes};
   }
   RT_FAIL("cuDNN has no " << (deterministic ? "deterministic " : "") << direction
                           << " convolution algorithm for this geometry within "
@@ -245,42 +261,50 @@ class ConvPlan {
     return kernel_->floats();
   }
 
+  // Deterministic mode takes cuDNN's heuristic ranking, which depends only on the card, cuDNN and the
+  // geometry: every process and rank, and a resumed run, chooses the same algorithms and so gets the same
+  // bits. Otherwise cudnnFind times the algorithms and the fastest is taken (its choice may vary by run).
   void find_algorithms(bool deterministic) {
     constexpr int kCandidates = 16;
     int found = 0;
     cudnnConvolutionFwdAlgoPerf_t forward[kCandidates];
-    check_cudnn(
-        cudnnFindConvolutionForwardAlgorithm(handle(), x_, w_, conv_, y_, kCandidates, &found, forward),
-        "cudnnFindConvolutionForwardAlgorithm");
-    const auto& forward_pick = pick(forward, found, deterministic, "forward");
+    check_cudnn(deterministic ? cudnnGetConvolutionForwardAlgorithm_v7(handle(), x_, w_, conv_, y_,
+                                                                       kCandidates, &found, forward)
+                              : cudnnFindConvolutionForwardAlgorithm(handle(), x_, w_, conv_, y_, kCandidates,
+                                                                     &found, forward),
+                "choosing the forward convolution algorithm");
+    const auto forward_choice =
+        pick(forward, found, deterministic, "forward",
+             [&](cudnnConvolutionFwdAlgo_t algorithm, std::size_t* bytes) {
+               return cudnnGetConvolutionForwardWorkspaceSize(handle(), x_, w_, conv_, y_, algorithm, bytes);
+             });
     cudnnConvolutionBwdDataAlgoPerf_t data[kCandidates];
-    check_cudnn(
-        cudnnFindConvolutionBackwardDataAlgorithm(handle(), w_, y_, conv_, x_, kCandidates, &found, data),
-        "cudnnFindConvolutionBackwardDataAlgorithm");
-    const auto& data_pick = pick(data, found, deterministic, "backward data");
+    check_cudnn(deterministic ? cudnnGetConvolutionBackwardDataAlgorithm_v7(handle(), w_, y_, conv_, x_,
+                                                                            kCandidates, &found, data)
+                              : cudnnFindConvolutionBackwardDataAlgorithm(handle(), w_, y_, conv_, x_,
+                                                                          kCandidates, &found, data),
+                "choosing the backward data convolution algorithm");
+    const auto data_choice = pick(data, found, deterministic, "backward data",
+                                  [&](cudnnConvolutionBwdDataAlgo_t algorithm, std::size_t* bytes) {
+                                    return cudnnGetConvolutionBackwardDataWorkspaceSize(
+                                        handle(), w_, y_, conv_, x_, algorithm, bytes);
+                                  });
     cudnnConvolutionBwdFilterAlgoPerf_t filter[kCandidates];
-    check_cudnn(
-        cudnnFindConvolutionBackwardFilterAlgorithm(handle(), x_, y_, conv_, w_, kCandidates, &found, filter),
-        "cudnnFindConvolutionBackwardFilterAlgorithm");
-    const auto& filter_pick = pick(filter, found, deterministic, "backward filter");
-    forward_algorithm_ = forward_pick.algo;
-    data_algorithm_ = data_pick.algo;
-    filter_algorithm_ = filter_pick.algo;
-    // cudnnFind may have measured an algorithm under another math type than the descriptor's FMA, with other
-    // scratch needs: the size each needs as it will run is asked too, and the largest of all kept.
-    std::size_t forward_bytes = 0, data_bytes = 0, filter_bytes = 0;
-    check_cudnn(cudnnGetConvolutionForwardWorkspaceSize(handle(), x_, w_, conv_, y_, forward_algorithm_,
-                                                        &forward_bytes),
-                "cudnnGetConvolutionForwardWorkspaceSize");
-    check_cudnn(cudnnGetConvolutionBackwardDataWorkspaceSize(handle(), w_, y_, conv_, x_, data_algorithm_,
-                                                             &data_bytes),
-                "cudnnGetConvolutionBackwardDataWorkspaceSize");
-    check_cudnn(cudnnGetConvolutionBackwardFilterWorkspaceSize(handle(), x_, y_, conv_, w_, filter_algorithm_,
-                                                               &filter_bytes),
-                "cudnnGetConvolutionBackwardFilterWorkspaceSize");
-    workspace_ =
-        std::make_unique<DeviceBuffer>(std::max({forward_pick.memory, data_pick.memory, filter_pick.memory,
-                                                 forward_bytes, data_bytes, filter_bytes}));
+    check_cudnn(deterministic ? cudnnGetConvolutionBackwardFilterAlgorithm_v7(handle(), x_, y_, conv_, w_,
+                                                                              kCandidates, &found, filter)
+                              : cudnnFindConvolutionBackwardFilterAlgorithm(handle(), x_, y_, conv_, w_,
+                                                                            kCandidates, &found, filter),
+                "choosing the backward filter convolution algorithm");
+    const auto filter_choice = pick(filter, found, deterministic, "backward filter",
+                                    [&](cudnnConvolutionBwdFilterAlgo_t algorithm, std::size_t* bytes) {
+                                      return cudnnGetConvolutionBackwardFilterWorkspaceSize(
+                                          handle(), x_, y_, conv_, w_, algorithm, bytes);
+                                    });
+    forward_algorithm_ = forward_choice.algorithm;
+    data_algorithm_ = data_choice.algorithm;
+    filter_algorithm_ = filter_choice.algorithm;
+    workspace_ = std::make_unique<DeviceBuffer>(std::max(
+        {forward_choice.workspace_bytes, data_choice.workspace_bytes, filter_choice.workspace_bytes}));
   }
 
   ops::Conv2DGeometry g_;
@@ -308,7 +332,18 @@ ConvPlan& plan_for(const ops::Conv2DGeometry& g) {
                 g.in_c,     g.out_c,       g.kernel_h, g.kernel_w,   g.stride_h,
                 g.stride_w, g.pad_top,     g.pad_left, g.pad_bottom, g.pad_right};
   auto found = plans.find(key);
-  if (found == plans.end()) found = plans.emplace(key, std::make_unique<ConvPlan>(g, deterministic)).first;
+  if (found == plans.end()) {
+    // Choosing algorithms allocates and waits for the GPU, which a recording forbids: the trainer runs a step
+    // eagerly (making its plans) before it records one.
+    cudaStreamCaptureStatus capturing = cudaStreamCaptureStatusNone;
+    CUDA_CHECK(cudaStreamIsCapturing(stream(), &capturing));
+    RT_CHECK(capturing == cudaStreamCaptureStatusNone,
+             "conv2d: a new convolution plan (batch " << g.batch << ", " << g.in_h << "x" << g.in_w << "x"
+                                                      << g.in_c
+                                                      << " input) was needed while a step was being recorded "
+                                                         "as a CUDA graph: run the step eagerly first");
+    found = plans.emplace(key, std::make_unique<ConvPlan>(g, deterministic)).first;
+  }
   return *found->second;
 }
 

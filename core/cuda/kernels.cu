@@ -19,7 +19,7 @@ enum Kind { kLinear = 0, kRelu = 1, kSigmoid = 2, kTanh = 3, kSoftmax = 4 };
 __global__ void elementwise_forward(int kind, const float* x, float* y, std::int64_t count) {
   RT_GRID_STRIDE(i, count) {
     const float value = x[i];
-    y[i] = kind == kRelu      ? fmaxf(value, 0.0f)
+    y[i] = kind == kRelu      ? (value < 0.0f ? 0.0f : value)  // NaN passes, as on the CPU
            : kind == kSigmoid ? 1.0f / (1.0f + expf(-value))
            : kind == kTanh    ? tanhf(value)
                               : value;

@@ -82,12 +82,18 @@ StepLaunch Trainer::next_launch() {
 bool Trainer::record_gpu_step(const std::function<void()>& work) {
   auto graph = std::make_unique<cuda::CapturedWork>();
   try {
-    graph->capture(work);
+    graph->capture([&] {
+      try {
+        work();
+      } catch (...) {
+        buckets_->abandon();  // inside the recording: its sums' streams join back, so the recording can end
+        throw;
+      }
+    });
   } catch (const Error& error) {
     // Collectives recorded before the failure may leave other ranks' sequences out of step: only a single
     // process goes on, without graphs.
     if (communicator_->size() > 1) throw;
-    buckets_->abandon();
     gpu_->recording_failed = true;
     std::cerr << "ringtrain: warning: " << error.what() << "; training goes on without CUDA graphs"
               << std::endl;

@@ -5,6 +5,7 @@
 #include <mpi.h>
 
 #include <algorithm>
+#include <string>
 
 #include "core/comm/gradient_buckets.hpp"
 #include "core/cuda/captured_work.hpp"
@@ -122,6 +123,45 @@ TEST_F(NcclCommunicatorTest, BucketedSumsRecordedInACudaGraphReplayBetweenTheWor
   EXPECT_EQ(wrong_sums(gradients, 6), 0);
   step.replay();
   EXPECT_EQ(wrong_sums(gradients, 36.0f * static_cast<float>(ranks)), 0);
+}
+
+// A recording that fails after its first sums started (a kernel error, a failing layer): the sums' stream
+// joins back before the recording ends, so the error is the step's own and both streams work afterwards,
+// eagerly and in a new recording.
+TEST_F(NcclCommunicatorTest, ARecordingThatFailsAfterItsSumsStartedLeavesBothStreamsUsable) {
+  const std::int64_t count = 30011;
+  Tensor gradients = on_gpu(count, communicator_->rank());
+  GradientBuckets buckets(*communicator_, gradients, 4096);
+  float* values = gradients.data<float>();
+  Tensor first = on_gpu(8, communicator_->rank());
+  communicator_->sum(first);
+  cuda::CapturedWork step;
+  try {
+    step.capture([&] {
+      try {
+        buckets.ready_from(count / 2);
+        RT_FAIL("a layer failed halfway through backward");
+      } catch (...) {
+        buckets.abandon();
+        throw;
+      }
+    });
+    FAIL() << "the recording did not fail";
+  } catch (const Error& error) {
+    EXPECT_NE(std::string(error.what()).find("a layer failed halfway"), std::string::npos) << error.what();
+  }
+  EXPECT_FALSE(step.captured());
+  buckets.finish();  // eagerly
+  EXPECT_EQ(wrong_sums(gradients), 0);
+  gradients.copy_from(on_gpu(count, communicator_->rank()));
+  step.capture([&] {
+    buckets.ready_from(count / 2);
+    buckets.finish();
+    cuda::scale(values, values, 2.0f, static_cast<std::size_t>(count));
+  });
+  ASSERT_TRUE(step.captured());
+  step.replay();
+  EXPECT_EQ(wrong_sums(gradients, 2), 0);
 }
 
 TEST_F(NcclCommunicatorTest, SumsFloat64) {

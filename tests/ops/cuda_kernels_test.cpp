@@ -6,10 +6,14 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "core/cuda/captured_work.hpp"
 #include "core/cuda/cuda_runtime.hpp"
 #include "core/cuda/kernels.hpp"
 #include "core/ops/activation.hpp"
@@ -75,6 +79,40 @@ TEST_F(CudaKernels, ActivationsMatchTheCpu) {
     EXPECT_LE(difference(y_gpu, y), 1e-6);  // expf/tanhf differ from the CPU's by an ulp or two
     EXPECT_LE(difference(dx_gpu, dx), 1e-6);
   }
+}
+
+// A model gone bad must look the same on both devices: relu and the batch statistics keep a NaN, so the
+// non-finite-loss check fires on the GPU where it fires on the CPU.
+TEST_F(CudaKernels, ReluAndBatchStatisticsKeepNanAsTheCpuDoes) {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const Tensor x = Tensor::from_vector({1, 4}, {nan, -1.0f, 2.0f, -nan});
+  Tensor y = Tensor::zeros(x.shape()), y_gpu = gpu_like(x);
+  activation_forward(Activation::relu, x, y);
+  activation_forward(Activation::relu, gpu(x), y_gpu);
+  const Tensor from_gpu = y_gpu.to(Device::cpu);
+  for (std::int64_t i = 0; i < 4; ++i) {
+    SCOPED_TRACE(i);
+    EXPECT_EQ(std::isnan(y.data<float>()[i]), std::isnan(from_gpu.data<float>()[i]));
+    if (!std::isnan(y.data<float>()[i])) {
+      EXPECT_EQ(y.data<float>()[i], from_gpu.data<float>()[i]);
+    }
+  }
+  EXPECT_TRUE(std::isnan(from_gpu.data<float>()[0]));
+
+  Tensor sum = Tensor::zeros({2}, DType::f64), sum_sq = Tensor::zeros({2}, DType::f64);
+  sum.data<double>()[0] = sum_sq.data<double>()[0] = nan;
+  sum.data<double>()[1] = 2.0;
+  sum_sq.data<double>()[1] = 5.0;
+  auto variance_on = [&](Device device) {
+    Tensor mean = Tensor::zeros({2}, DType::f32, device), variance = Tensor::zeros({2}, DType::f32, device),
+           inv_std = Tensor::zeros({2}, DType::f32, device);
+    batchnorm_statistics(sum.to(device), sum_sq.to(device), 2.0, 1e-3f, mean, variance, inv_std);
+    return variance.to(Device::cpu);
+  };
+  const Tensor cpu_variance = variance_on(Device::cpu), gpu_variance = variance_on(Device::cuda);
+  EXPECT_TRUE(std::isnan(cpu_variance.data<float>()[0]));
+  EXPECT_TRUE(std::isnan(gpu_variance.data<float>()[0]));
+  EXPECT_EQ(gpu_variance.data<float>()[1], cpu_variance.data<float>()[1]);
 }
 
 TEST_F(CudaKernels, DropoutMasksAreTheCpusBitForBit) {
@@ -344,24 +382,53 @@ TEST_F(CudaKernels, ConvolutionWithCudnnMatchesTheCpu) {
   }
 }
 
-TEST_F(CudaKernels, DeterministicConvolutionsGiveTheSameBitsTwice) {
+// Twice on this thread (one plan), then on a new thread, whose plan chooses its algorithms afresh as another
+// process or a resumed run would: deterministic mode must choose the same ones and give the same bits.
+TEST_F(CudaKernels, DeterministicConvolutionsGiveTheSameBitsInEveryPlan) {
   cuda::set_deterministic_convolutions(true);
   const Conv2DGeometry g = conv2d_geometry(16, 14, 14, 8, 16, 4, 4, 2, 2, Padding::same);
   const Tensor x = random({16, 14, 14, 8}, 40), w = random({4, 4, 8, 16}, 41, 0.3f);
   const Tensor dy = random({16, g.out_h, g.out_w, 16}, 42);
-  std::vector<Tensor> dx, dw;
-  for (int run = 0; run < 2; ++run) {
-    dx.push_back(Tensor::zeros(x.shape(), DType::f32, Device::cuda));
-    dw.push_back(Tensor::zeros(w.shape(), DType::f32, Device::cuda));
-    Tensor no_bias;
-    conv2d_backward_data(g, gpu(dy), gpu(w), dx.back());
-    conv2d_backward_filter(g, gpu(x), gpu(dy), dw.back(), no_bias);
-  }
+  auto run = [&] {
+    Tensor y = gpu_like(dy), dx = gpu_like(x), dw = gpu_like(w), no_bias;
+    conv2d_forward(g, gpu(x), gpu(w), no_bias, y);
+    conv2d_backward_data(g, gpu(dy), gpu(w), dx);
+    conv2d_backward_filter(g, gpu(x), gpu(dy), dw, no_bias);
+    return std::vector<Tensor>{y.to(Device::cpu), dx.to(Device::cpu), dw.to(Device::cpu)};
+  };
+  std::vector<std::vector<Tensor>> results{run(), run()};
+  std::thread another_plan([&] { results.push_back(run()); });
+  another_plan.join();
   cuda::set_deterministic_convolutions(false);
-  const Tensor dx0 = dx[0].to(Device::cpu), dx1 = dx[1].to(Device::cpu);
-  const Tensor dw0 = dw[0].to(Device::cpu), dw1 = dw[1].to(Device::cpu);
-  EXPECT_TRUE(std::equal(dx0.data<float>(), dx0.data<float>() + dx0.numel(), dx1.data<float>()));
-  EXPECT_TRUE(std::equal(dw0.data<float>(), dw0.data<float>() + dw0.numel(), dw1.data<float>()));
+  ASSERT_EQ(results.size(), 3u);
+  for (std::size_t r = 1; r < results.size(); ++r) {
+    for (std::size_t t = 0; t < 3; ++t) {
+      SCOPED_TRACE("run " + std::to_string(r) + ", output " + std::to_string(t) + " (y, dx, dw)");
+      const Tensor &first = results[0][t], &again = results[r][t];
+      EXPECT_TRUE(std::equal(first.data<float>(), first.data<float>() + first.numel(), again.data<float>()));
+    }
+  }
+}
+
+// Choosing a plan's algorithms allocates and waits for the GPU, which a recording forbids: a geometry first
+// seen inside a recording is a clear error, and the stream works afterwards.
+TEST_F(CudaKernels, ANewConvolutionPlanDuringARecordingIsAClearError) {
+  const Conv2DGeometry g = conv2d_geometry(3, 9, 11, 5, 7, 3, 3, 1, 1, Padding::valid);
+  const Tensor x = gpu(random({3, 9, 11, 5}, 50)), w = gpu(random({3, 3, 5, 7}, 51));
+  Tensor y = Tensor::zeros({3, g.out_h, g.out_w, 7}, DType::f32, Device::cuda), no_bias;
+  cuda::CapturedWork recording;
+  try {
+    recording.capture([&] { conv2d_forward(g, x, w, no_bias, y); });
+    FAIL() << "a plan was made inside a recording";
+  } catch (const Error& error) {
+    EXPECT_NE(std::string(error.what()).find("while a step was being recorded"), std::string::npos)
+        << error.what();
+  }
+  EXPECT_FALSE(recording.captured());
+  conv2d_forward(g, x, w, no_bias, y);  // eagerly: makes the plan
+  recording.capture([&] { conv2d_forward(g, x, w, no_bias, y); });
+  EXPECT_TRUE(recording.captured());
+  EXPECT_GT(recording.node_count(), 0u);
 }
 
 TEST(CudaKernelsDevices, MixedDevicesAreAClearError) {
