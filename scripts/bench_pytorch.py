@@ -18,29 +18,23 @@ import torch
 import torch.nn as nn
 
 
-class BiasBN(nn.Module):
-    """Keras BatchNormalization(center=True, scale=False, momentum=0.99, eps=1e-3)."""
-
-    def __init__(self, n, conv):
-        super().__init__()
-        bn = nn.BatchNorm2d if conv else nn.BatchNorm1d
-        self.bn = bn(n, eps=1e-3, momentum=0.01, affine=False)
-        self.beta = nn.Parameter(torch.zeros(n))
-        self.shape = (1, n, 1, 1) if conv else (1, n)
-
-    def forward(self, x):
-        return self.bn(x) + self.beta.view(self.shape)
+def batch_norm(n, conv):
+    """Keras BatchNormalization(center=True, scale=False, momentum=0.99, epsilon=1e-3): PyTorch's, its scale
+    held at 1."""
+    bn = (nn.BatchNorm2d if conv else nn.BatchNorm1d)(n, eps=1e-3, momentum=0.01)
+    bn.weight.requires_grad_(False)
+    return bn
 
 
 def make_model():
     # Stride-2 6x6 convs: TF 'same' pads total 4 (28->14, 14->7), split 2/2,
     # so symmetric padding=2 is exact.
     return nn.Sequential(
-        nn.Conv2d(1, 12, 3, padding=1, bias=False), BiasBN(12, True), nn.ReLU(),
-        nn.Conv2d(12, 24, 6, stride=2, padding=2, bias=False), BiasBN(24, True), nn.ReLU(),
-        nn.Conv2d(24, 32, 6, stride=2, padding=2, bias=False), BiasBN(32, True), nn.ReLU(),
+        nn.Conv2d(1, 12, 3, padding=1, bias=False), batch_norm(12, True), nn.ReLU(),
+        nn.Conv2d(12, 24, 6, stride=2, padding=2, bias=False), batch_norm(24, True), nn.ReLU(),
+        nn.Conv2d(24, 32, 6, stride=2, padding=2, bias=False), batch_norm(32, True), nn.ReLU(),
         nn.Flatten(),
-        nn.Linear(7 * 7 * 32, 200, bias=False), BiasBN(200, False), nn.ReLU(),
+        nn.Linear(7 * 7 * 32, 200, bias=False), batch_norm(200, False), nn.ReLU(),
         nn.Dropout(0.3),
         nn.Linear(200, 10),
     )
@@ -121,6 +115,9 @@ def main():
     ap.add_argument("--data", default=None, help="dir with MNIST IDX files (optional)")
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     args = ap.parse_args()
+    # FP32 arithmetic, as ringtrain's (PyTorch would otherwise let cuDNN convolve in TF32).
+    torch.backends.cudnn.allow_tf32 = False
+    torch.backends.cuda.matmul.allow_tf32 = False
 
     where = torch.cuda.get_device_name() if args.device == "cuda" else "CPU"
     print(f"torch {torch.__version__} (eager, {where}), batch {args.batch_size}, "

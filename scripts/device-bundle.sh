@@ -15,6 +15,8 @@ cmake --build build-device -j "$(nproc)" --target ringtrain ops_cuda_kernels_tes
 bundle=build-device/bundle
 rm -rf "${bundle}"
 mkdir -p "${bundle}/bin" "${bundle}/lib" "${bundle}/glibc" "${bundle}/mnist"
+# What the bundle was built from, printed first by device-check.sh.
+echo "commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . || echo ' with uncommitted changes'), built $(date -u +%FT%TZ)" >"${bundle}/STAMP"
 binaries=(build-device/ringtrain build-device/tests/ops/ops_cuda_kernels_test build-device/tests/core/core_cuda_runtime_test
   build-device/tests/data/data_device_dataset_test build-device/tests/layers/layers_gradient_test
   build-device/tests/layers/layers_gpu_trainer_test

@@ -12,6 +12,7 @@
 #include "core/cuda/launch.cuh"
 #include "core/cuda/stream.hpp"
 #include "core/cuda/thread_handle.cuh"
+#include "core/device.hpp"
 
 namespace ringtrain::cuda {
 
@@ -67,7 +68,7 @@ struct CublasContext {
   void* workspace = nullptr;
   ~CublasContext() {
     if (handle != nullptr) cublas().destroy(handle);
-    if (workspace != nullptr) free_device_memory(workspace);
+    if (workspace != nullptr) device_free(Device::cuda, workspace);
   }
 };
 
@@ -80,7 +81,8 @@ cublasHandle_t handle() {
                check_cublas(cublas().create(&made->handle), "cublasCreate");
                check_cublas(cublas().set_stream(made->handle, stream()), "cublasSetStream");
                check_cublas(cublas().set_math_mode(made->handle, CUBLAS_DEFAULT_MATH), "cublasSetMathMode");
-               CUDA_CHECK(cudaMalloc(&made->workspace, CublasContext::kWorkspaceBytes));
+               // Counted like every GPU buffer: a handle made while a step is recorded means recording again.
+               made->workspace = device_allocate(Device::cuda, CublasContext::kWorkspaceBytes);
                check_cublas(
                    cublas().set_workspace(made->handle, made->workspace, CublasContext::kWorkspaceBytes),
                    "cublasSetWorkspace");
