@@ -53,13 +53,15 @@ class CudaKernels : public testing::Test {
     return host.dtype() == DType::f64 ? host.data<double>()[i] : host.data<float>()[i];
   }
 
-  // max |gpu - cpu| / max(1, |cpu|) over the elements.
+  // max |gpu - cpu| / max(1, |cpu|) over the elements; infinite where either side is not finite (a NaN
+  // must not compare as no difference).
   static double difference(const Tensor& from_gpu, const Tensor& cpu) {
     const Tensor host = from_gpu.to(Device::cpu);
     double worst = 0;
     for (std::int64_t i = 0; i < cpu.numel(); ++i) {
-      const double expected = at(cpu, i);
-      worst = std::max(worst, std::abs(at(host, i) - expected) / std::max(1.0, std::abs(expected)));
+      const double expected = at(cpu, i), actual = at(host, i);
+      if (!std::isfinite(expected) || !std::isfinite(actual)) return std::numeric_limits<double>::infinity();
+      worst = std::max(worst, std::abs(actual - expected) / std::max(1.0, std::abs(expected)));
     }
     return worst;
   }
