@@ -66,9 +66,10 @@ void dense_backward(const float* x, const float* w, const float* dy, float* dx, 
 
 // Convolution with cuDNN (conv.cu), shapes as ops::conv2d_forward: x [batch, in_h, in_w, in_c], w HWIO, y
 // NHWC; bias, dbias may be null; outputs overwritten. Deterministic mode (off by default) restricts cuDNN to
-// algorithms that give the same bits on every run. It is one setting for the process, read at every call
-// (each geometry has a plan per mode): a Trainer sets it from its TrainConfig, for every convolution from
-// then on, its own and any other Trainer's.
+// algorithms that give the same bits on every run, chosen by its heuristics (no timing), so that every
+// process on the same card and cuDNN chooses the same ones. It is one setting for the process, read at every
+// call (each geometry has a plan per mode): a Trainer sets it from its TrainConfig, for every convolution
+// from then on, its own and any other Trainer's.
 void set_deterministic_convolutions(bool deterministic);
 bool deterministic_convolutions();
 void conv2d_forward(const ops::Conv2DGeometry& geometry, const float* x, const float* w, const float* bias,
