@@ -3,13 +3,11 @@
 // the chunks' sums in order: double accumulators, the same order every run), per-channel statistics (a thread
 // per channel) and elementwise passes.
 #include <algorithm>
-#include <utility>
-#include <vector>
 
-#include "core/cuda/cuda_check.hpp"
 #include "core/cuda/kernels.hpp"
 #include "core/cuda/launch.cuh"
 #include "core/cuda/stream.hpp"
+#include "core/cuda/thread_handle.cuh"
 #include "core/device.hpp"
 
 namespace ringtrain::cuda {
@@ -108,26 +106,18 @@ __global__ void combine_parts(const double* partial, std::int64_t parts, std::in
   }
 }
 
-// The partial sums' buffer of this thread on the current GPU, grown (outside any recorded step: a training
-// step's shapes are first run eagerly) through the counted allocator, so that a CUDA graph over the old
-// buffer is recorded again.
+// The partial sums' buffer of this thread on the current GPU (made again when the thread changes GPU, like
+// the library handles), grown (outside any recorded step: a training step's shapes are first run eagerly)
+// through the counted allocator, so that a CUDA graph over the old buffer is recorded again.
 double* partial_sums_buffer(std::size_t count) {
   struct Buffer {
     double* data = nullptr;
     std::size_t count = 0;
-    Buffer() = default;
-    Buffer(Buffer&& other) noexcept : data(std::exchange(other.data, nullptr)), count(other.count) {}
-    Buffer(const Buffer&) = delete;
     ~Buffer() {
       if (data != nullptr) device_free(Device::cuda, data);
     }
   };
-  thread_local std::vector<Buffer> buffers;
-  int device = 0;
-  CUDA_CHECK(cudaGetDevice(&device));
-  if (static_cast<std::size_t>(device) >= buffers.size())
-    buffers.resize(static_cast<std::size_t>(device) + 1);
-  Buffer& buffer = buffers[static_cast<std::size_t>(device)];
+  Buffer& buffer = *thread_handle<Buffer*>([] { return new Buffer; }, [](Buffer* made) { delete made; });
   if (buffer.count < count) {
     if (buffer.data != nullptr) device_free(Device::cuda, buffer.data);
     buffer.data = nullptr;

@@ -1,5 +1,5 @@
-// ThreadHandle: one library handle (cuBLAS, cuDNN) per thread for the current device, made on first use and
-// remade when the thread changes device.
+// ThreadHandle: one library handle (cuBLAS, cuDNN) or scratch object per thread for the current device, made
+// on first use and remade when the thread changes device.
 #pragma once
 
 #include <cuda_runtime.h>
