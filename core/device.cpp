@@ -12,11 +12,12 @@ namespace ringtrain {
 
 namespace {
 constexpr std::size_t kCpuAlignment = 64;
-std::atomic<std::uint64_t> gpu_allocation_count{0};
+std::atomic<std::uint64_t> cpu_allocations{0};
+std::atomic<std::uint64_t> gpu_allocations{0};
 }  // namespace
 
-std::uint64_t gpu_allocations() {
-  return gpu_allocation_count.load();
+std::uint64_t allocation_count(Device device) {
+  return device == Device::cuda ? gpu_allocations.load() : cpu_allocations.load();
 }
 
 std::string to_string(Device device) {
@@ -31,9 +32,10 @@ Device parse_device(const std::string& text) {
 
 void* device_allocate(Device device, std::size_t bytes) {
   if (device == Device::cuda) {
-    ++gpu_allocation_count;
+    ++gpu_allocations;
     return cuda::allocate(bytes);
   }
+  ++cpu_allocations;
   const std::size_t rounded = (bytes + kCpuAlignment - 1) / kCpuAlignment * kCpuAlignment;
   void* pointer = std::aligned_alloc(kCpuAlignment, rounded);
   RT_CHECK(pointer != nullptr, "out of host memory allocating " << bytes << " bytes");

@@ -13,10 +13,11 @@ std::string to_string(Device device);
 // Parses "cpu" or "cuda"; anything else is an error naming the value.
 Device parse_device(const std::string& text);
 
-// Tensor allocations on the GPU this process has made so far. A tensor buffer is only ever replaced by a new
-// allocation, so GPU work recorded over tensors (a CUDA graph) stays valid while this count is unchanged;
-// library scratch memory (cuDNN plans) is kept for the life of the process.
-std::uint64_t gpu_allocations();
+// Tensor allocations on `device` this process has made so far. A tensor buffer's memory only ever moves by a
+// new allocation (it may shrink and grow again in place), so GPU work recorded over tensors (a CUDA graph)
+// stays valid while the GPU's count is unchanged; library scratch memory (cuDNN plans) is kept for the life
+// of the thread and not counted.
+std::uint64_t allocation_count(Device device);
 
 // Allocation and copies for every device; CUDA calls fail with "built without CUDA" where it is absent.
 void* device_allocate(Device device, std::size_t bytes);

@@ -70,22 +70,34 @@ std::string to_string_with_none_batch(const Shape& shape) {
   return join_dims(shape.dims(), true);
 }
 
-Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
+static void require_no_negative_dimension(const Shape& shape) {
   for (std::int64_t dim : shape.dims())
     RT_CHECK(dim >= 0, "negative dimension in shape " << to_string(shape));
+}
+
+Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
+  require_no_negative_dimension(shape);
   Tensor tensor;
   tensor.shape_ = shape;
   tensor.dtype_ = dtype;
   tensor.device_ = device;
   tensor.capacity_bytes_ = std::max<std::size_t>(tensor.bytes(), 1);
+  tensor.whole_allocation_ = true;
   void* pointer = device_allocate(device, tensor.capacity_bytes_);
   tensor.storage_ = std::shared_ptr<void>(pointer, [device](void* p) { device_free(device, p); });
   return tensor;
 }
 
 Tensor& ensure_tensor(Tensor& buffer, const Shape& shape, Device device, DType dtype) {
-  if (!buffer.defined() || buffer.shape() != shape || buffer.device() != device || buffer.dtype() != dtype)
+  const bool same_kind = buffer.defined() && buffer.device() == device && buffer.dtype() == dtype;
+  if (same_kind && buffer.shape() == shape) return buffer;
+  require_no_negative_dimension(shape);
+  const std::size_t needed = static_cast<std::size_t>(shape.numel()) * dtype_size(dtype);
+  if (same_kind && buffer.whole_allocation_ && needed <= buffer.capacity_bytes_) {
+    buffer.shape_ = shape;
+  } else {
     buffer = Tensor::empty(shape, dtype, device);
+  }
   return buffer;
 }
 
@@ -106,6 +118,7 @@ Tensor Tensor::view(const Shape& shape, std::int64_t element_offset) const {
   result.shape_ = shape;
   result.offset_bytes_ = offset_bytes_ + offset;
   result.capacity_bytes_ = capacity_bytes_ - offset;
+  result.whole_allocation_ = false;
   return result;
 }
 

@@ -99,18 +99,24 @@ class Tensor {
                             Device device = Device::cpu);
 
  private:
+  friend Tensor& ensure_tensor(Tensor& buffer, const Shape& shape, Device device, DType dtype);
+
   void* data_bytes() const { return static_cast<char*>(storage_.get()) + offset_bytes_; }
 
   std::shared_ptr<void> storage_;
   std::size_t offset_bytes_ = 0;
   std::size_t capacity_bytes_ = 0;  // bytes of storage from offset_bytes_ on
+  bool whole_allocation_ = false;   // made by empty(), not a view: its capacity is its own
   Shape shape_;
   DType dtype_ = DType::f32;
   Device device_ = Device::cpu;
 };
 
-// `buffer` when it already has this shape, dtype and device; else a new tensor in its place. Layers and the
-// trainer keep their per-step tensors this way, so steady training allocates nothing.
+// `buffer` with this shape, dtype and device: `buffer` itself when it has them; its own memory under the new
+// shape when it is a whole allocation (not a view) of that dtype and device with room for it; else a new
+// tensor in its place. Layers and the trainer keep their per-step tensors this way, so steady training
+// allocates nothing, and a smaller batch (evaluation's last) and the full ones after it reuse the same
+// memory.
 Tensor& ensure_tensor(Tensor& buffer, const Shape& shape, Device device, DType dtype = DType::f32);
 
 }  // namespace ringtrain

@@ -14,6 +14,7 @@
 #include <tuple>
 
 #include "core/cuda/cuda_check.hpp"
+#include "core/cuda/cuda_runtime.hpp"
 #include "core/cuda/kernels.hpp"
 #include "core/cuda/launch.cuh"
 #include "core/cuda/stream.hpp"
@@ -51,18 +52,19 @@ cudnnHandle_t handle() {
       [](cudnnHandle_t handle) { cudnnDestroy(handle); });
 }
 
-// Device memory owned by one plan, allocated where every GPU buffer is (counted: a plan made while a step is
-// being recorded means the recording must be made again).
+// Device memory owned by one plan. Plans live as long as their thread, so a recorded step that uses one never
+// sees its memory move, and a plan made later (evaluation's last, smaller batch) leaves the recording valid:
+// not counted among the tensor allocations that tell the trainer to record again.
 class DeviceBuffer {
  public:
   DeviceBuffer() = default;
   explicit DeviceBuffer(std::size_t bytes) : bytes_(bytes) {
-    if (bytes > 0) pointer_ = device_allocate(Device::cuda, bytes);
+    if (bytes > 0) pointer_ = allocate(bytes);
   }
   DeviceBuffer(const DeviceBuffer&) = delete;
   DeviceBuffer& operator=(const DeviceBuffer&) = delete;
   ~DeviceBuffer() {
-    if (pointer_ != nullptr) device_free(Device::cuda, pointer_);
+    if (pointer_ != nullptr) release(pointer_);
   }
   float* floats() const { return static_cast<float*>(pointer_); }
   void* get() const { return pointer_; }

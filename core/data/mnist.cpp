@@ -73,18 +73,8 @@ std::uint8_t Dataset::label(std::int64_t index) const {
 
 void Dataset::gather_batch(std::span<const std::int64_t> indices, Tensor& images, Tensor& labels) const {
   const auto batch = static_cast<std::int64_t>(indices.size());
-  const Shape images_shape = sample_shape().with_batch(batch);
-  const Shape labels_shape{batch};
-  if (!images.defined() || images.shape() != images_shape || images.dtype() != DType::f32 ||
-      images.device() != Device::cpu) {
-    images = Tensor::empty(images_shape, DType::f32);
-  }
-  if (!labels.defined() || labels.shape() != labels_shape || labels.dtype() != DType::i32 ||
-      labels.device() != Device::cpu) {
-    labels = Tensor::empty(labels_shape, DType::i32);
-  }
-  float* image_out = images.data<float>();
-  std::int32_t* label_out = labels.data<std::int32_t>();
+  float* image_out = ensure_tensor(images, sample_shape().with_batch(batch), Device::cpu).data<float>();
+  std::int32_t* label_out = ensure_tensor(labels, {batch}, Device::cpu, DType::i32).data<std::int32_t>();
   const std::int64_t image_bytes = images_.rows * images_.cols;
   for (std::int64_t row = 0; row < batch; ++row) {
     const std::int64_t index = indices[static_cast<std::size_t>(row)];

@@ -33,8 +33,8 @@ class Dataset {
   const std::vector<std::uint8_t>& labels() const { return labels_.labels; }
 
   // Fills images (float32 [B, rows, cols, 1], pixel / 256 in [0, 1)) and labels (int32 [B]) for the samples
-  // `indices`, B = indices.size(). Tensors already of that shape, dtype and on the CPU are filled in place;
-  // anything else (undefined, another shape) is replaced by a new CPU tensor.
+  // `indices`, B = indices.size(), in CPU tensors kept as ensure_tensor keeps them (in place where they
+  // have room).
   void gather_batch(std::span<const std::int64_t> indices, Tensor& images, Tensor& labels) const;
 
  private:

@@ -62,6 +62,7 @@ Trainer::Trainer(Sequential& model, Optimizer& optimizer, const TrainConfig& con
       std::make_unique<GradientBuckets>(*communicator_, model_.parameters().gradients(),
                                         config_.bucket_kib * 1024 / static_cast<std::int64_t>(sizeof(float)));
   totals_ = Tensor::zeros({3}, DType::f64, model_.device());
+  evaluation_totals_ = Tensor::zeros({3}, DType::f64, model_.device());
 }
 
 double Trainer::learning_rate(int epoch, std::int64_t step, std::int64_t steps_per_epoch) const {
@@ -140,8 +141,8 @@ StepResult Trainer::read_totals() {
 
 void Trainer::queue_host_step(const data::Batch& batch, float rate, std::uint64_t step) {
   inject_failure(step);
-  const Tensor& labels = on_model_device(batch.labels, labels_on_device_);
-  queue_step(on_model_device(batch.images, images_on_device_), labels, train_context(step),
+  const Tensor& labels = on_model_device(batch.labels, batch_labels_);
+  queue_step(on_model_device(batch.images, batch_images_), labels, train_context(step),
              optimizer_.update_rate(rate), nullptr);
   optimizer_.count_update();
   rows_since_read_ += batch.labels.numel();
@@ -166,29 +167,30 @@ bool Trainer::reads_after(std::int64_t step, std::int64_t steps, std::int64_t st
 
 Evaluation Trainer::evaluate(const data::Dataset& dataset) {
   // Each rank evaluates one contiguous part of the dataset, no padding and no repeats, and the sums are
-  // exact.
+  // exact. Batches are the training step's, the last one smaller, in the step's buffers: after the first
+  // evaluation nothing is allocated, and a step recorded on the GPU stays valid.
   std::vector<std::int64_t> all(static_cast<std::size_t>(dataset.count()));
   for (std::size_t i = 0; i < all.size(); ++i)
     all[i] = static_cast<std::int64_t>(i);
   const auto mine = data::shard_of(all, shard());
   const std::int64_t batch_size = std::max<std::int64_t>(config_.batch_size / shard().count, 1);
-  const bool on_gpu = model_.device() == Device::cuda;
+  const data::DeviceDataset* on_gpu = model_.device() == Device::cuda ? &evaluated_on_gpu(dataset) : nullptr;
   StepContext context;
   context.mode = Mode::inference;
-  Tensor images, labels, no_gradient;
-  Tensor totals = Tensor::zeros({3}, DType::f64, model_.device());
+  Tensor no_gradient;
+  evaluation_totals_.fill_zero();
   for (std::size_t begin = 0; begin < mine.size(); begin += static_cast<std::size_t>(batch_size)) {
     const std::size_t rows = std::min(mine.size() - begin, static_cast<std::size_t>(batch_size));
-    if (on_gpu) {
-      gather_on_gpu(dataset, all, mine.front() + static_cast<std::int64_t>(begin),
-                    static_cast<std::int64_t>(rows), images, labels);
+    if (on_gpu != nullptr) {
+      on_gpu->gather(mine.front() + static_cast<std::int64_t>(begin), nullptr,
+                     static_cast<std::int64_t>(rows), batch_images_, batch_labels_);
     } else {
-      dataset.gather_batch(mine.subspan(begin, rows), images, labels);
+      dataset.gather_batch(mine.subspan(begin, rows), batch_images_, batch_labels_);
     }
-    const Tensor logits = model_.forward_logits(images, context);
-    ops::accumulate_softmax_cross_entropy(logits, labels, 1.0f, no_gradient, totals);
+    const Tensor logits = model_.forward_logits(batch_images_, context);
+    ops::accumulate_softmax_cross_entropy(logits, batch_labels_, 1.0f, no_gradient, evaluation_totals_);
   }
-  std::array<double, 3> summed = copy_sums_to_host(totals);
+  std::array<double, 3> summed = copy_sums_to_host(evaluation_totals_);
   communicator_->sum(summed);
   require_known_labels(summed[2], "the evaluated data");
   const auto count = static_cast<double>(dataset.count());
@@ -212,10 +214,14 @@ std::vector<EpochMetrics> Trainer::fit(const data::Dataset& train, const data::D
   broadcast_parameters(model_.parameters(), *communicator_);
   check_replicas_agree(model_.parameters(), *communicator_, "at the start");
   const bool on_gpu = model_.device() == Device::cuda;
-  // On the CPU a thread prepares the next batches; on the GPU a kernel gathers them from its copy.
+  // On the CPU a thread prepares the next batches; on the GPU a kernel gathers them from its copy. The
+  // validation set is uploaded before the first step, so that no evaluation allocates.
   std::unique_ptr<data::BatchPrefetcher> prefetcher;
-  if (!on_gpu)
+  if (on_gpu) {
+    evaluated_on_gpu(validation);
+  } else {
     prefetcher = std::make_unique<data::BatchPrefetcher>(train, sampler, start.epoch, start.step, shard());
+  }
   totals_.fill_zero();
   rows_since_read_ = 0;
   TrainingPosition position = start;

@@ -4,7 +4,6 @@
 
 #include <array>
 #include <functional>
-#include <span>
 #include <vector>
 
 #include "core/comm/communicator.hpp"
@@ -20,6 +19,10 @@
 #include "core/train/training_position.hpp"
 
 namespace ringtrain {
+
+namespace data {
+class DeviceDataset;
+}
 
 struct Evaluation {
   double loss = 0;
@@ -79,7 +82,7 @@ class Trainer {
   // `steps` optimizer steps on the GPU from global step `first` (epochs of train.count() / batch samples,
   // shuffled as fit shuffles them), as fit takes them: data on the GPU, a CUDA graph when configured, no
   // host read in between. Returns the sums of all of them. The graph recorded by an earlier call is replayed
-  // while no GPU buffer was allocated since (gpu_allocations()). The model must be on the GPU.
+  // while no GPU buffer was allocated since (allocation_count(Device::cuda)). The model must be on the GPU.
   StepResult train_steps_on_gpu(const data::Dataset& train, std::int64_t first, std::int64_t steps,
                                 float rate);
   // Loss and accuracy over every sample of the dataset (each rank a contiguous part), in inference mode.
@@ -88,6 +91,8 @@ class Trainer {
   double learning_rate(int epoch, std::int64_t step, std::int64_t steps_per_epoch) const;
   // Operations in the CUDA graph of the training step (0 until one is recorded): what each step launches.
   std::size_t step_graph_nodes() const;
+  // How many times the training step was recorded as a CUDA graph: once per run while its buffers stay put.
+  std::uint64_t step_recordings() const;
   // This rank's part of the data.
   data::Shard shard() const { return {communicator_->rank(), communicator_->size()}; }
 
@@ -119,10 +124,8 @@ class Trainer {
   StepLaunch next_launch();
   // The GPU's copy of `train` (uploaded when it is another dataset) and of its order for `epoch`.
   void prepare_gpu_epoch(const data::Dataset& train, std::int64_t epoch);
-  // images and labels of rows [first, first + rows) of `dataset` in its own order (`in_order`: 0, 1, ...),
-  // gathered on the GPU from its copy there (uploaded on first use).
-  void gather_on_gpu(const data::Dataset& dataset, std::span<const std::int64_t> in_order, std::int64_t first,
-                     std::int64_t rows, Tensor& images, Tensor& labels);
+  // The GPU's copy of an evaluated dataset, in its own order (uploaded when it is another dataset).
+  const data::DeviceDataset& evaluated_on_gpu(const data::Dataset& dataset);
   // Sums since the last read over all ranks (and whether some rank was asked to stop); resets them.
   StepResult read_totals();
   // A float64 [3] tensor of sums (loss, correct rows, unknown labels), on the host; waits for the GPU.
@@ -143,9 +146,11 @@ class Trainer {
   Communicator* communicator_;
   std::unique_ptr<GradientBuckets> buckets_;
   Tensor dlogits_;
-  Tensor images_on_device_, labels_on_device_;
-  // float64 [3] on the model's device: loss sum, correct rows, unknown labels since the last read.
-  Tensor totals_;
+  // The batch a step or an evaluation reads, on the model's device (on the CPU evaluation's alone).
+  Tensor batch_images_, batch_labels_;
+  // float64 [3] on the model's device: loss sum, correct rows, unknown labels since the last read; and the
+  // same for the evaluation under way.
+  Tensor totals_, evaluation_totals_;
   std::int64_t rows_since_read_ = 0;  // this rank's
   std::unique_ptr<OnGpu> gpu_;
   std::vector<TrainingObserver*> observers_;

@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <functional>
 #include <iostream>
+#include <vector>
 
 #include "core/cuda/kernels.hpp"
 #include "core/data/sampler.hpp"
@@ -39,10 +40,10 @@ void Trainer::queue_gpu_step(std::int64_t step_in_epoch, std::uint64_t global_st
   // Every per-step value comes from the GPU's scalars (the host ones passed along are unused there), so the
   // work can be recorded once and replayed.
   const auto work = [&] {
-    gpu_->train->gather(0, first_row_on_device, rows, images_on_device_, labels_on_device_);
+    gpu_->train->gather(0, first_row_on_device, rows, batch_images_, batch_labels_);
     StepContext context = train_context(global_step);
     context.step_on_device = step_on_device;
-    queue_step(images_on_device_, labels_on_device_, context, values.update_rate, rate_on_device);
+    queue_step(batch_images_, batch_labels_, context, values.update_rate, rate_on_device);
   };
   const StepLaunch launch = next_launch();
   if (launch == StepLaunch::replay) {
@@ -59,7 +60,7 @@ void Trainer::queue_gpu_step(std::int64_t step_in_epoch, std::uint64_t global_st
     // eagerly, letting the layers allocate what they need.
     gpu_->graph.reset();
     work();
-    gpu_->allocations_after_eager_step = gpu_allocations();
+    gpu_->allocations_after_eager_step = allocation_count(Device::cuda);
   }
   communicator_->watch_queued_work("collectives of a training step");
   gpu_->queued_steps.mark();
@@ -69,7 +70,7 @@ void Trainer::queue_gpu_step(std::int64_t step_in_epoch, std::uint64_t global_st
 
 StepLaunch Trainer::next_launch() {
   if (!config_.cuda_graph || gpu_->recording_failed) return StepLaunch::eager;
-  const std::uint64_t allocations = gpu_allocations();
+  const std::uint64_t allocations = allocation_count(Device::cuda);
   StepLaunch mine = StepLaunch::eager;
   if (gpu_->graph != nullptr && gpu_->allocations_after_recording == allocations) {
     mine = StepLaunch::replay;
@@ -100,7 +101,8 @@ bool Trainer::record_gpu_step(const std::function<void()>& work) {
     return false;
   }
   gpu_->graph = std::move(graph);
-  gpu_->allocations_after_recording = gpu_allocations();
+  ++gpu_->recordings;
+  gpu_->allocations_after_recording = allocation_count(Device::cuda);
   return true;
 }
 
@@ -127,15 +129,21 @@ std::size_t Trainer::step_graph_nodes() const {
   return gpu_ != nullptr && gpu_->graph != nullptr ? gpu_->graph->node_count() : 0;
 }
 
-void Trainer::gather_on_gpu(const data::Dataset& dataset, std::span<const std::int64_t> in_order,
-                            std::int64_t first, std::int64_t rows, Tensor& images, Tensor& labels) {
+std::uint64_t Trainer::step_recordings() const {
+  return gpu_ != nullptr ? gpu_->recordings : 0;
+}
+
+const data::DeviceDataset& Trainer::evaluated_on_gpu(const data::Dataset& dataset) {
   if (gpu_ == nullptr) gpu_ = std::make_unique<OnGpu>();
   if (gpu_->evaluated_id != dataset.id()) {
+    std::vector<std::int64_t> in_order(static_cast<std::size_t>(dataset.count()));
+    for (std::size_t i = 0; i < in_order.size(); ++i)
+      in_order[i] = static_cast<std::int64_t>(i);
     gpu_->evaluated = std::make_unique<data::DeviceDataset>(dataset);
     gpu_->evaluated->set_order(in_order);
     gpu_->evaluated_id = dataset.id();
   }
-  gpu_->evaluated->gather(first, nullptr, rows, images, labels);
+  return *gpu_->evaluated;
 }
 
 }  // namespace ringtrain

@@ -22,9 +22,10 @@ struct Trainer::OnGpu {
   std::int64_t epoch = -1;  // whose order the GPU holds
   Tensor scalars = Tensor::zeros({static_cast<std::int64_t>(sizeof(StepScalars))}, DType::u8, Device::cuda);
   std::unique_ptr<cuda::CapturedWork> graph;
-  // gpu_allocations() after the last eager step and after the graph was recorded: a step is recorded when
-  // nothing was allocated since the last eager step ended (its buffers are the ones the next step uses), and
-  // replayed while nothing was allocated since the recording.
+  std::uint64_t recordings = 0;  // of the training step, successful ones
+  // allocation_count(Device::cuda) after the last eager step and after the graph was recorded: a step is
+  // recorded when nothing was allocated since the last eager step ended (its buffers are the ones the next
+  // step uses), and replayed while nothing was allocated since the recording.
   std::uint64_t allocations_after_eager_step = ~std::uint64_t{0};
   std::uint64_t allocations_after_recording = ~std::uint64_t{0};
   cuda::QueueDepthLimit queued_steps{8};

@@ -1,4 +1,5 @@
-// Tests of core/tensor: shapes and their Keras-style text, allocation, views, row slices and the errors.
+// Tests of core/tensor: shapes and their Keras-style text, allocation, views, row slices, buffers kept by
+// ensure_tensor and the errors.
 #include "core/tensor.hpp"
 
 #include <gtest/gtest.h>
@@ -100,6 +101,49 @@ TEST(Tensor, CopyFromAndToCopyValues) {
   Tensor target = Tensor::zeros({1, 3});
   target.copy_from(source);
   EXPECT_EQ(target.to_vector(), source.to_vector());
+}
+
+TEST(EnsureTensor, KeepsABufferOfTheSameShapeAndReplacesOneOfAnotherKind) {
+  Tensor buffer;
+  ensure_tensor(buffer, {4, 3}, Device::cpu);
+  const float* memory = buffer.data<float>();
+  EXPECT_EQ(ensure_tensor(buffer, {4, 3}, Device::cpu).data<float>(), memory);
+  ensure_tensor(buffer, {4, 3}, Device::cpu, DType::i32);
+  EXPECT_EQ(buffer.dtype(), DType::i32);
+  EXPECT_EQ(buffer.shape(), (Shape{4, 3}));
+  EXPECT_THROW(ensure_tensor(buffer, {-1, 3}, Device::cpu), Error);
+}
+
+TEST(EnsureTensor, ShrinksAndGrowsBackInItsOwnMemory) {
+  Tensor buffer;
+  ensure_tensor(buffer, {4, 3}, Device::cpu);
+  const float* memory = buffer.data<float>();
+  const std::uint64_t allocations = allocation_count(Device::cpu);
+  ensure_tensor(buffer, {1, 3}, Device::cpu);  // evaluation's last, smaller batch
+  EXPECT_EQ(buffer.shape(), (Shape{1, 3}));
+  EXPECT_EQ(buffer.bytes(), 12u);
+  EXPECT_EQ(buffer.data<float>(), memory);
+  ensure_tensor(buffer, {2, 6}, Device::cpu);
+  EXPECT_EQ(buffer.data<float>(), memory);
+  ensure_tensor(buffer, {4, 3}, Device::cpu);  // the full batches after it
+  EXPECT_EQ(buffer.data<float>(), memory);
+  EXPECT_EQ(allocation_count(Device::cpu), allocations);
+  ensure_tensor(buffer, {5, 3}, Device::cpu);  // no room: new memory
+  EXPECT_EQ(buffer.shape(), (Shape{5, 3}));
+  EXPECT_NE(buffer.data<float>(), memory);
+  EXPECT_EQ(allocation_count(Device::cpu), allocations + 1);
+}
+
+TEST(EnsureTensor, NeverReshapesAViewOverItsNeighbours) {
+  const Tensor whole = Tensor::from_vector({4, 2}, {1, 2, 3, 4, 5, 6, 7, 8});
+  Tensor rows = whole.slice_rows(0, 2);
+  EXPECT_EQ(ensure_tensor(rows, {2, 2}, Device::cpu).data<float>(), whole.data<float>());  // kept as it is
+  ensure_tensor(rows, {1, 2}, Device::cpu);  // smaller, yet a view: its own memory now
+  EXPECT_NE(rows.data<float>(), whole.data<float>());
+  rows.fill_zero();
+  ensure_tensor(rows, {4, 2}, Device::cpu);
+  rows.fill_zero();
+  EXPECT_EQ(whole.to_vector(), (std::vector<float>{1, 2, 3, 4, 5, 6, 7, 8}));
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 
 #include "core/cuda/cuda_runtime.hpp"
 #include "core/cuda/kernels.hpp"
+#include "tests/layers/small_training.hpp"
 #include "tests/layers/training_run.hpp"
 
 namespace ringtrain {
@@ -88,6 +89,29 @@ TEST(Trainer, EvaluateCountsEverySampleOnceWithAPartialLastBatch) {
   }
   EXPECT_EQ(evaluation.accuracy, correct / 10.0);
   EXPECT_NEAR(evaluation.loss, loss / 10.0, 1e-5 * loss / 10.0);
+}
+
+TEST(Trainer, AfterTheFirstEpochNeitherStepsNorEvaluationsAllocate) {
+  // Evaluation's last batch is smaller (70 = 4 x 16 + 6); the layers' buffers shrink for it and grow back for
+  // the next step in their own memory, which on the GPU keeps a recorded step valid.
+  TrainConfig config = small_batch_norm_config(Device::cpu);
+  config.epochs = 1;
+  TrainingRun run(config);
+  const data::Dataset train = quadrant_dataset(64, 1);
+  const data::Dataset validation = quadrant_dataset(70, 2);
+  run.trainer->fit(train, validation);
+  data::Batch batch;
+  const std::vector<std::int64_t> rows{3, 1, 4, 15, 9, 26, 5, 35, 8, 9, 7, 10, 32, 38, 46, 2};
+  train.gather_batch(rows, batch.images, batch.labels);
+  const std::uint64_t allocations = allocation_count(Device::cpu);
+  const Evaluation first = run.trainer->evaluate(validation);
+  run.trainer->train_step(batch, 0.01f, 4);
+  const Evaluation second = run.trainer->evaluate(validation);
+  run.trainer->train_step(batch, 0.01f, 5);
+  EXPECT_EQ(allocation_count(Device::cpu), allocations);
+  EXPECT_EQ(first.count, 70);
+  EXPECT_EQ(second.count, 70);
+  EXPECT_NE(first.loss, second.loss);  // the step between them trained
 }
 
 TEST(Trainer, DivergingLossStopsWithAnErrorNamingEpochAndStep) {
