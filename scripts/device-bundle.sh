@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 cmake -S . -B build-device -G Ninja -DCMAKE_BUILD_TYPE=Release -DRINGTRAIN_CUDA=ON -DRINGTRAIN_NATIVE=OFF \
   -DCMAKE_CUDA_ARCHITECTURES=90
 cmake --build build-device -j "$(nproc)" --target ringtrain ops_cuda_kernels_test core_cuda_runtime_test \
-  data_device_dataset_test layers_gradient_test layers_gpu_trainer_test distributed_nccl_test
+  data_device_dataset_test layers_gradient_test layers_gpu_trainer_test layers_timing_test distributed_nccl_test
 bundle=build-device/bundle
 rm -rf "${bundle}"
 mkdir -p "${bundle}/bin" "${bundle}/lib" "${bundle}/glibc" "${bundle}/mnist"
@@ -19,7 +19,7 @@ mkdir -p "${bundle}/bin" "${bundle}/lib" "${bundle}/glibc" "${bundle}/mnist"
 echo "commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . || echo ' with uncommitted changes'), built $(date -u +%FT%TZ)" >"${bundle}/STAMP"
 binaries=(build-device/ringtrain build-device/tests/ops/ops_cuda_kernels_test build-device/tests/core/core_cuda_runtime_test
   build-device/tests/data/data_device_dataset_test build-device/tests/layers/layers_gradient_test
-  build-device/tests/layers/layers_gpu_trainer_test
+  build-device/tests/layers/layers_gpu_trainer_test build-device/tests/layers/layers_timing_test
   build-device/tests/distributed/distributed_nccl_test)
 cp "${binaries[@]}" "${bundle}/bin/"
 cp scripts/bench_pytorch.py experiments/09_batch_norm.ini "${bundle}/"

@@ -2,9 +2,10 @@
 # What a lent GPU machine runs (from the repository root, with build-device/bundle.tar.xz from
 # scripts/device-bundle.sh): the card and the commit the bundle was built from; the GPU tests (the CUDA runtime
 # and graphs, our kernels and cuDNN/cuBLAS against the CPU ops, every layer's gradients against finite
-# differences on the GPU, the dataset on the GPU, training on the GPU against eager steps and the CPU, the NCCL
-# communicator at world size 1), one line per test binary; ringtrain's bench (graph, eager, non-deterministic
-# convolutions) and PyTorch eager's on the same card, same model and batch; experiment 9 trained on the GPU
+# differences on the GPU, the dataset on the GPU, training on the GPU against eager steps and the CPU, layer
+# timing, the NCCL communicator at world size 1), one line per test binary; ringtrain's bench (graph, eager,
+# non-deterministic convolutions, each layer alone) and PyTorch eager's on the same card, same model and
+# batch; experiment 9 trained on the GPU
 # for 3 epochs; a memory check of replayed steps; then a summary table. Everything it prints goes into the
 # issue note, and the full log into $OUT/device-check.log (with the training's epochs.csv) where $OUT is set.
 # Every step has a time limit and all of them one deadline (RINGTRAIN_DEVICE_SECONDS, default 420 s): a step
@@ -81,7 +82,7 @@ fi
 # The GPU tests: failures in full (first 40 lines of each binary's), passes only counted.
 results=()
 for test in core_cuda_runtime_test ops_cuda_kernels_test data_device_dataset_test layers_gradient_test \
-  layers_gpu_trainer_test distributed_nccl_test; do
+  layers_gpu_trainer_test layers_timing_test distributed_nccl_test; do
   output=$(limited 90 "${launch[@]+"${launch[@]}"}" "${bundle}/bin/${test}" 2>&1)
   status=$?
   [[ -n "${log:-}" ]] && echo "${output}" >"${OUT}/${test}.txt"
@@ -117,6 +118,12 @@ bench_fast=$(run_bench --deterministic false)
 echo "${bench_fast}" | sed 's/^/(deterministic false) /'
 bench_eager=$(run_bench --cuda-graph false)
 echo "${bench_eager}" | sed 's/^/(cuda-graph false) /'
+echo
+echo "== ringtrain bench --per-layer: each layer's forward and backward recorded and replayed alone"
+per_layer=$(limited 60 "${launch[@]+"${launch[@]}"}" "${bundle}/bin/ringtrain" bench --config "${config}" \
+  --data "${bundle}/mnist" --device cuda --batch-size 64 --steps 300 --warmup 30 --per-layer 2>&1 |
+  grep -E "^bench (layer|img_per_s)|error" | sed 's/^bench //')
+echo "${per_layer}"
 echo
 echo "== PyTorch eager, same model, batch 64"
 torch_output=$(LD_LIBRARY_PATH="${system_libraries}" limited 120 python3 "${bundle}/bench_pytorch.py" \
@@ -156,6 +163,8 @@ for row in "ringtrain graph:${bench_graph}" "ringtrain graph, fast conv:${bench_
   printf '%-34s %10s %10s %12s %8s\n' "${name}" "${rate:--}" "$(value ms_per_step <<<"${row#*:}")" "${ratio}" \
     "$(value step_graph_nodes <<<"${row#*:}")"
 done
+echo "per layer (graph replays, ms per pass; operations forward+backward):"
+echo "${per_layer}" | sed 's/ type=[A-Za-z0-9]*//; s/share_of_step=//'
 graph_rate=$(value img_per_s <<<"${bench_graph}")
 awk -v r="${graph_rate:-0}" -v g="$(value gflop_per_step <<<"${bench_graph}")" 'BEGIN {
   if (r > 0) printf "epoch of 60,000 images at the graph rate: %.3f s; arithmetic %.3g TFLOP/s\n", 60000 / r, g * r / 64 / 1000 }'

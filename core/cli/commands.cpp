@@ -17,6 +17,7 @@
 #include "core/cuda/cuda_runtime.hpp"
 #include "core/data/prefetcher.hpp"
 #include "core/data/sampler.hpp"
+#include "core/model/layer_timing.hpp"
 #include "core/model/summary.hpp"
 #include "core/report/report_observer.hpp"
 #include "core/train/csv_logger.hpp"
@@ -44,6 +45,37 @@ std::string placement(const TrainConfig& config, const Communicator& communicato
 // Waits for the GPU's queued work, so that a clock read afterwards includes it.
 void finish_queued_work(const TrainConfig& config) {
   if (config.device == Device::cuda) cuda::synchronize();
+}
+
+// Each layer's forward and backward timed alone on this rank's first batch, and what of the step they leave
+// (loss, gradient sums, optimizer, gathering the batch, launches between layers).
+void print_layer_times(Sequential& model, const data::Dataset& train, const data::Shard& shard,
+                       const TrainConfig& config, int repeats, double step_ms) {
+  const std::int64_t rows = config.batch_size / shard.count;
+  std::vector<std::int64_t> indices(static_cast<std::size_t>(rows));
+  for (std::int64_t i = 0; i < rows; ++i)
+    indices[static_cast<std::size_t>(i)] = shard.index * rows + i;
+  Tensor images, labels;
+  train.gather_batch(indices, images, labels);
+  StepContext context;
+  context.seed = config.seed;
+  context.first_sample = static_cast<std::uint64_t>(shard.index * rows);
+  const auto timings = time_layers(model, images.to(model.device()), labels.to(model.device()), context,
+                                   repeats, config.device == Device::cuda && config.cuda_graph);
+  double layers_ms = 0;
+  for (const auto& timing : timings) {
+    const double forward_ms = 1000.0 * timing.forward_seconds, backward_ms = 1000.0 * timing.backward_seconds;
+    layers_ms += forward_ms + backward_ms;
+    std::cout << "bench layer=" << timing.name << " type=" << timing.type
+              << format(" forward_ms=%.4f", forward_ms)
+              << (timing.has_backward ? format(" backward_ms=%.4f", backward_ms) : " backward_ms=-")
+              << format(" share_of_step=%.1f%%", 100.0 * (forward_ms + backward_ms) / step_ms);
+    if (timing.forward_operations > 0)
+      std::cout << " operations=" << timing.forward_operations << '+' << timing.backward_operations;
+    std::cout << "\n";
+  }
+  std::cout << format("bench layers_ms=%.4f", layers_ms) << format(" step_ms=%.4f", step_ms)
+            << format(" rest_of_step_ms=%.4f", step_ms - layers_ms) << std::endl;
 }
 
 bool wants_help(const std::vector<std::string>& arguments) {
@@ -240,11 +272,13 @@ int bench_command(const std::vector<std::string>& arguments, Replica& replica) {
     // The host queues the collectives on NCCL's stream and never blocks on them: its clock cannot split them.
     std::cout << "bench exposed_communication=unmeasured on the GPU (collectives run on their own stream)"
               << std::endl;
-    return 0;
+  } else {
+    std::cout << format("bench compute_ms_per_step=%.3f", 1000.0 * (seconds - exposed) / steps)
+              << format(" exposed_communication_ms_per_step=%.3f", 1000.0 * exposed / steps)
+              << format(" exposed_communication_share=%.1f%%", 100.0 * exposed / seconds) << std::endl;
   }
-  std::cout << format("bench compute_ms_per_step=%.3f", 1000.0 * (seconds - exposed) / steps)
-            << format(" exposed_communication_ms_per_step=%.3f", 1000.0 * exposed / steps)
-            << format(" exposed_communication_share=%.1f%%", 100.0 * exposed / seconds) << std::endl;
+  if (parsed.values["per-layer"].as<bool>())
+    print_layer_times(*session.model, train, trainer.shard(), config, steps, 1000.0 * seconds / steps);
   return 0;
 }
 

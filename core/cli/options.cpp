@@ -76,7 +76,10 @@ po::options_description bench_options() {
   po::options_description options("Benchmark");
   options.add_options()
       ("steps", po::value<int>()->default_value(200), "timed training steps")
-      ("warmup", po::value<int>()->default_value(20), "untimed steps before timing");
+      ("warmup", po::value<int>()->default_value(20), "untimed steps before timing")
+      ("per-layer", po::bool_switch(),
+       "then time each layer's forward and backward alone, as many times as --steps (on the GPU each "
+       "recorded as a CUDA graph when cuda-graph is true)");
   return options;
 }
 // clang-format on

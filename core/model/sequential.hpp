@@ -44,11 +44,12 @@ class Sequential {
   // Every non-trainable state tensor of every layer.
   std::vector<StateTensor> state();
   Device device() const { return device_; }
-
- private:
   // Layers that produce the logits: all, or all but a trailing softmax.
   std::size_t logits_layers() const;
+  // The first layer with parameters (or the last layer): backward runs down to it and needs no dx there.
+  std::size_t first_trained_layer() const { return first_trained_layer_; }
 
+ private:
   Shape input_shape_;
   std::vector<std::unique_ptr<Layer>> layers_;
   std::vector<Shape> output_shapes_;

@@ -4,6 +4,8 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <regex>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -317,6 +319,46 @@ TEST_F(BrokenData, BenchOnFakeDataPrintsRates) {
   ASSERT_TRUE(bench.has_value()) << result.describe();
   EXPECT_GT(bench->images_per_second, 0) << result.describe();
   EXPECT_GT(bench->ms_per_step, 0) << result.describe();
+}
+
+TEST_F(BrokenData, BenchPerLayerTimesEveryLayerThatMakesTheLogits) {
+  const auto result = run_ringtrain({"bench", "--config", experiment("09_batch_norm.ini"), "--data",
+                                     data_dir().string(), "--device", "cpu", "--batch-size", "16", "--steps",
+                                     "3", "--warmup", "1", "--per-layer"});
+  ASSERT_TRUE(result.exited) << result.describe();
+  ASSERT_EQ(result.exit_code, 0) << result.describe();
+  static const std::regex row(R"(^bench layer=(\S+) type=(\S+) forward_ms=[0-9.]+ backward_ms=([0-9.]+|-) )"
+                              R"(share_of_step=[0-9.]+%$)");
+  std::vector<std::string> layers;
+  std::istringstream lines(result.out);
+  for (std::string line; std::getline(lines, line);) {
+    std::smatch match;
+    if (!std::regex_match(line, match, row)) continue;
+    layers.push_back(match[1].str());
+    // The reshape before the first convolution needs no gradient; every later layer runs backward.
+    EXPECT_EQ(match[3].str() == "-", match[1].str() == "reshape") << line;
+  }
+  // The final softmax is folded into the loss: no row of its own.
+  const std::vector<std::string> expected{"reshape",
+                                          "conv2d",
+                                          "batch_normalization",
+                                          "activation",
+                                          "conv2d_1",
+                                          "batch_normalization_1",
+                                          "activation_1",
+                                          "conv2d_2",
+                                          "batch_normalization_2",
+                                          "activation_2",
+                                          "flatten",
+                                          "dense",
+                                          "batch_normalization_3",
+                                          "activation_3",
+                                          "dropout",
+                                          "dense_1"};
+  EXPECT_EQ(layers, expected) << result.describe();
+  EXPECT_TRUE(std::regex_search(result.out, std::regex(R"(\nbench layers_ms=[0-9.]+ step_ms=[0-9.]+ )"
+                                                       R"(rest_of_step_ms=-?[0-9.]+\n)")))
+      << result.describe();
 }
 
 TEST_F(BrokenData, BenchRejectsZeroSteps) {
