@@ -69,9 +69,10 @@ void activation_forward(Activation activation, const Tensor& x, Tensor& y) {
       if (in != out) std::copy(in, in + count, out);
       return;
     case Activation::relu:
+      // As std::max(in, 0) (NaN and -0 pass through), in a form the compiler vectorises.
 #pragma omp parallel for simd
       for (std::int64_t i = 0; i < count; ++i)
-        out[i] = std::max(in[i], 0.0f);
+        out[i] = in[i] < 0.0f ? 0.0f : in[i];
       return;
     case Activation::sigmoid:
 #pragma omp parallel for simd

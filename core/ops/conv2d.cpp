@@ -3,8 +3,10 @@
 // cuDNN (core/cuda/conv.cu).
 #include "core/ops/conv2d.hpp"
 
+#include <atomic>
 #include <map>
 #include <mutex>
+#include <string>
 #include <tuple>
 
 #include "core/cuda/kernels.hpp"
@@ -100,8 +102,12 @@ struct LayoutBridge {
   }
 };
 
-// The oneDNN primitives of one convolution geometry, in the layouts oneDNN finds fastest.
+// The oneDNN primitives of one convolution geometry. Activations stay in our NHWC layout where oneDNN has an
+// optimised implementation for it: reordering them to and from a blocked layout (nChw16c) around every call
+// costs more than the blocked kernels gain (experiment 9 on AVX-512: a third of the step). Kernels take the
+// layout oneDNN prefers; their reorders are small.
 struct ConvPrimitives {
+  bool reference_only = false;  // some direction has only oneDNN's reference implementation
   memory::desc bias;
   dnnl::convolution_forward forward;
   dnnl::convolution_backward_data backward_data;
@@ -111,13 +117,18 @@ struct ConvPrimitives {
   LayoutBridge weights_src, weights_diff_dst, weights_diff_weights;
 };
 
-ConvPrimitives make_primitives(const Conv2DGeometry& g, bool with_bias) {
+bool is_reference(const std::string& implementation) {
+  return implementation.rfind("ref", 0) == 0;
+}
+
+// The primitives with activations in `activations` (nhwc, or any: oneDNN's choice).
+ConvPrimitives make_primitives(const Conv2DGeometry& g, bool with_bias, tag activations) {
   const memory::desc src({g.batch, g.in_c, g.in_h, g.in_w}, dt::f32, tag::nhwc);
   const memory::desc weights({g.out_c, g.in_c, g.kernel_h, g.kernel_w}, dt::f32, tag::hwio);
   const memory::desc dst({g.batch, g.out_c, g.out_h, g.out_w}, dt::f32, tag::nhwc);
-  const memory::desc any_src({g.batch, g.in_c, g.in_h, g.in_w}, dt::f32, tag::any);
-  const memory::desc any_weights({g.out_c, g.in_c, g.kernel_h, g.kernel_w}, dt::f32, tag::any);
-  const memory::desc any_dst({g.batch, g.out_c, g.out_h, g.out_w}, dt::f32, tag::any);
+  const memory::desc conv_src({g.batch, g.in_c, g.in_h, g.in_w}, dt::f32, activations);
+  const memory::desc conv_weights({g.out_c, g.in_c, g.kernel_h, g.kernel_w}, dt::f32, tag::any);
+  const memory::desc conv_dst({g.batch, g.out_c, g.out_h, g.out_w}, dt::f32, activations);
   const memory::dims strides{g.stride_h, g.stride_w};
   const memory::dims pad_before{g.pad_top, g.pad_left};
   const memory::dims pad_after{g.pad_bottom, g.pad_right};
@@ -127,7 +138,8 @@ ConvPrimitives make_primitives(const Conv2DGeometry& g, bool with_bias) {
   p.bias = with_bias ? memory::desc({g.out_c}, dt::f32, tag::x) : memory::desc();
   const dnnl::convolution_forward::primitive_desc forward_pd(
       dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct,
-                                      any_src, any_weights, p.bias, any_dst, strides, pad_before, pad_after),
+                                      conv_src, conv_weights, p.bias, conv_dst, strides, pad_before,
+                                      pad_after),
       engine);
   p.forward = dnnl::convolution_forward(forward_pd);
   p.forward_src = LayoutBridge(src, forward_pd.src_desc());
@@ -135,8 +147,8 @@ ConvPrimitives make_primitives(const Conv2DGeometry& g, bool with_bias) {
   p.forward_dst = LayoutBridge(dst, forward_pd.dst_desc());
 
   const dnnl::convolution_backward_data::primitive_desc data_pd(
-      dnnl::convolution_backward_data::desc(dnnl::algorithm::convolution_direct, any_src, any_weights,
-                                            any_dst, strides, pad_before, pad_after),
+      dnnl::convolution_backward_data::desc(dnnl::algorithm::convolution_direct, conv_src, conv_weights,
+                                            conv_dst, strides, pad_before, pad_after),
       engine, forward_pd);
   p.backward_data = dnnl::convolution_backward_data(data_pd);
   p.data_diff_dst = LayoutBridge(dst, data_pd.diff_dst_desc());
@@ -144,26 +156,37 @@ ConvPrimitives make_primitives(const Conv2DGeometry& g, bool with_bias) {
   p.data_diff_src = LayoutBridge(src, data_pd.diff_src_desc());
 
   const dnnl::convolution_backward_weights::primitive_desc weights_pd(
-      dnnl::convolution_backward_weights::desc(dnnl::algorithm::convolution_direct, any_src, any_weights,
-                                               p.bias, any_dst, strides, pad_before, pad_after),
+      dnnl::convolution_backward_weights::desc(dnnl::algorithm::convolution_direct, conv_src, conv_weights,
+                                               p.bias, conv_dst, strides, pad_before, pad_after),
       engine, forward_pd);
   p.backward_weights = dnnl::convolution_backward_weights(weights_pd);
   p.weights_src = LayoutBridge(src, weights_pd.src_desc());
   p.weights_diff_dst = LayoutBridge(dst, weights_pd.diff_dst_desc());
   p.weights_diff_weights = LayoutBridge(weights, weights_pd.diff_weights_desc());
+  p.reference_only = is_reference(forward_pd.impl_info_str()) || is_reference(data_pd.impl_info_str()) ||
+                     is_reference(weights_pd.impl_info_str());
   return p;
 }
 
+std::atomic<CpuConvolutionLayout> layout_in_use{CpuConvolutionLayout::automatic};
+
 const ConvPrimitives& primitives_for(const Conv2DGeometry& g, bool with_bias) {
   using Key = std::tuple<std::int64_t, std::int64_t, std::int64_t, std::int64_t, std::int64_t, std::int64_t,
-                         std::int64_t, std::int64_t, std::int64_t, std::int64_t, std::int64_t, bool>;
+                         std::int64_t, std::int64_t, std::int64_t, std::int64_t, std::int64_t, bool,
+                         CpuConvolutionLayout>;
   static std::map<Key, ConvPrimitives> cache;
   static std::mutex mutex;
-  const Key key{g.batch,    g.in_h,     g.in_w,     g.in_c,    g.out_c,    g.kernel_h,
-                g.kernel_w, g.stride_h, g.stride_w, g.pad_top, g.pad_left, with_bias};
+  const CpuConvolutionLayout layout = layout_in_use.load();
+  const Key key{g.batch,    g.in_h,     g.in_w,    g.in_c,     g.out_c,   g.kernel_h, g.kernel_w,
+                g.stride_h, g.stride_w, g.pad_top, g.pad_left, with_bias, layout};
   std::lock_guard lock(mutex);
   auto found = cache.find(key);
-  if (found == cache.end()) found = cache.emplace(key, make_primitives(g, with_bias)).first;
+  if (found == cache.end()) {
+    const bool automatic = layout == CpuConvolutionLayout::automatic;
+    ConvPrimitives made = make_primitives(g, with_bias, automatic ? tag::nhwc : tag::any);
+    if (automatic && made.reference_only) made = make_primitives(g, with_bias, tag::any);
+    found = cache.emplace(key, std::move(made)).first;
+  }
   return found->second;
 }
 
@@ -179,6 +202,10 @@ void check_shapes(const char* op, const Conv2DGeometry& g, const Tensor& x, cons
 }
 
 }  // namespace
+
+void set_cpu_convolution_layout(CpuConvolutionLayout layout) {
+  layout_in_use.store(layout);
+}
 
 void conv2d_forward(const Conv2DGeometry& g, const Tensor& x, const Tensor& w, const Tensor& bias,
                     Tensor& y) {

@@ -42,4 +42,11 @@ void conv2d_backward_data(const Conv2DGeometry& geometry, const Tensor& dy, cons
 void conv2d_backward_filter(const Conv2DGeometry& geometry, const Tensor& x, const Tensor& dy, Tensor& dw,
                             Tensor& dbias);
 
+// How the CPU convolutions hand activations to oneDNN: in their own NHWC memory wherever oneDNN has an
+// optimised implementation for it (automatic, the default), or always reordered to and from the blocked
+// layout oneDNN prefers (blocked; what automatic falls back to). Applies to the calls after it; tests run
+// both.
+enum class CpuConvolutionLayout { automatic, blocked };
+void set_cpu_convolution_layout(CpuConvolutionLayout layout);
+
 }  // namespace ringtrain::ops

@@ -4,8 +4,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
+#include <limits>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "tests/reference/activation.hpp"
 #include "tests/reference/gradient_check.hpp"
@@ -113,6 +117,32 @@ TEST(Activation, ReluOfNegativeIsZeroAndItsGradientIsBlocked) {
   EXPECT_EQ(y.to_vector(), (std::vector<float>{0, 0, 0.5f, 2}));
   ops::activation_backward(Activation::relu, y, ref::to_tensor({1, 4}, {1, 1, 1, 1}), dx);
   EXPECT_EQ(dx.to_vector(), (std::vector<float>{0, 0, 1, 1}));
+}
+
+TEST(Activation, ReluKeepsNanAndNegativeZeroAsStdMaxDoes) {
+  // A diverging model's NaN must reach the loss, where training stops with an error; on every lane of a
+  // vectorised loop, so over more values than one register holds.
+  std::vector<float> values(37, -1.5f);
+  values[3] = std::numeric_limits<float>::quiet_NaN();
+  values[20] = -0.0f;
+  values[21] = std::numeric_limits<float>::infinity();
+  values[22] = -std::numeric_limits<float>::infinity();
+  values[36] = std::numeric_limits<float>::quiet_NaN();
+  const Tensor x = Tensor::from_vector({37}, values);
+  Tensor y = Tensor::empty({37});
+  ops::activation_forward(Activation::relu, x, y);
+  const std::vector<float> out = y.to_vector();
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    const float expected = std::max(values[i], 0.0f);
+    SCOPED_TRACE(i);
+    EXPECT_EQ(std::isnan(out[i]), std::isnan(expected));
+    if (!std::isnan(expected)) {
+      EXPECT_EQ(out[i], expected);
+      EXPECT_EQ(std::signbit(out[i]), std::signbit(expected));
+    }
+  }
+  EXPECT_TRUE(std::isnan(out[3]) && std::isnan(out[36]));
+  EXPECT_TRUE(std::signbit(out[20]));
 }
 
 }  // namespace

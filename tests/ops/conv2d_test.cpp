@@ -1,11 +1,13 @@
 // Tests of ops::conv2d_*: TensorFlow padding geometry, forward and both backward passes against the double
-// reference on awkward sizes, and gradients against finite differences.
+// reference on awkward sizes (on the CPU in both activation layouts), and gradients against finite
+// differences.
 #include "core/ops/conv2d.hpp"
 
 #include <gtest/gtest.h>
 
 #include <ostream>
 #include <string>
+#include <tuple>
 
 #include "tests/reference/conv2d.hpp"
 #include "tests/reference/gradient_check.hpp"
@@ -69,10 +71,16 @@ const ConvCase kCases[] = {
     {"in3_k4_s1_same_kernel_wider_than_image", {3, 3, 3, 2, 2, 4, 4, 1, 1, Padding::same}, true},
 };
 
-class Conv2DTest : public testing::TestWithParam<ConvCase> {};
+// Each case with the activations handed to oneDNN as NHWC where it can (automatic) and always blocked.
+class Conv2DTest : public testing::TestWithParam<std::tuple<ConvCase, ops::CpuConvolutionLayout>> {
+ protected:
+  void SetUp() override { ops::set_cpu_convolution_layout(std::get<1>(GetParam())); }
+  void TearDown() override { ops::set_cpu_convolution_layout(ops::CpuConvolutionLayout::automatic); }
+  const ConvCase& conv_case() const { return std::get<0>(GetParam()); }
+};
 
 TEST_P(Conv2DTest, GeometryMatchesReference) {
-  const ref::ConvProblem& p = GetParam().problem;
+  const ref::ConvProblem& p = conv_case().problem;
   const ops::Conv2DGeometry g = geometry_of(p);
   EXPECT_EQ(g.batch, p.batch);
   EXPECT_EQ(g.in_h, p.in_h);
@@ -92,7 +100,7 @@ TEST_P(Conv2DTest, GeometryMatchesReference) {
 }
 
 TEST_P(Conv2DTest, ForwardMatchesReference) {
-  const auto& [name, p, with_bias] = GetParam();
+  const auto& [name, p, with_bias] = conv_case();
   const Tensor x = ref::random_tensor(p.input_shape(), 1), w = ref::random_tensor(p.kernel_shape(), 2);
   const Tensor bias = with_bias ? ref::random_tensor({p.out_c}, 3) : Tensor();
   Tensor y = ref::filled_tensor(p.output_shape(), 1e3f);
@@ -104,7 +112,7 @@ TEST_P(Conv2DTest, ForwardMatchesReference) {
 }
 
 TEST_P(Conv2DTest, BackwardDataMatchesReference) {
-  const ref::ConvProblem& p = GetParam().problem;
+  const ref::ConvProblem& p = conv_case().problem;
   const Tensor dy = ref::random_tensor(p.output_shape(), 4), w = ref::random_tensor(p.kernel_shape(), 5);
   Tensor dx = ref::filled_tensor(p.input_shape(), 1e3f);
   ops::conv2d_backward_data(geometry_of(p), dy, w, dx);
@@ -112,7 +120,7 @@ TEST_P(Conv2DTest, BackwardDataMatchesReference) {
 }
 
 TEST_P(Conv2DTest, BackwardFilterMatchesReference) {
-  const auto& [name, p, with_bias] = GetParam();
+  const auto& [name, p, with_bias] = conv_case();
   const Tensor x = ref::random_tensor(p.input_shape(), 6), dy = ref::random_tensor(p.output_shape(), 7);
   Tensor dw = ref::filled_tensor(p.kernel_shape(), 1e3f);
   Tensor dbias = with_bias ? ref::filled_tensor({p.out_c}, 1e3f) : Tensor();
@@ -121,10 +129,15 @@ TEST_P(Conv2DTest, BackwardFilterMatchesReference) {
   if (with_bias) ref::expect_close(dbias, ref::sum_over_rows(ref::to_values(dy), p.out_c), 1e-4, 1e-4);
 }
 
-std::string case_name(const testing::TestParamInfo<ConvCase>& case_info) {
-  return case_info.param.name;
+std::string case_name(const testing::TestParamInfo<Conv2DTest::ParamType>& case_info) {
+  const bool blocked = std::get<1>(case_info.param) == ops::CpuConvolutionLayout::blocked;
+  return std::string(std::get<0>(case_info.param).name) + (blocked ? "_blocked" : "");
 }
-INSTANTIATE_TEST_SUITE_P(Shapes, Conv2DTest, testing::ValuesIn(kCases), case_name);
+INSTANTIATE_TEST_SUITE_P(Shapes, Conv2DTest,
+                         testing::Combine(testing::ValuesIn(kCases),
+                                          testing::Values(ops::CpuConvolutionLayout::automatic,
+                                                          ops::CpuConvolutionLayout::blocked)),
+                         case_name);
 
 // Finite differences of the fast kernels: L = sum(y * r), every element of x, w and bias moved by +-eps.
 void check_gradients(const ref::ConvProblem& p) {
