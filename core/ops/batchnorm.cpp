@@ -23,7 +23,8 @@ std::int64_t rows_of(const Tensor& x) {
 }
 
 // Per-channel sums of first(r, c) and second(r, c) over all rows, threads reducing partial sums in double;
-// Out: float or double.
+// Out: float or double. Each thread sums its rows in order into memory of its own (no cache line shared with
+// another thread's), and the threads' sums are added in thread order: the same bits every run.
 template <typename Terms, typename Out>
 void reduce_per_channel(std::int64_t rows, std::int64_t channels, Terms terms, Out* first_out,
                         Out* second_out) {
@@ -31,16 +32,19 @@ void reduce_per_channel(std::int64_t rows, std::int64_t channels, Terms terms, O
   std::vector<double> partial(static_cast<std::size_t>(threads * 2 * channels), 0.0);
 #pragma omp parallel
   {
-    double* first = partial.data() + 2 * channels * omp_get_thread_num();
+    std::vector<double> sums(static_cast<std::size_t>(2 * channels), 0.0);
+    double* first = sums.data();
     double* second = first + channels;
-#pragma omp for
+#pragma omp for schedule(static)
     for (std::int64_t r = 0; r < rows; ++r) {
+#pragma omp simd
       for (std::int64_t c = 0; c < channels; ++c) {
         const auto [a, b] = terms(r, c);
         first[c] += a;
         second[c] += b;
       }
     }
+    std::copy(sums.begin(), sums.end(), partial.begin() + 2 * channels * omp_get_thread_num());
   }
   for (std::int64_t c = 0; c < channels; ++c) {
     double first = 0, second = 0;
@@ -133,6 +137,7 @@ void batchnorm_normalize(const Tensor& x, const Tensor& mean, const Tensor& inv_
   float* output = y.data<float>();
 #pragma omp parallel for
   for (std::int64_t r = 0; r < rows; ++r) {
+#pragma omp simd
     for (std::int64_t c = 0; c < channels; ++c)
       output[r * channels + c] = input[r * channels + c] * scale[c] + shift[c];
   }
@@ -183,6 +188,7 @@ void batchnorm_backward_data(const Tensor& x, const Tensor& dy, const Tensor& me
   float* output = dx.data<float>();
 #pragma omp parallel for
   for (std::int64_t r = 0; r < rows; ++r) {
+#pragma omp simd
     for (std::int64_t c = 0; c < channels; ++c) {
       const std::int64_t i = r * channels + c;
       const float xhat = (input[i] - mu[c]) * inverse[c];
