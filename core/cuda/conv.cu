@@ -19,7 +19,6 @@
 #include "core/cuda/launch.cuh"
 #include "core/cuda/stream.hpp"
 #include "core/cuda/thread_handle.cuh"
-#include "core/device.hpp"
 
 namespace ringtrain::cuda {
 

@@ -22,11 +22,16 @@ std::span<const std::int64_t> slice_batch(const std::vector<std::int64_t>& indic
 
 }  // namespace
 
+std::vector<std::int64_t> in_order(std::int64_t count) {
+  std::vector<std::int64_t> indices(static_cast<std::size_t>(count));
+  std::iota(indices.begin(), indices.end(), std::int64_t{0});
+  return indices;
+}
+
 std::vector<std::int64_t> epoch_permutation(std::int64_t count, std::uint64_t seed, std::int64_t epoch) {
   RT_CHECK(count >= 0, "cannot shuffle a dataset of " << count << " samples");
   RT_CHECK(epoch >= 0, "epoch " << epoch << " is negative; epochs count from 0");
-  std::vector<std::int64_t> permutation(static_cast<std::size_t>(count));
-  std::iota(permutation.begin(), permutation.end(), std::int64_t{0});
+  std::vector<std::int64_t> permutation = in_order(count);
   const Philox generator(seed, RandomStream::shuffle, static_cast<std::uint64_t>(epoch));
   for (std::int64_t i = count - 1; i >= 1; --i) {
     const auto counter = static_cast<std::uint64_t>(i);
@@ -65,8 +70,7 @@ std::span<const std::int64_t> EpochSampler::batch(std::int64_t epoch, std::int64
 SequentialBatches::SequentialBatches(std::int64_t count, std::int64_t batch_size) : batch_size_(batch_size) {
   RT_CHECK(batch_size > 0, "batch size " << batch_size << " must be positive");
   RT_CHECK(count >= 0, "cannot evaluate a dataset of " << count << " samples");
-  indices_.resize(static_cast<std::size_t>(count));
-  std::iota(indices_.begin(), indices_.end(), std::int64_t{0});
+  indices_ = in_order(count);
 }
 
 std::int64_t SequentialBatches::steps() const {

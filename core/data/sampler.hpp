@@ -8,6 +8,9 @@
 
 namespace ringtrain::data {
 
+// 0, 1, ..., count - 1: a dataset's samples in their own order.
+std::vector<std::int64_t> in_order(std::int64_t count);
+
 // A permutation of 0..count-1 that depends only on (seed, epoch): Fisher-Yates driven by
 // Philox(seed, RandomStream::shuffle, epoch), so any rank can recompute any epoch's order, e.g. on resume.
 std::vector<std::int64_t> epoch_permutation(std::int64_t count, std::uint64_t seed, std::int64_t epoch);

@@ -69,11 +69,10 @@ std::vector<LayerTiming> time_layers(Sequential& model, const Tensor& images, co
   }
   Tensor gradient = Tensor::empty(activation.shape(), DType::f32, model.device());
   ops::softmax_cross_entropy(activation, labels, 1.0f / static_cast<float>(images.dim(0)), gradient);
-  // As Sequential::backward: no backward before the first trained layer, and no input gradient for it.
-  for (std::size_t i = layers; i-- > model.first_trained_layer();) {
+  for (std::size_t i = layers; i-- > 0 && model.runs_backward(i);) {
     Layer& layer = *model.layers()[i];
     StepContext layer_context = context;
-    layer_context.input_gradient_needed = i > model.first_trained_layer();
+    layer_context.input_gradient_needed = model.needs_input_gradient(i);
     const Tensor output_gradient = gradient;
     const TimedPass backward = time_pass([&] { gradient = layer.backward(output_gradient, layer_context); },
                                          repeats, on_gpu, graphs);

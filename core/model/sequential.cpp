@@ -92,8 +92,8 @@ void Sequential::backward(const Tensor& dlogits, const StepContext& context,
   Tensor gradient = dlogits;
   StepContext layer_context = context;
   // Layers before the first one with parameters need no gradient at all; the first one needs no dx.
-  for (std::size_t i = logits_layers(); i-- > first_trained_layer_;) {
-    layer_context.input_gradient_needed = i > first_trained_layer_;
+  for (std::size_t i = logits_layers(); i-- > 0 && runs_backward(i);) {
+    layer_context.input_gradient_needed = needs_input_gradient(i);
     gradient = layers_[i]->backward(gradient, layer_context);
     if (gradients_ready && first_parameter_offset_[i] >= 0) gradients_ready(first_parameter_offset_[i]);
   }
@@ -105,7 +105,7 @@ std::int64_t Sequential::training_multiply_adds() const {
   for (std::size_t i = 0; i < logits_layers(); ++i) {
     const std::int64_t forward = layers_[i]->multiply_adds(i == 0 ? input_shape_ : output_shapes_[i - 1]);
     const std::int64_t parameter_gradient = parameter_count(*layers_[i]) > 0 ? forward : 0;
-    const std::int64_t input_gradient = i > first_trained_layer_ ? forward : 0;  // as backward() skips it
+    const std::int64_t input_gradient = needs_input_gradient(i) ? forward : 0;
     total += forward + parameter_gradient + input_gradient;
   }
   return total;

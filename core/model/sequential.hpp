@@ -46,8 +46,12 @@ class Sequential {
   Device device() const { return device_; }
   // Layers that produce the logits: all, or all but a trailing softmax.
   std::size_t logits_layers() const;
-  // The first layer with parameters (or the last layer): backward runs down to it and needs no dx there.
-  std::size_t first_trained_layer() const { return first_trained_layer_; }
+  // Whether backward runs through layer `layer`: from the last one down to the first with parameters (or the
+  // last layer, in a model without any).
+  bool runs_backward(std::size_t layer) const { return layer >= first_trained_layer_; }
+  // Whether backward computes layer `layer`'s input gradient: not for the first trained layer, whose dx is
+  // never used.
+  bool needs_input_gradient(std::size_t layer) const { return layer > first_trained_layer_; }
 
  private:
   Shape input_shape_;

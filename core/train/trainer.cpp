@@ -169,9 +169,7 @@ Evaluation Trainer::evaluate(const data::Dataset& dataset) {
   // Each rank evaluates one contiguous part of the dataset, no padding and no repeats, and the sums are
   // exact. Batches are the training step's, the last one smaller, in the step's buffers: after the first
   // evaluation nothing is allocated, and a step recorded on the GPU stays valid.
-  std::vector<std::int64_t> all(static_cast<std::size_t>(dataset.count()));
-  for (std::size_t i = 0; i < all.size(); ++i)
-    all[i] = static_cast<std::int64_t>(i);
+  const std::vector<std::int64_t> all = data::in_order(dataset.count());
   const auto mine = data::shard_of(all, shard());
   const std::int64_t batch_size = std::max<std::int64_t>(config_.batch_size / shard().count, 1);
   const data::DeviceDataset* on_gpu = model_.device() == Device::cuda ? &evaluated_on_gpu(dataset) : nullptr;

@@ -3,7 +3,6 @@
 #include <cstddef>
 #include <functional>
 #include <iostream>
-#include <vector>
 
 #include "core/cuda/kernels.hpp"
 #include "core/data/sampler.hpp"
@@ -56,8 +55,8 @@ void Trainer::queue_gpu_step(std::int64_t step_in_epoch, std::uint64_t global_st
       work();
     }
   } else {
-    // First steps, or buffers replaced since the graph was recorded (evaluation, another batch size): run
-    // eagerly, letting the layers allocate what they need.
+    // First steps, or buffers replaced since the graph was recorded (one that had to grow, a library handle
+    // made anew): run eagerly, letting the layers allocate what they need.
     gpu_->graph.reset();
     work();
     gpu_->allocations_after_eager_step = allocation_count(Device::cuda);
@@ -136,11 +135,8 @@ std::uint64_t Trainer::step_recordings() const {
 const data::DeviceDataset& Trainer::evaluated_on_gpu(const data::Dataset& dataset) {
   if (gpu_ == nullptr) gpu_ = std::make_unique<OnGpu>();
   if (gpu_->evaluated_id != dataset.id()) {
-    std::vector<std::int64_t> in_order(static_cast<std::size_t>(dataset.count()));
-    for (std::size_t i = 0; i < in_order.size(); ++i)
-      in_order[i] = static_cast<std::int64_t>(i);
     gpu_->evaluated = std::make_unique<data::DeviceDataset>(dataset);
-    gpu_->evaluated->set_order(in_order);
+    gpu_->evaluated->set_order(data::in_order(dataset.count()));
     gpu_->evaluated_id = dataset.id();
   }
   return *gpu_->evaluated;
