@@ -320,9 +320,11 @@ class NcclCommunicator final : public Communicator {
       std::lock_guard lock(guarded_.mutex);
       RT_CHECK(!guarded_.aborted, "NCCL " << what << " on an aborted communicator");
       CUDA_CHECK(cudaEventCreateWithFlags(&ready, cudaEventDisableTiming));
-      CUDA_CHECK(cudaEventRecord(ready, cuda::stream()));
-      CUDA_CHECK(cudaStreamWaitEvent(stream_, ready, 0));
-      CUDA_CHECK(cudaEventDestroy(ready));
+      const cudaError_t recorded = cudaEventRecord(ready, cuda::stream());
+      const cudaError_t nccl_stream_follows_caller =
+          recorded == cudaSuccess ? cudaStreamWaitEvent(stream_, ready, 0) : recorded;
+      cudaEventDestroy(ready);
+      CUDA_CHECK(nccl_stream_follows_caller);
       try {
         const ncclResult_t status = collective();
         RT_CHECK(status == ncclSuccess || status == ncclInProgress,

@@ -107,7 +107,7 @@ __global__ void combine_parts(const double* partial, std::int64_t parts, std::in
 }
 
 // The partial sums' buffer of this thread on the current GPU (made again when the thread changes GPU, like
-// the library handles), grown (outside any recorded step: a training step's shapes are first run eagerly)
+// the library handles), grown outside any recorded step (a training step's shapes are first run eagerly)
 // through the counted allocator, so that a CUDA graph over the old buffer is recorded again.
 double* partial_sums_buffer(std::size_t count) {
   struct Buffer {
@@ -117,8 +117,10 @@ double* partial_sums_buffer(std::size_t count) {
       if (data != nullptr) device_free(Device::cuda, data);
     }
   };
-  Buffer& buffer = *thread_handle<Buffer*>([] { return new Buffer; }, [](Buffer* made) { delete made; });
+  Buffer& buffer = *thread_handle<Buffer*>(
+      "batch norm's partial sums", [] { return new Buffer; }, [](Buffer* made) { delete made; });
   if (buffer.count < count) {
+    require_not_recording("a larger buffer for batch norm's partial sums");
     if (buffer.data != nullptr) device_free(Device::cuda, buffer.data);
     buffer.data = nullptr;
     buffer.count = 0;

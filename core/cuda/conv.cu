@@ -11,6 +11,7 @@
 #include <atomic>
 #include <map>
 #include <memory>
+#include <string>
 #include <tuple>
 
 #include "core/cuda/cuda_check.hpp"
@@ -42,6 +43,7 @@ int checked_int(std::int64_t value, const char* what) {
 // This thread's handle for the current device, on stream().
 cudnnHandle_t handle() {
   return thread_handle<cudnnHandle_t>(
+      "a cuDNN handle",
       [] {
         cudnnHandle_t made = nullptr;
         check_cudnn(cudnnCreate(&made), "cudnnCreate");
@@ -334,15 +336,10 @@ ConvPlan& plan_for(const ops::Conv2DGeometry& g) {
                 g.stride_w, g.pad_top,     g.pad_left, g.pad_bottom, g.pad_right};
   auto found = plans.find(key);
   if (found == plans.end()) {
-    // Choosing algorithms allocates and waits for the GPU, which a recording forbids: the trainer runs a step
-    // eagerly (making its plans) before it records one.
-    cudaStreamCaptureStatus capturing = cudaStreamCaptureStatusNone;
-    CUDA_CHECK(cudaStreamIsCapturing(stream(), &capturing));
-    RT_CHECK(capturing == cudaStreamCaptureStatusNone,
-             "conv2d: a new convolution plan (batch " << g.batch << ", " << g.in_h << "x" << g.in_w << "x"
-                                                      << g.in_c
-                                                      << " input) was needed while a step was being recorded "
-                                                         "as a CUDA graph: run the step eagerly first");
+    // Choosing algorithms allocates and waits for the GPU.
+    require_not_recording("conv2d: a new convolution plan (batch " + std::to_string(g.batch) + ", " +
+                          std::to_string(g.in_h) + "x" + std::to_string(g.in_w) + "x" +
+                          std::to_string(g.in_c) + " input)");
     found = plans.emplace(key, std::make_unique<ConvPlan>(g, deterministic)).first;
   }
   return *found->second;

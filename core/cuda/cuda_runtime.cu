@@ -46,6 +46,13 @@ cudaStream_t stream() {
   return made;
 }
 
+void require_not_recording(const std::string& what) {
+  cudaStreamCaptureStatus capturing = cudaStreamCaptureStatusNone;
+  CUDA_CHECK(cudaStreamIsCapturing(stream(), &capturing));
+  RT_CHECK(capturing == cudaStreamCaptureStatusNone,
+           what << " was needed while a step was being recorded as a CUDA graph: run the step eagerly first");
+}
+
 int device_count() {
   int count = 0;
   // No driver, a driver older than this CUDA, or no device is not an error here: it means "no GPU".

@@ -76,12 +76,12 @@ struct CublasContext {
 // workspace.
 cublasHandle_t handle() {
   return thread_handle<CublasContext*>(
+             "a cuBLAS handle",
              [] {
                auto made = std::make_unique<CublasContext>();
                check_cublas(cublas().create(&made->handle), "cublasCreate");
                check_cublas(cublas().set_stream(made->handle, stream()), "cublasSetStream");
                check_cublas(cublas().set_math_mode(made->handle, CUBLAS_DEFAULT_MATH), "cublasSetMathMode");
-               // Counted like every GPU buffer: a handle made while a step is recorded means recording again.
                made->workspace = device_allocate(Device::cuda, CublasContext::kWorkspaceBytes);
                check_cublas(
                    cublas().set_workspace(made->handle, made->workspace, CublasContext::kWorkspaceBytes),

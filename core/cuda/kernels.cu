@@ -97,8 +97,10 @@ __global__ void dropout_kernel(const float* in, float* out, std::int64_t count, 
   }
 }
 
-// One block: each thread takes rows threadIdx.x, + blockDim.x, ...; the block then sums the threads' totals
-// in a fixed tree, and thread 0 adds them to totals[0..2] (loss, correct, bad labels).
+// One block of kThreads threads: each thread takes rows threadIdx.x, + blockDim.x, ...; the block then sums
+// the threads' totals in a fixed tree (halving: kThreads must be a power of two), and thread 0 adds them to
+// totals[0..2] (loss, correct, bad labels).
+static_assert((kThreads & (kThreads - 1)) == 0, "cross_entropy_block's tree sum needs a power of two");
 __global__ void cross_entropy_block(const float* logits, const std::int32_t* labels, std::int64_t rows,
                                     std::int64_t classes, float gradient_scale, float* dlogits,
                                     double* totals) {

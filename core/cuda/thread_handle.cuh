@@ -5,13 +5,14 @@
 #include <cuda_runtime.h>
 
 #include "core/cuda/cuda_check.hpp"
+#include "core/cuda/stream.hpp"
 
 namespace ringtrain::cuda {
 
-// Handle: the library's handle type. Make: creates one for the current device and sets it up; Destroy:
-// releases one.
+// Handle: the library's handle type. Make: creates one for the current device and sets it up (never while a
+// step is recorded: `what` names the handle in that error); Destroy: releases one.
 template <typename Handle, typename Make, typename Destroy>
-Handle thread_handle(Make make, Destroy destroy) {
+Handle thread_handle(const char* what, Make make, Destroy destroy) {
   struct Current {
     Handle handle = nullptr;
     int device = -1;
@@ -26,6 +27,7 @@ Handle thread_handle(Make make, Destroy destroy) {
   if (current.handle == nullptr || current.device != device) {
     if (current.handle != nullptr) destroy(current.handle);
     current.handle = nullptr;
+    require_not_recording(what);
     current.handle = make();
     current.device = device;
   }
