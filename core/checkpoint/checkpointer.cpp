@@ -46,7 +46,7 @@ void Checkpointer::at_boundary(const Boundary& boundary) {
   if (boundary.epoch == nullptr && !wants_boundary_after(boundary.position.global_step) &&
       !boundary.stop_requested)
     return;
-  check_replicas_agree(model_.parameters(), communicator_, "before writing a checkpoint");
+  check_replicas_agree(model_.parameters(), model_.state(), communicator_, "before writing a checkpoint");
   if (communicator_.rank() == 0) write(boundary);
   // No rank runs on (or exits, after a stop) while rank 0 is still writing.
   communicator_.barrier();

@@ -83,6 +83,10 @@ StartingPoint resume_position(const RunFiles& files, Session& session, Communica
   out << "resume: from " << path.string() << " (epoch " << info.position.epoch + 1 << ", step "
       << info.position.step + 1 << ", global step " << info.position.global_step << ", written by "
       << info.world_size << " process(es); now " << communicator.size() << ")\n";
+  if (config.lr_scaling == LearningRateScaling::linear && info.world_size > 0 &&
+      info.world_size != communicator.size())
+    out << "resume: --lr-scaling linear: the learning rate is now lr x " << communicator.size()
+        << " (it was lr x " << info.world_size << ")\n";
   start.position = info.position;
   start.val_accuracy = info.val_accuracy;
   return start;

@@ -36,6 +36,17 @@ std::string steps_text(std::int64_t first, std::int64_t last) {
   return text.str();
 }
 
+// ", such as 96 or 128" for 100 among 32 processes: the multiples of `ranks` just below and above `value`
+// (only the one above when none is below).
+std::string nearest_multiples(std::int64_t value, int ranks) {
+  const std::int64_t below = value / ranks * ranks;
+  std::ostringstream text;
+  text << ", such as ";
+  if (below > 0) text << below << " or ";
+  text << below + ranks;
+  return text.str();
+}
+
 }  // namespace
 
 Trainer::~Trainer() = default;
@@ -52,9 +63,8 @@ Trainer::Trainer(Sequential& model, Optimizer& optimizer, const TrainConfig& con
   RT_CHECK(config_.batch_size % ranks == 0,
            config_.source_of("batch-size")
                << ": batch-size=" << config_.batch_size << " is the global batch and must "
-               << "divide among the " << ranks << " processes: use a multiple of " << ranks << ", such as "
-               << std::max<std::int64_t>(config_.batch_size / ranks, 1) * ranks << " or "
-               << (config_.batch_size / ranks + 1) * ranks);
+               << "divide among the " << ranks << " processes: use a multiple of " << ranks
+               << nearest_multiples(config_.batch_size, ranks));
   RT_CHECK(config_.gpu_read_every >= 1,
            "gpu_read_every=" << config_.gpu_read_every << " (steps between reads of the loss on the GPU, "
                              << "--log-every with a run directory) must be at least 1");
@@ -195,6 +205,11 @@ Evaluation Trainer::evaluate(const data::Dataset& dataset) {
   return {summed[0] / count, summed[1] / count, dataset.count()};
 }
 
+void Trainer::agree_on_state() {
+  if (config_.bn_sync == BatchNormSync::local && communicator_->size() > 1)
+    average_state(model_.state(), *communicator_);
+}
+
 std::vector<EpochMetrics> Trainer::fit(const data::Dataset& train, const data::Dataset& validation,
                                        const TrainingPosition& start) {
   const data::EpochSampler sampler(train.count(), config_.batch_size, config_.seed, data::Remainder::drop);
@@ -210,7 +225,7 @@ std::vector<EpochMetrics> Trainer::fit(const data::Dataset& train, const data::D
   std::vector<EpochMetrics> history;
   stopped_ = false;
   broadcast_parameters(model_.parameters(), *communicator_);
-  check_replicas_agree(model_.parameters(), *communicator_, "at the start");
+  check_replicas_agree(model_.parameters(), model_.state(), *communicator_, "at the start");
   const bool on_gpu = model_.device() == Device::cuda;
   // On the CPU a thread prepares the next batches; on the GPU a kernel gathers them from its copy. The
   // validation set is uploaded before the first step, so that no evaluation allocates.
@@ -274,14 +289,18 @@ std::vector<EpochMetrics> Trainer::fit(const data::Dataset& train, const data::D
         observer->on_step_end(metrics);
       stop = result.stop_requested;
       // The last step's boundary is the epoch's end, after validation.
-      if (step + 1 < steps && boundary_handler_ != nullptr)
+      if (step + 1 < steps && boundary_handler_ != nullptr &&
+          (stop || boundary_handler_->wants_boundary_after(position.global_step))) {
+        agree_on_state();
         boundary_handler_->at_boundary({position, nullptr, stop});
+      }
     }
     if (stop && position.step < steps) {
       stopped_ = true;
       return history;
     }
     const double train_seconds = seconds_since(begin);
+    agree_on_state();
     const Evaluation evaluation = evaluate(validation);
     EpochMetrics metrics;
     metrics.epoch = epoch;

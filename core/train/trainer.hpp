@@ -45,9 +45,10 @@ struct Boundary {
   bool stop_requested = false;          // fit returns after this boundary
 };
 
-// Called by fit at every boundary on every rank (the checkpointer is one); may use collectives. On the GPU
-// fit reaches a boundary only every few steps (TrainConfig::gpu_read_every), at every epoch's end, and after
-// each step the handler wants one after.
+// Called by fit on every rank (the checkpointer is one) at every epoch's end, after each step the handler
+// wants a boundary after, and where a stop was requested (on the GPU, seen every few steps:
+// TrainConfig::gpu_read_every); may use collectives. There every replica holds the same parameters and
+// batch-norm moving statistics.
 class BoundaryHandler {
  public:
   virtual ~BoundaryHandler() = default;
@@ -103,6 +104,11 @@ class Trainer {
   const Tensor& on_model_device(const Tensor& host, Tensor& buffer) const;
   // The model's output units: the classes its labels must lie in.
   std::int64_t class_count() const;
+  // Under --bn-sync local each rank updates its moving statistics from its own rows: before validation and
+  // at boundaries, every rank takes their mean over the ranks, so that all ranks validate and save one model.
+  // (The moving averages are linear in their updates: averaging at any boundaries and again at the end gives
+  // the same statistics as averaging only at the end.)
+  void agree_on_state();
   // The context of training step `step` on this rank.
   StepContext train_context(std::uint64_t step) const;
   // Throws where the test-only failure injection asks for it.

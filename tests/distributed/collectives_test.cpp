@@ -154,11 +154,11 @@ TEST(Replicas, BroadcastMakesEveryRankAgreeAndADriftedRankIsNamed) {
   store.allocate(Device::cpu);
   store.initialize(static_cast<std::uint64_t>(communicator.rank()));  // every rank different
   broadcast_parameters(store, communicator);
-  EXPECT_NO_THROW(check_replicas_agree(store, communicator, "after the broadcast"));
+  EXPECT_NO_THROW(check_replicas_agree(store, {}, communicator, "after the broadcast"));
 
   if (communicator.rank() == communicator.size() - 1) store.values().data<float>()[4] += 1e-6f;
   try {
-    check_replicas_agree(store, communicator, "after a drift");
+    check_replicas_agree(store, {}, communicator, "after a drift");
     ADD_FAILURE() << "a drifted replica went unnoticed";
   } catch (const Error& error) {
     EXPECT_THAT(error.what(), testing::HasSubstr("rank " + std::to_string(communicator.size() - 1)));

@@ -224,6 +224,44 @@ TEST_F(DataParallel, LocalBatchNormStatisticsDifferFromTheGlobalBatchs) {
   EXPECT_GT(relative_difference(local.state, single.state), 1e-3);
 }
 
+// Each rank updates its moving statistics from its own rows; before validation they are averaged, so the
+// reported validation is that of the one model every rank holds (and saves), not a blend of N.
+TEST_F(DataParallel, LocalBatchNormValidatesTheOneModelEveryRankHolds) {
+  if (!global_batch_divides()) GTEST_SKIP() << "the global batch of 64 does not divide among " << ranks();
+  const TrainConfig config = experiment9(kGlobalBatch, {"--optimizer", "sgd", "--bn-sync", "local"});
+  auto model = make_model(config.model);
+  model->build(config.seed, config.device);
+  auto optimizer = make_optimizer(config.optimizer, model->parameters(), config.device);
+  Trainer parallel(*model, *optimizer, config, &world_communicator());
+  const auto history = parallel.fit(train_set_, validation_);
+  EXPECT_NO_THROW(
+      check_replicas_agree(model->parameters(), model->state(), world_communicator(), "after training"));
+  Trainer alone(*model, *optimizer, config);
+  const Evaluation evaluation = alone.evaluate(validation_);
+  EXPECT_EQ(history.back().val_accuracy, evaluation.accuracy);
+  EXPECT_NEAR(history.back().val_loss, evaluation.loss, 1e-9);
+}
+
+// Goyal et al.'s gradual warm-up: from the base rate at the start, linearly to N x base after the warm-up
+// epochs, measured in steps; the epoch's decay applies to both.
+TEST_F(DataParallel, LinearScalingWarmsUpFromTheBaseRateToNTimesIt) {
+  const TrainConfig plain = experiment9(96, {"--lr", "0.01", "--lr-decay", "0.5"});
+  const TrainConfig scaled = experiment9(
+      96, {"--lr", "0.01", "--lr-decay", "0.5", "--lr-scaling", "linear", "--warmup-epochs", "2"});
+  auto model = make_model(plain.model);
+  model->build(plain.seed, plain.device);
+  auto optimizer = make_optimizer(plain.optimizer, model->parameters(), plain.device);
+  const Trainer unscaled(*model, *optimizer, plain, &world_communicator());
+  const Trainer warming(*model, *optimizer, scaled, &world_communicator());
+  const double n = ranks();
+  EXPECT_DOUBLE_EQ(unscaled.learning_rate(1, 50, 100), 0.005);
+  EXPECT_DOUBLE_EQ(warming.learning_rate(0, 0, 100), 0.01);
+  EXPECT_DOUBLE_EQ(warming.learning_rate(0, 50, 100), 0.01 * (1 + (n - 1) * 0.25));
+  EXPECT_DOUBLE_EQ(warming.learning_rate(1, 50, 100), 0.005 * (1 + (n - 1) * 0.75));
+  EXPECT_DOUBLE_EQ(warming.learning_rate(2, 0, 100), 0.0025 * n);
+  EXPECT_DOUBLE_EQ(warming.learning_rate(5, 99, 100), 0.01 * std::pow(0.5, 5) * n);
+}
+
 TEST_F(DataParallel, EvaluationCountsEverySampleOnceForAnyN) {
   // A global batch every N in 1..4 divides; the model is trained on one process, identically on every rank.
   const TrainConfig config = experiment9(96);
@@ -232,7 +270,7 @@ TEST_F(DataParallel, EvaluationCountsEverySampleOnceForAnyN) {
   auto optimizer = make_optimizer(config.optimizer, model->parameters(), config.device);
   Trainer single(*model, *optimizer, config);
   single.fit(train_set_, validation_);
-  check_replicas_agree(model->parameters(), world_communicator(), "after identical training");
+  check_replicas_agree(model->parameters(), model->state(), world_communicator(), "after identical training");
   const Evaluation alone = single.evaluate(validation_);
   Trainer parallel(*model, *optimizer, config, &world_communicator());
   const Evaluation sharded = parallel.evaluate(validation_);
@@ -244,7 +282,8 @@ TEST_F(DataParallel, EvaluationCountsEverySampleOnceForAnyN) {
 
 TEST_F(DataParallel, ANonFiniteLossOnOneRankIsSeenByEveryRank) {
   if (!global_batch_divides()) GTEST_SKIP() << "the global batch of 64 does not divide among " << ranks();
-  const TrainConfig config = experiment9(kGlobalBatch);
+  // Per-rank batch statistics: no batch-norm sum carries the NaN to the other ranks, only the loss's.
+  const TrainConfig config = experiment9(kGlobalBatch, {"--bn-sync", "local"});
   auto model = make_model(config.model);
   model->build(config.seed, config.device);
   auto optimizer = make_optimizer(config.optimizer, model->parameters(), config.device);

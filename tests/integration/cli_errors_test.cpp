@@ -144,6 +144,14 @@ TEST_F(CliErrors, BucketSizeMustBeFromOneKibTo1Tib) {
   }
 }
 
+TEST_F(CliErrors, WarmupWithoutLinearScalingWouldDoNothingAndIsRefused) {
+  expect_failure(run_ringtrain({"summary", "--config", kExperiment1, "--warmup-epochs", "2"}),
+                 {"warmup-epochs=2", "lr-scaling linear", "lr-scaling is none"});
+  const auto accepted =
+      run_ringtrain({"summary", "--config", kExperiment1, "--warmup-epochs", "2", "--lr-scaling", "linear"});
+  EXPECT_EQ(accepted.exit_code, 0) << accepted.describe();
+}
+
 TEST_F(CliErrors, ZeroBatchSize) {
   expect_failure(run_ringtrain({"train", "--config", kExperiment1, "--batch-size", "0"}),
                  {"batch-size=0", "at least 1"});
