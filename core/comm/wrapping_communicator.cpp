@@ -9,6 +9,11 @@ class WrappedPendingSum final : public PendingSum {
  public:
   WrappedPendingSum(std::unique_ptr<PendingSum> inner, WrappingCommunicator& owner)
       : inner_(std::move(inner)), owner_(owner) {}
+  // A sum never waited for (an error cut the step short) is waited for here, watched like any wait: a rank
+  // that failed mid-step does not hang in it before it can end the job.
+  ~WrappedPendingSum() override {
+    owner_.blocking("the wait for a gradient all-reduce left by an error", [this] { inner_.reset(); });
+  }
 
   void poll() override { inner_->poll(); }
   void wait() override {

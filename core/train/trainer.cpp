@@ -36,6 +36,31 @@ std::string steps_text(std::int64_t first, std::int64_t last) {
   return text.str();
 }
 
+// Runs `work`, the steps from `first` to `last` of `epoch`; an error in it is rethrown naming them.
+template <typename Work>
+void naming_the_step(int epoch, std::int64_t first, std::int64_t last, Work&& work) {
+  try {
+    work();
+  } catch (const Error& error) {
+    throw Error(std::string(error.what()) + " (at epoch " + std::to_string(epoch + 1) + ' ' +
+                steps_text(first, last) + ')');
+  } catch (const std::exception& error) {
+    throw Error(std::string("internal error: ") + error.what() + " (at epoch " + std::to_string(epoch + 1) +
+                ' ' + steps_text(first, last) + ')');
+  }
+}
+
+// " (non-finite on rank 1)", or "" for one process.
+std::string non_finite_ranks_text(const std::vector<int>& ranks) {
+  if (ranks.empty()) return "";
+  std::ostringstream text;
+  text << " (non-finite on rank" << (ranks.size() > 1 ? "s " : " ");
+  for (std::size_t i = 0; i < ranks.size(); ++i)
+    text << (i > 0 ? ", " : "") << ranks[i];
+  text << ')';
+  return text.str();
+}
+
 // ", such as 96 or 128" for 100 among 32 processes: the multiples of `ranks` just below and above `value`
 // (only the one above when none is below).
 std::string nearest_multiples(std::int64_t value, int ranks) {
@@ -108,7 +133,7 @@ StepContext Trainer::train_context(std::uint64_t step) const {
 void Trainer::inject_failure(std::uint64_t step) const {
   RT_CHECK(config_.fail_at_step < 0 || static_cast<std::int64_t>(step) != config_.fail_at_step ||
                shard().index != config_.fail_rank,
-           "failure injected for testing at step " << step + 1 << " on rank " << shard().index);
+           "failure injected for testing at global step " << step + 1 << " on rank " << shard().index);
 }
 
 void Trainer::queue_step(const Tensor& images, const Tensor& labels, const StepContext& context,
@@ -145,8 +170,18 @@ StepResult Trainer::read_totals() {
   rows_since_read_ = 0;
   communicator_->sum(totals);
   require_known_labels(totals[4], "the training data");
-  return {totals[0], static_cast<std::int64_t>(totals[1]), static_cast<std::int64_t>(totals[2]),
-          totals[3] > 0};
+  StepResult result{totals[0],
+                    static_cast<std::int64_t>(totals[1]),
+                    static_cast<std::int64_t>(totals[2]),
+                    totals[3] > 0,
+                    {}};
+  // Every rank takes this branch: the ranks whose own loss was not finite are named.
+  if (!std::isfinite(totals[0]) && communicator_->size() > 1) {
+    const std::vector<std::uint64_t> non_finite = communicator_->all_gather(std::isfinite(sums[0]) ? 0 : 1);
+    for (std::size_t rank = 0; rank < non_finite.size(); ++rank)
+      if (non_finite[rank] != 0) result.non_finite_ranks.push_back(static_cast<int>(rank));
+  }
+  return result;
 }
 
 void Trainer::queue_host_step(const data::Batch& batch, float rate, std::uint64_t step) {
@@ -251,20 +286,24 @@ std::vector<EpochMetrics> Trainer::fit(const data::Dataset& train, const data::D
     for (std::int64_t step = first_step; step < steps && !stop; ++step) {
       const std::uint64_t global_step = static_cast<std::uint64_t>(epoch * steps + step);
       const auto rate = static_cast<float>(learning_rate(epoch, step, steps));
-      if (on_gpu) {
-        queue_gpu_step(step, global_step, rate);
-      } else {
+      naming_the_step(epoch, step, step, [&] {
+        if (on_gpu) {
+          queue_gpu_step(step, global_step, rate);
+          return;
+        }
         const data::Batch& batch = prefetcher->next();
         RT_CHECK(batch.epoch == epoch && batch.step == step,
                  "prefetcher out of step: got epoch " << batch.epoch << " step " << batch.step
                                                       << ", expected " << epoch << " step " << step);
         queue_host_step(batch, rate, global_step);
-      }
+      });
       if (!reads_after(step, steps, static_cast<std::int64_t>(global_step) + 1)) continue;
-      const StepResult result = read_totals();
+      StepResult result;
+      naming_the_step(epoch, first_unread, step, [&] { result = read_totals(); });
       RT_CHECK(std::isfinite(result.loss_sum),
                "the loss became " << (std::isnan(result.loss_sum) ? "NaN" : "infinite") << " at epoch "
                                   << epoch + 1 << ' ' << steps_text(first_unread, step)
+                                  << non_finite_ranks_text(result.non_finite_ranks)
                                   << ": training stopped; lower the learning rate (lr) and try again");
       first_unread = step + 1;
       position.loss_sum += result.loss_sum;

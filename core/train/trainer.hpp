@@ -35,6 +35,9 @@ struct StepResult {
   std::int64_t correct = 0;
   std::int64_t count = 0;
   bool stop_requested = false;  // some rank was asked to stop (stop_request.hpp)
+  // With several ranks and a loss sum that is not finite: the ranks whose own loss was not (a NaN in one
+  // rank's batch-norm sums reaches every rank under --bn-sync global).
+  std::vector<int> non_finite_ranks;
 };
 
 // A step boundary as fit reaches it, the same on every rank: after a step within an epoch, or after an

@@ -301,6 +301,8 @@ TEST_F(DataParallel, ANonFiniteLossOnOneRankIsSeenByEveryRank) {
     batch.images.data<float>()[5] = std::numeric_limits<float>::quiet_NaN();
   const StepResult poisoned = trainer.train_step(batch, 0.01f, 1);
   EXPECT_TRUE(std::isnan(poisoned.loss_sum)) << "rank " << world_communicator().rank() << " did not see it";
+  EXPECT_EQ(poisoned.non_finite_ranks, std::vector<int>{1}) << "the rank whose loss was NaN is named";
+  EXPECT_TRUE(healthy.non_finite_ranks.empty());
 }
 
 }  // namespace
