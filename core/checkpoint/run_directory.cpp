@@ -32,6 +32,10 @@ fs::path best_checkpoint_path(const fs::path& run_dir) {
   return run_dir / "best.h5";
 }
 
+fs::path metrics_path(const fs::path& run_dir) {
+  return run_dir / "metrics.h5";
+}
+
 std::vector<fs::path> list_checkpoints(const fs::path& run_dir) {
   static const std::regex pattern("checkpoint-([0-9]{9,})\\.h5");
   std::vector<std::pair<std::int64_t, fs::path>> found;
@@ -64,6 +68,17 @@ void prepare_run_directory(const fs::path& run_dir, std::int64_t start_step, boo
            run_dir.string() << " already holds the checkpoints of a run (newest: "
                             << paths.back().filename().string()
                             << "): continue it with --resume auto, or give this run another --run-dir");
+  if (!resuming) {
+    // A run stopped before its first checkpoint, or pruned to its best, still has files a fresh run would
+    // overwrite or mix with its own.
+    for (const fs::path& earlier : {metrics_path(run_dir), best_checkpoint_path(run_dir)}) {
+      std::error_code error;
+      RT_CHECK(
+          !fs::exists(earlier, error),
+          run_dir.string() << " already holds another run's " << earlier.filename().string()
+                           << ": give this run another --run-dir, or continue that run with --resume auto");
+    }
+  }
   // Checkpoints past the starting point belong to a line of training this run abandons: kept, renamed so that
   // neither pruning nor a later --resume auto takes them for this run's.
   const std::string suffix = ".superseded-" + utc_timestamp();

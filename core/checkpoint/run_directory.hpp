@@ -17,6 +17,7 @@ void create_run_directory(const std::filesystem::path& run_dir);
 
 std::filesystem::path checkpoint_path(const std::filesystem::path& run_dir, std::int64_t global_step);
 std::filesystem::path best_checkpoint_path(const std::filesystem::path& run_dir);
+std::filesystem::path metrics_path(const std::filesystem::path& run_dir);
 
 // The step checkpoints of `run_dir`, oldest first (by the step in their name).
 std::vector<std::filesystem::path> list_checkpoints(const std::filesystem::path& run_dir);
@@ -24,7 +25,8 @@ std::vector<std::filesystem::path> list_checkpoints(const std::filesystem::path&
 // Removes all but the newest `keep` step checkpoints.
 void keep_newest_checkpoints(const std::filesystem::path& run_dir, int keep);
 
-// Before a run writes into `run_dir`: a fresh run (not resuming) refuses a directory that holds checkpoints;
+// Before a run writes into `run_dir`: a fresh run (not resuming) refuses a directory that holds checkpoints,
+// a metrics.h5 or a best.h5;
 // a resumed run renames those past its starting step (to checkpoint-...h5.superseded-<time>), so that they
 // are neither pruned as its own nor resumed from later. Nothing is deleted.
 void prepare_run_directory(const std::filesystem::path& run_dir, std::int64_t start_step, bool resuming);

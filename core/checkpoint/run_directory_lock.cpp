@@ -45,8 +45,11 @@ std::filesystem::path RunDirectoryLock::lock_path(const std::filesystem::path& r
 
 RunDirectoryLock::RunDirectoryLock(const std::filesystem::path& run_dir, std::chrono::milliseconds wait) {
   const std::filesystem::path path = lock_path(run_dir);
-  descriptor_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  // Never through a link: the holder's line is written into this file, which must be the run directory's own.
+  descriptor_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
   const int open_error = errno;
+  RT_CHECK(open_error != ELOOP || descriptor_ >= 0,
+           path.string() << " is a symbolic link: remove it (ringtrain makes its own lock file there)");
   RT_CHECK(descriptor_ >= 0, "cannot open " << path.string() << " (" << std::strerror(open_error)
                                             << "): give --run-dir a directory this user can write");
   const auto deadline = std::chrono::steady_clock::now() + wait;

@@ -137,15 +137,14 @@ int report_command(const std::vector<std::string>& arguments, Replica& replica) 
   const auto checkpoints = list_checkpoints(run_dir);
   RT_CHECK(!checkpoints.empty(), run_dir.string()
                                      << " holds no checkpoint: train with --run-dir " << run_dir.string());
-  RT_CHECK(std::filesystem::exists(run_dir / "metrics.h5"), (run_dir / "metrics.h5").string()
-                                                                << " is missing");
+  RT_CHECK(std::filesystem::exists(metrics_path(run_dir)), metrics_path(run_dir).string() << " is missing");
   Session session = open_checkpoint_session(checkpoints.back().string(), values["threads"].as<int>(),
                                             replica.processes_on_node);
   const std::filesystem::path data_dir = values.count("data")
                                              ? std::filesystem::path(values["data"].as<std::string>())
                                              : session.config.data_dir;
   const data::Dataset validation = load_data_for(*session.model, data_dir, data::Split::test);
-  const Hdf5File metrics = Hdf5File::open_for_reading(run_dir / "metrics.h5");
+  const Hdf5File metrics = Hdf5File::open_for_reading(metrics_path(run_dir));
   const ReportContent content{session.config.name, checkpoint_config_text(checkpoints.back()),
                               model_summary(*session.model, session.config.name)};
   const ReportCounts counts =

@@ -153,7 +153,7 @@ int train_command(const std::vector<std::string>& arguments, Replica& replica) {
   trainer.add_observer(progress);
   std::unique_ptr<CsvLogger> csv;
   if (!config.csv_path.empty() && communicator.rank() == 0) {
-    csv = std::make_unique<CsvLogger>(config.csv_path);
+    csv = std::make_unique<CsvLogger>(config.csv_path, start.epoch);
     trainer.add_observer(*csv);
   }
   std::unique_ptr<Checkpointer> checkpointer;
@@ -167,7 +167,7 @@ int train_command(const std::vector<std::string>& arguments, Replica& replica) {
         *session.model, *session.optimizer, config.optimizer.name, communicator);
     trainer.set_boundary_handler(*checkpointer);
     if (communicator.rank() == 0) {
-      metrics = std::make_unique<MetricsFile>(files.run_dir / "metrics.h5", files.log_every, start);
+      metrics = std::make_unique<MetricsFile>(metrics_path(files.run_dir), files.log_every, start);
       trainer.add_observer(*metrics);
       checkpointer->before_each_write([&metrics] {
         if (metrics != nullptr) metrics->flush();

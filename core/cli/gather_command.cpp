@@ -40,8 +40,8 @@ std::map<std::string, std::string> options_of(const std::string& config_text) {
 
 // The run in `dir`, if it has metrics.h5 with at least one finished epoch.
 std::optional<RunSummary> summarize(const fs::path& dir, const fs::path& root) {
-  if (!fs::exists(dir / "metrics.h5")) return std::nullopt;
-  const Hdf5File metrics = Hdf5File::open_for_reading(dir / "metrics.h5");
+  if (!fs::exists(metrics_path(dir))) return std::nullopt;
+  const Hdf5File metrics = Hdf5File::open_for_reading(metrics_path(dir));
   if (!metrics.exists("epochs/val_accuracy")) return std::nullopt;
   const auto accuracies = metrics.read_doubles("epochs/val_accuracy").values;
   if (accuracies.empty()) return std::nullopt;

@@ -1,13 +1,69 @@
-// CsvLogger: the header and one flushed row per epoch.
+// CsvLogger: the header, the rows a resumed run keeps, and one flushed row per epoch.
 #include "core/train/csv_logger.hpp"
+
+#include <string>
+#include <vector>
 
 #include "core/check.hpp"
 
 namespace ringtrain {
 
-CsvLogger::CsvLogger(const std::filesystem::path& path) : path_(path), out_(path) {
-  RT_CHECK(out_.good(), "cannot write the CSV file " << path << ": check that its directory exists");
-  out_ << "epoch,loss,accuracy,val_loss,val_accuracy,lr,seconds\n" << std::flush;
+namespace {
+
+constexpr const char* kHeader = "epoch,loss,accuracy,val_loss,val_accuracy,lr,seconds";
+
+// The rows of `path` for epochs before `first_epoch` (none when the file does not exist).
+std::vector<std::string> rows_before(const std::filesystem::path& path, std::int64_t first_epoch) {
+  std::vector<std::string> kept;
+  std::error_code error;
+  if (first_epoch == 0 || !std::filesystem::exists(path, error)) return kept;
+  std::ifstream in(path);
+  std::string line;
+  RT_CHECK(in.good() && std::getline(in, line) && line == kHeader,
+           "the CSV file " << path.string() << " is not one that ringtrain wrote (its first line is not '"
+                           << kHeader << "'): a resumed run adds to the CSV file of the run; give that one, "
+                           << "or another path, with --csv");
+  while (std::getline(in, line)) {
+    std::size_t digits = 0;
+    const std::int64_t epoch = std::stoll(line, &digits);
+    if (digits > 0 && epoch < first_epoch) kept.push_back(line);
+  }
+  return kept;
+}
+
+}  // namespace
+
+CsvLogger::CsvLogger(const std::filesystem::path& path, std::int64_t first_epoch) : path_(path) {
+  std::error_code error;
+  RT_CHECK(!std::filesystem::is_directory(path, error),
+           "the CSV file " << path.string() << " is a directory: give a file's path with --csv");
+  std::vector<std::string> kept;
+  try {
+    kept = rows_before(path, first_epoch);
+  } catch (const std::logic_error&) {  // a row that does not start with an epoch number
+    RT_FAIL("the CSV file " << path.string() << " has a row that does not start with an epoch number: give "
+                            << "the run's own CSV file, or another path, with --csv");
+  }
+  if (!kept.empty()) {
+    // The kept rows go to a new file that replaces the old one whole: a crash in between loses no row.
+    std::filesystem::path staged = path;
+    staged += ".tmp";
+    {
+      std::ofstream rewritten(staged);
+      rewritten << kHeader << '\n';
+      for (const std::string& row : kept)
+        rewritten << row << '\n';
+      rewritten.flush();
+      RT_CHECK(rewritten.good(), "cannot write " << staged.string() << " (disk full? not writable?)");
+    }
+    std::filesystem::rename(staged, path);
+    out_.open(path, std::ios::app);
+  } else {
+    out_.open(path);
+    out_ << kHeader << '\n' << std::flush;
+  }
+  RT_CHECK(out_.good(), "cannot write the CSV file " << path.string()
+                                                     << ": check that its directory exists and is writable");
 }
 
 void CsvLogger::on_epoch_end(const EpochMetrics& m) {
@@ -15,7 +71,7 @@ void CsvLogger::on_epoch_end(const EpochMetrics& m) {
   out_ << m.epoch << ',' << m.loss << ',' << m.accuracy << ',' << m.val_loss << ',' << m.val_accuracy << ','
        << m.learning_rate << ',' << m.seconds << '\n'
        << std::flush;
-  RT_CHECK(out_.good(), "writing the CSV file " << path_ << " failed (disk full?)");
+  RT_CHECK(out_.good(), "writing the CSV file " << path_.string() << " failed (disk full?)");
 }
 
 }  // namespace ringtrain

@@ -1,5 +1,6 @@
 // CsvLogger: one row per epoch (epoch, loss, accuracy, val_loss, val_accuracy, lr, seconds), as Keras'
-// CSVLogger; the file is flushed after every row.
+// CSVLogger; the file is flushed after every row. A fresh run starts the file anew; a resumed one keeps the
+// rows of the epochs before the one it resumes in.
 #pragma once
 
 #include <filesystem>
@@ -11,7 +12,9 @@ namespace ringtrain {
 
 class CsvLogger final : public TrainingObserver {
  public:
-  explicit CsvLogger(const std::filesystem::path& path);
+  // `first_epoch`: the epoch training starts in (0 for a fresh run); rows of earlier epochs already in the
+  // file are kept, and the file must then be one that CsvLogger wrote.
+  explicit CsvLogger(const std::filesystem::path& path, std::int64_t first_epoch = 0);
   void on_epoch_end(const EpochMetrics& metrics) override;
 
  private:

@@ -5,6 +5,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include <random>
 #include <sstream>
 
@@ -203,6 +205,26 @@ TEST_F(Resume, AFreshRunRefusesADirectoryWithCheckpointsAndAResumedOneSetsAsideT
   for (const auto& entry : fs::directory_iterator(dir_.path()))
     superseded += entry.path().filename().string().find(".h5.superseded-") != std::string::npos;
   EXPECT_EQ(superseded, 2) << "6 and 9 kept, not deleted";
+}
+
+TEST_F(Resume, AFreshRunRefusesADirectoryWithAnotherRunsMetricsOrBestCheckpoint) {
+  TrainConfig config = small_config();
+  Replica run(config, config.seed);
+  auto single = make_single_process_communicator();
+  for (const fs::path& earlier : {metrics_path(dir_.path()), best_checkpoint_path(dir_.path())}) {
+    SCOPED_TRACE(earlier.string());
+    std::ofstream(earlier) << "rows of another run";
+    try {
+      Checkpointer fresh({dir_.path(), 3, 10, false, "test"}, *run.model, *run.optimizer, "adam", *single);
+      FAIL() << "a fresh run took over " << earlier;
+    } catch (const Error& error) {
+      EXPECT_THAT(error.what(), testing::HasSubstr(earlier.filename().string()));
+      EXPECT_THAT(error.what(), testing::HasSubstr("another --run-dir"));
+    }
+    fs::remove(earlier);
+  }
+  EXPECT_NO_THROW(
+      Checkpointer({dir_.path(), 3, 10, false, "test"}, *run.model, *run.optimizer, "adam", *single));
 }
 
 TEST_F(Resume, AnEmptyRunDirectoryHasNoCheckpoint) {

@@ -1,4 +1,5 @@
-// RunDirectoryLock: one holder at a time, named in the error a second one gets; free again once released.
+// RunDirectoryLock: one holder at a time, named in the error a second one gets; free again once released;
+// never taken through a symbolic link.
 #include "core/checkpoint/run_directory_lock.hpp"
 
 #include <gmock/gmock.h>
@@ -32,6 +33,20 @@ TEST(RunDirectoryLock, TheLockFileNamesItsHolder) {
   const RunDirectoryLock lock(dir.path());
   EXPECT_THAT(first_line(RunDirectoryLock::lock_path(dir.path())),
               StartsWith("pid=" + std::to_string(::getpid()) + " host="));
+}
+
+TEST(RunDirectoryLock, ALockFileThatIsASymbolicLinkIsRefusedAndItsTargetLeftAlone) {
+  TemporaryDirectory dir;
+  const std::filesystem::path target = dir.path() / "precious.txt";
+  std::ofstream(target) << "keep me\n";
+  std::filesystem::create_symlink(target, RunDirectoryLock::lock_path(dir.path()));
+  try {
+    const RunDirectoryLock lock(dir.path());
+    FAIL() << "the lock was taken through a symbolic link";
+  } catch (const Error& error) {
+    EXPECT_THAT(error.what(), HasSubstr("symbolic link"));
+  }
+  EXPECT_EQ(first_line(target), "keep me");
 }
 
 TEST(RunDirectoryLock, ASecondHolderIsRefusedNamingTheFirstUntilItLetsGo) {

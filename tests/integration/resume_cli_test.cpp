@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
+#include <fstream>
 #include <numeric>
 #include <random>
 #include <thread>
@@ -425,6 +426,46 @@ TEST_F(ResumeCli, ARunContinuesOnAnotherNumberOfProcesses) {
     // up to 1.3e-4 here.
     EXPECT_LE(difference, 2e-3);
   }
+}
+
+// The lines of a text file.
+std::vector<std::string> lines_of(const fs::path& path) {
+  std::ifstream in(path);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);)
+    lines.push_back(line);
+  return lines;
+}
+
+TEST_F(ResumeCli, AResumedRunKeepsTheCsvRowsOfTheEpochsBeforeIt) {
+  const fs::path run_dir = dir_.path() / "csv-run";
+  const fs::path csv = dir_.path() / "history.csv";
+  // Experiment 9 for `epochs` epochs, the CSV file given, resumed from the run directory when there is one.
+  const auto run = [&](int epochs, const fs::path& csv_path) {
+    std::vector<std::string> arguments = train_arguments(run_dir, {"--csv", csv_path.string()});
+    arguments[6] = std::to_string(epochs);  // the value after --epochs
+    if (fs::exists(run_dir)) arguments.insert(arguments.end(), {"--resume", "auto"});
+    return run_command(with_binary(arguments));
+  };
+  const CommandResult first = run(1, csv);
+  ASSERT_TRUE(first.exited && first.exit_code == 0) << first.describe();
+  const std::vector<std::string> after_first = lines_of(csv);
+  ASSERT_EQ(after_first.size(), 2u);
+  const CommandResult resumed = run(2, csv);
+  ASSERT_TRUE(resumed.exited && resumed.exit_code == 0) << resumed.describe();
+  const std::vector<std::string> after_resume = lines_of(csv);
+  ASSERT_EQ(after_resume.size(), 3u);
+  EXPECT_EQ(after_resume[0], after_first[0]);
+  EXPECT_EQ(after_resume[1], after_first[1]);
+  EXPECT_THAT(after_resume[2], testing::StartsWith("1,"));
+
+  // A file ringtrain did not write is left alone by a resumed run.
+  const fs::path foreign = dir_.path() / "notes.csv";
+  std::ofstream(foreign) << "my,own,notes\n";
+  const CommandResult refused = run(3, foreign);
+  EXPECT_TRUE(refused.exited && refused.exit_code == 1) << refused.describe();
+  EXPECT_THAT(refused.err, HasSubstr(foreign.string()));
+  EXPECT_EQ(lines_of(foreign), std::vector<std::string>{"my,own,notes"});
 }
 
 TEST_F(ResumeCli, AnotherArchitecturesCheckpointIsRefusedNamingTheParameter) {
