@@ -1,9 +1,12 @@
 // Device names and the allocation/copy entry points that route to the CPU or the CUDA runtime.
 #include "core/device.hpp"
 
+#include <unistd.h>
+
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 
 #include "core/check.hpp"
 #include "core/cuda/cuda_runtime.hpp"
@@ -11,10 +14,28 @@
 namespace ringtrain {
 
 namespace {
+
 constexpr std::size_t kCpuAlignment = 64;
+// Each CPU block starts with its size, one alignment unit before the memory handed out.
+constexpr std::size_t kCpuHeader = kCpuAlignment;
 std::atomic<std::uint64_t> cpu_allocations{0};
 std::atomic<std::uint64_t> gpu_allocations{0};
+std::atomic<std::uint64_t> cpu_bytes_in_use{0};
+
 }  // namespace
+
+std::uint64_t host_memory_bytes() {
+  static const std::uint64_t bytes = [] {
+    const long pages = sysconf(_SC_PHYS_PAGES), page_size = sysconf(_SC_PAGESIZE);
+    if (pages <= 0 || page_size <= 0) return std::numeric_limits<std::uint64_t>::max();
+    return static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page_size);
+  }();
+  return bytes;
+}
+
+double gib(std::uint64_t bytes) {
+  return static_cast<double>(bytes) / (1u << 30);
+}
 
 std::uint64_t allocation_count(Device device) {
   return device == Device::cuda ? gpu_allocations.load() : cpu_allocations.load();
@@ -36,17 +57,32 @@ void* device_allocate(Device device, std::size_t bytes) {
     return cuda::allocate(bytes);
   }
   ++cpu_allocations;
+  // Linux grants nearly any request and fails only when the pages are touched, by swapping without end or by
+  // the out-of-memory killer: tensors beyond the machine's memory are refused here, before that.
+  const std::uint64_t in_use = cpu_bytes_in_use.load(), physical = host_memory_bytes();
+  RT_CHECK(bytes <= physical && in_use <= physical - bytes,
+           "out of memory: a tensor of " << gib(bytes) << " GiB would bring ringtrain's tensors to "
+                                         << gib(in_use) + gib(bytes) << " GiB, beyond this machine's "
+                                         << gib(physical) << " GiB: make the layers or --batch-size smaller");
   const std::size_t rounded = (bytes + kCpuAlignment - 1) / kCpuAlignment * kCpuAlignment;
-  void* pointer = std::aligned_alloc(kCpuAlignment, rounded);
-  RT_CHECK(pointer != nullptr, "out of host memory allocating " << bytes << " bytes");
-  return pointer;
+  auto* block = static_cast<unsigned char*>(std::aligned_alloc(kCpuAlignment, kCpuHeader + rounded));
+  RT_CHECK(block != nullptr, "out of memory allocating a tensor of "
+                                 << gib(bytes) << " GiB (the process's memory limit, ulimit -v?): make the "
+                                 << "layers or --batch-size smaller");
+  std::memcpy(block, &rounded, sizeof rounded);
+  cpu_bytes_in_use += rounded;
+  return block + kCpuHeader;
 }
 
 void device_free(Device device, void* pointer) noexcept {
   if (device == Device::cuda) {
     cuda::release(pointer);
-  } else {
-    std::free(pointer);
+  } else if (pointer != nullptr) {
+    unsigned char* block = static_cast<unsigned char*>(pointer) - kCpuHeader;
+    std::size_t rounded = 0;
+    std::memcpy(&rounded, block, sizeof rounded);
+    cpu_bytes_in_use -= rounded;
+    std::free(block);
   }
 }
 

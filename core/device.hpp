@@ -19,6 +19,10 @@ Device parse_device(const std::string& text);
 // of the thread and not counted.
 std::uint64_t allocation_count(Device device);
 
+// This machine's memory in bytes (the most host tensors may take together), and `bytes` in GiB.
+std::uint64_t host_memory_bytes();
+double gib(std::uint64_t bytes);
+
 // Allocation and copies for every device; CUDA calls fail with "built without CUDA" where it is absent.
 void* device_allocate(Device device, std::size_t bytes);
 void device_free(Device device, void* pointer) noexcept;

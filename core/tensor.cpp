@@ -36,8 +36,12 @@ std::string to_string(DType dtype) {
 
 std::int64_t Shape::numel() const {
   std::int64_t count = 1;
-  for (std::int64_t dim : dims_)
-    count *= dim;
+  for (std::int64_t dim : dims_) {
+    RT_CHECK(
+        !__builtin_mul_overflow(count, dim, &count),
+        "the shape " << to_string(*this)
+                     << " has more elements than 64 bits count: check the input shape and the layers' sizes");
+  }
   return count;
 }
 

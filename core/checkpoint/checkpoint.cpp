@@ -6,8 +6,10 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <cstring>
 #include <ctime>
+#include <limits>
 
 #include "core/atomic_write.hpp"
 #include "core/check.hpp"
@@ -20,6 +22,7 @@ namespace ringtrain {
 namespace {
 
 constexpr const char* kFormat = "ringtrain checkpoint";
+constexpr std::int64_t kMostCount = std::numeric_limits<std::int64_t>::max();
 
 // Syncs a file or directory to disk; errors name it.
 void sync_path(const std::filesystem::path& path, bool directory) {
@@ -59,6 +62,28 @@ double read_real(const Hdf5File& file, const std::string& name) {
   RT_CHECK(array.values.size() == 1,
            file.path().string() << ": " << name << " should hold one value, not " << array.values.size());
   return array.values[0];
+}
+
+// A dataset's values as a run can have written them: finite, and no moving variance below zero.
+void check_values(const Hdf5File& file, const std::string& name, const std::vector<float>& values) {
+  const bool variance = name.ends_with("moving_variance");
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    RT_CHECK(
+        std::isfinite(values[i]) && !(variance && values[i] < 0),
+        file.path().string() << ": " << name << " holds " << values[i] << " at index " << i
+                             << (variance ? " (a variance must be finite and not negative)" : " (not finite)")
+                             << ": the file was damaged or altered; resume from another checkpoint");
+  }
+}
+
+// `value` of dataset `name`, if it lies in [low, high]; else an error naming the file, the dataset and it.
+template <typename Number>
+Number in_range(const Hdf5File& file, const std::string& name, Number value, Number low, Number high) {
+  RT_CHECK(value >= low && value <= high,
+           file.path().string() << ": " << name << " = " << value << " is outside [" << low << ", " << high
+                                << "]: the file was damaged or altered; resume from "
+                                << "another checkpoint");
+  return value;
 }
 
 std::string shape_text(const std::vector<std::int64_t>& dims) {
@@ -171,21 +196,27 @@ CheckpointInfo read_checkpoint(const std::filesystem::path& path) {
   // Every dataset is read once, so that a checksum failure anywhere shows now rather than at restore.
   for (const std::string group : {"parameters", "state", "optimizer"}) {
     for (const auto& name : file.datasets_under(group)) {
-      if (name != "optimizer/steps") file.read_floats(name);
+      if (name != "optimizer/steps") check_values(file, name, file.read_floats(name).values);
     }
   }
   RT_CHECK(!file.datasets_under("parameters").empty(), path.string() << ": no parameters/ datasets");
-  read_integer(file, "optimizer/steps");
+  const auto count = [&](const char* name, std::int64_t high = kMostCount) {
+    return in_range<std::int64_t>(file, name, read_integer(file, name), 0, high);
+  };
+  count("optimizer/steps");
   TrainingPosition& position = info.position;
-  position.epoch = read_integer(file, "training/epoch");
-  position.step = read_integer(file, "training/step");
-  position.global_step = read_integer(file, "training/global_step");
-  position.samples_seen = read_integer(file, "training/samples_seen");
+  position.epoch = count("training/epoch");
+  position.step = count("training/step");
+  position.global_step = count("training/global_step");
+  position.samples_seen = count("training/samples_seen");
   position.seed = static_cast<std::uint64_t>(read_integer(file, "training/seed"));
-  position.loss_sum = read_real(file, "training/loss_sum");
-  position.correct = read_integer(file, "training/correct");
-  position.seen = read_integer(file, "training/seen");
-  info.val_accuracy = read_real(file, "training/val_accuracy");
+  position.seen = count("training/seen");
+  position.correct = count("training/correct", position.seen);
+  position.loss_sum = in_range(file, "training/loss_sum", read_real(file, "training/loss_sum"), 0.0,
+                               std::numeric_limits<double>::max());
+  // -1: no validation yet
+  info.val_accuracy =
+      in_range(file, "training/val_accuracy", read_real(file, "training/val_accuracy"), -1.0, 1.0);
   return info;
 }
 
@@ -220,6 +251,7 @@ void restore_checkpoint(const std::filesystem::path& path, Sequential& model, Op
                            << " but the checkpoint has no such dataset: it was written for another "
                            << (load.dataset.starts_with("optimizer/") ? "optimizer" : "architecture"));
     arrays.push_back(file.read_floats(load.dataset));
+    check_values(file, load.dataset, arrays.back().values);
     const auto& stored = arrays.back().shape;
     const auto expected = load.destination.shape().dims().empty() ? std::vector<std::int64_t>{1}
                                                                   : load.destination.shape().dims();
@@ -228,7 +260,8 @@ void restore_checkpoint(const std::filesystem::path& path, Sequential& model, Op
                                                << " in the model: the checkpoint was written for another "
                                                << "architecture");
   }
-  const std::int64_t steps = read_integer(file, "optimizer/steps");
+  const std::int64_t steps =
+      in_range<std::int64_t>(file, "optimizer/steps", read_integer(file, "optimizer/steps"), 0, kMostCount);
   for (std::size_t i = 0; i < loads.size(); ++i) {
     Tensor& destination = loads[i].destination;
     destination.copy_from(Tensor::from_vector(destination.shape(), arrays[i].values));  // waits for a GPU

@@ -78,13 +78,22 @@ int gather_command(const std::vector<std::string>& arguments, Replica&) {
         if (auto run = summarize(dir, root)) runs.push_back(*run);
       } catch (const Error& error) {
         std::cerr << "ringtrain: warning: gather skips " << dir.string() << ": " << error.what() << "\n";
+      } catch (const fs::filesystem_error& error) {  // a link loop, a file this user may not read
+        std::cerr << "ringtrain: warning: gather skips " << dir.string() << ": " << error.code().message()
+                  << "\n";
       }
     };
     add(root);
-    for (const auto& entry :
-         fs::recursive_directory_iterator(root, fs::directory_options::skip_permission_denied)) {
-      if (entry.is_directory()) add(entry.path());
+    std::error_code error;
+    for (fs::recursive_directory_iterator entry(root, fs::directory_options::skip_permission_denied, error),
+         end;
+         !error && entry != end; entry.increment(error)) {
+      std::error_code not_a_directory;
+      if (entry->is_directory(not_a_directory)) add(entry->path());
     }
+    if (error)
+      std::cerr << "ringtrain: warning: gather stops listing " << root.string() << ": " << error.message()
+                << "\n";
   }
   RT_CHECK(!runs.empty(),
            "gather: no run directory with a finished epoch (metrics.h5) under the given directories");

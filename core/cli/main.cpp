@@ -1,6 +1,7 @@
 // ringtrain's entry point: picks the subcommand, and turns any error into one message and exit code 1.
 #include <filesystem>
 #include <iostream>
+#include <new>
 #include <optional>
 #include <string>
 #include <vector>
@@ -87,6 +88,10 @@ int main(int argc, char** argv) {
     return 2;
   } catch (const ringtrain::Error& error) {
     std::cerr << "ringtrain: error: " << rank_prefix << error.what() << std::endl;
+  } catch (const std::bad_alloc&) {
+    std::cerr << "ringtrain: error: " << rank_prefix
+              << "out of memory: make the layers or --batch-size smaller, or run where there is more memory"
+              << std::endl;
   } catch (const std::filesystem::filesystem_error& error) {
     // The file system refused (permissions, space): the message names the call, the reason and the path.
     std::cerr << "ringtrain: error: " << rank_prefix << error.what() << std::endl;

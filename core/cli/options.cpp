@@ -1,7 +1,10 @@
 // The option table and its translation into a TrainConfig.
 #include "core/cli/options.hpp"
 
+#include <cerrno>
 #include <charconv>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <set>
@@ -167,8 +170,15 @@ ParsedOptions parse(const std::vector<std::string>& arguments, const po::options
   if (options.count("config")) {
     const std::string path = options["config"].as<std::string>();
     parsed.config_path = path;
+    std::error_code error;
+    RT_CHECK(
+        !std::filesystem::is_directory(path, error),
+        "--config " << path << " is a directory: give a config file, such as experiments/09_batch_norm.ini");
     std::ifstream file(path);
-    RT_CHECK(file.good(), "cannot read the config file " << path << ": check the path");
+    const int open_error = errno;
+    RT_CHECK(file.good(), "cannot read the config file "
+                              << path << " (" << std::strerror(open_error)
+                              << "): check the path and that this user may read it");
     store_config(file, path, parsed);
   }
   po::notify(options);

@@ -94,10 +94,22 @@ void require_images_fit(const Sequential& model, std::int64_t rows, std::int64_t
                                                 << "input-shape of the model's configuration");
 }
 
+// The model's output must be one score per class for every label of `dataset`.
+void require_classes_fit(const Sequential& model, const data::Dataset& dataset, const std::string& source) {
+  const Shape& output = model.output_shape(model.layers().size() - 1);
+  const auto& labels = dataset.labels();
+  const int classes = labels.empty() ? 0 : *std::max_element(labels.begin(), labels.end()) + 1;
+  RT_CHECK(output.rank() == 1 && output[0] >= classes,
+           source << " has labels 0.." << classes - 1 << ", but the model's output is "
+                  << to_string_with_none_batch(output) << ": end the model with a dense layer of " << classes
+                  << " units (one score per class)");
+}
+
 data::Dataset load_data_for(const Sequential& model, const std::filesystem::path& dir, data::Split split) {
   data::Dataset dataset = data::load_mnist(dir, split);
-  require_images_fit(model, dataset.rows(), dataset.cols(),
-                     "the MNIST " + data::to_string(split) + " set in " + dir.string());
+  const std::string source = "the MNIST " + data::to_string(split) + " set in " + dir.string();
+  require_images_fit(model, dataset.rows(), dataset.cols(), source);
+  require_classes_fit(model, dataset, source);
   return dataset;
 }
 

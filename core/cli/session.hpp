@@ -30,7 +30,7 @@ Session open_checkpoint_session(const std::string& path, int threads, int proces
 void require_images_fit(const Sequential& model, std::int64_t rows, std::int64_t cols,
                         const std::string& source);
 
-// One split of MNIST from `dir`, its images checked to fit the model.
+// One split of MNIST from `dir`, its images checked to fit the model and its labels the model's output.
 data::Dataset load_data_for(const Sequential& model, const std::filesystem::path& dir, data::Split split);
 
 // Prints the help of a command: its usage line and its option groups.

@@ -1,7 +1,9 @@
 // ParameterStore: declaration, flat allocation and keyed initialization of parameters.
 #include "core/model/parameter_store.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 
 #include "core/rng.hpp"
 
@@ -14,7 +16,16 @@ Parameter* ParameterStore::declare(const std::string& name, const Shape& shape, 
   parameter->shape = shape;
   parameter->initializer = initializer;
   parameter->offset = total_;
-  total_ += shape.numel();
+  // Checked as they are declared, before any layer allocates: values and gradients, 8 bytes a parameter.
+  const std::int64_t count = shape.numel();
+  const auto most = static_cast<std::int64_t>(std::min<std::uint64_t>(host_memory_bytes() / 8, INT64_MAX));
+  RT_CHECK(count <= most - total_,
+           name << " has " << count << " parameters: with the " << total_
+                << " before it, they and their gradients "
+                << "need " << (static_cast<double>(total_) + static_cast<double>(count)) * 8 / (1u << 30)
+                << " GiB and do not fit in memory (this machine has " << gib(host_memory_bytes())
+                << " GiB): check the layers' sizes");
+  total_ += count;
   parameters_.push_back(std::move(parameter));
   return parameters_.back().get();
 }

@@ -5,6 +5,7 @@
 #include <array>
 #include <chrono>
 #include <cmath>
+#include <new>
 #include <sstream>
 #include <string>
 
@@ -44,6 +45,9 @@ void naming_the_step(int epoch, std::int64_t first, std::int64_t last, Work&& wo
   } catch (const Error& error) {
     throw Error(std::string(error.what()) + " (at epoch " + std::to_string(epoch + 1) + ' ' +
                 steps_text(first, last) + ')');
+  } catch (const std::bad_alloc&) {
+    throw Error("out of memory at epoch " + std::to_string(epoch + 1) + ' ' + steps_text(first, last) +
+                ": make the layers or --batch-size smaller");
   } catch (const std::exception& error) {
     throw Error(std::string("internal error: ") + error.what() + " (at epoch " + std::to_string(epoch + 1) +
                 ' ' + steps_text(first, last) + ')');

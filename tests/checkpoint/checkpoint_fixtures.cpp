@@ -1,6 +1,7 @@
 // The checkpoint tests' shared model, values and example checkpoint.
 #include "tests/checkpoint/checkpoint_fixtures.hpp"
 
+#include <cmath>
 #include <random>
 
 #include "core/model/model_spec.hpp"
@@ -74,8 +75,12 @@ std::filesystem::path CheckpointTest::write_example(const std::string& name) {
   Built built = build(kEveryStatefulLayer, 1);
   fill_random(built.model->parameters().values(), 2);
   std::uint32_t seed = 3;
-  for (const auto& state : built.model->state())
+  for (const auto& state : built.model->state()) {
     fill_random(state.value, seed++);
+    if (!state.name.ends_with("moving_variance")) continue;
+    for (std::int64_t i = 0; i < state.value.numel(); ++i)  // a variance is never negative
+      state.value.data<float>()[i] = std::abs(state.value.data<float>()[i]);
+  }
   for (const auto& slot : built.optimizer->state())
     fill_random(slot.value, seed++);
   built.optimizer->set_steps(1423);

@@ -1,7 +1,8 @@
 // Tests of checkpoint files: every layer's state and the optimizer round-trip bitwise; h5py reads them; a
 // truncated file, flipped bytes (under the seal, and under a seal written after them), a missing dataset, a
 // newer schema and another architecture each give their own error, and a failed restore leaves the model
-// untouched; a file without a seal is still read.
+// untouched; values no run writes (NaN weights, a negative variance, counts out of range) are refused
+// naming the dataset; a file without a seal is still read.
 #include "core/checkpoint/checkpoint.hpp"
 
 #include <gmock/gmock.h>
@@ -9,6 +10,9 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <functional>
+#include <limits>
+#include <vector>
 
 #include "core/checkpoint/file_seal.hpp"
 #include "core/checkpoint/hdf5_file.hpp"
@@ -148,6 +152,80 @@ TEST_F(CheckpointTest, AMissingDatasetIsNamed) {
     FAIL() << "a missing dataset went unnoticed";
   } catch (const Error& error) {
     EXPECT_THAT(error.what(), HasSubstr("training/seen is missing"));
+  }
+}
+
+// Sets the first value of dataset `name` (read and written as `type`) and seals the file again, as if it had
+// been written so.
+template <typename T>
+void overwrite_first_value(const fs::path& path, const char* name, hid_t type, T value) {
+  const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+  ASSERT_GE(file, 0);
+  const hid_t dataset = H5Dopen2(file, name, H5P_DEFAULT);
+  ASSERT_GE(dataset, 0) << name;
+  const hid_t space = H5Dget_space(dataset);
+  std::vector<T> values(static_cast<std::size_t>(H5Sget_simple_extent_npoints(space)));
+  EXPECT_GE(H5Dread(dataset, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()), 0);
+  values[0] = value;
+  EXPECT_GE(H5Dwrite(dataset, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()), 0);
+  H5Sclose(space);
+  H5Dclose(dataset);
+  H5Fclose(file);
+  seal_file(path);
+}
+
+TEST_F(CheckpointTest, ValuesNoRunWritesAreRefusedNamingTheDatasetAndLeaveTheModelAlone) {
+  struct Case {
+    const char* dataset;
+    std::function<void(const fs::path&)> alter;
+    const char* said;
+  };
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const std::vector<Case> cases{
+      {"parameters/conv2d/kernel",
+       [&](const fs::path& path) {
+         overwrite_first_value(path, "parameters/conv2d/kernel", H5T_NATIVE_FLOAT, nan);
+       },
+       "not finite"},
+      {"state/batch_normalization/moving_variance",
+       [](const fs::path& path) {
+         overwrite_first_value(path, "state/batch_normalization/moving_variance", H5T_NATIVE_FLOAT, -1.0f);
+       },
+       "not negative"},
+      {"training/correct",
+       [](const fs::path& path) {
+         overwrite_first_value<std::int64_t>(path, "training/correct", H5T_NATIVE_INT64, 1000000000);
+       },
+       "training/correct = 1000000000 is outside [0, 1088]"},
+      {"optimizer/steps",
+       [](const fs::path& path) {
+         overwrite_first_value<std::int64_t>(path, "optimizer/steps", H5T_NATIVE_INT64, -4);
+       },
+       "optimizer/steps = -4 is outside"},
+      {"training/loss_sum",
+       [](const fs::path& path) {
+         overwrite_first_value(path, "training/loss_sum", H5T_NATIVE_DOUBLE,
+                               std::numeric_limits<double>::quiet_NaN());
+       },
+       "training/loss_sum = nan is outside"},
+  };
+  for (const Case& altered : cases) {
+    SCOPED_TRACE(altered.dataset);
+    const fs::path path =
+        write_example(std::string("altered-") + std::to_string(&altered - cases.data()) + ".h5");
+    altered.alter(path);
+    try {
+      read_checkpoint(path);
+      ADD_FAILURE() << "read_checkpoint took it";
+    } catch (const Error& error) {
+      EXPECT_THAT(error.what(), HasSubstr(path.string()));
+      EXPECT_THAT(error.what(), HasSubstr(altered.said));
+    }
+    if (std::string(altered.dataset).starts_with("training/")) continue;  // restore reads no position
+    Built restored = build(kEveryStatefulLayer, 99);
+    const auto before = everything(restored);
+    EXPECT_THROW(restore_checkpoint(path, *restored.model, restored.optimizer.get()), Error);
+    EXPECT_EQ(everything(restored), before);
   }
 }
 

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace ringtrain {
@@ -26,6 +27,31 @@ TEST(Shape, PrintsLikeKeras) {
   EXPECT_EQ(to_string(Shape{10}), "(10,)");
   EXPECT_EQ(to_string_with_none_batch(Shape{28, 28, 1}), "(None, 28, 28, 1)");
   EXPECT_EQ(to_string_with_none_batch(Shape{10}), "(None, 10)");
+}
+
+TEST(Shape, AnElementCountBeyond64BitsIsAnError) {
+  const Shape huge{65536, 65536, 65536, 65536};  // 2^64 elements
+  EXPECT_THROW(huge.numel(), Error);
+  EXPECT_EQ((Shape{65536, 65536, 65536, 32767}).numel(), std::int64_t{32767} << 48);
+}
+
+TEST(Tensor, TensorsBeyondTheMachinesMemoryAreRefusedBeforeAnyIsTouched) {
+  const auto half = static_cast<std::int64_t>(host_memory_bytes() / 2 / sizeof(float)) + 1;
+  try {
+    Tensor::empty({2 * half});
+    FAIL() << "a tensor larger than the machine's memory was allocated";
+  } catch (const Error& error) {
+    EXPECT_NE(std::string(error.what()).find("out of memory"), std::string::npos) << error.what();
+  }
+  // Together: the first one fits, the second would pass the machine's memory (memory never touched).
+  Tensor first;
+  try {
+    first = Tensor::empty({half});
+  } catch (const Error& error) {
+    GTEST_SKIP() << "this machine does not lend half its memory untouched (strict overcommit, ulimit -v): "
+                 << error.what();
+  }
+  EXPECT_THROW(Tensor::empty({half}), Error);
 }
 
 TEST(Tensor, ZerosHaveShapeTypeAndZeroValues) {

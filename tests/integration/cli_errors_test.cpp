@@ -69,6 +69,7 @@ TEST_F(CliErrors, MissingConfigFileIsNamed) {
   const std::string missing = path("no-such-config.ini").string();
   expect_failure(run_ringtrain({"train", "--config", missing}), {"config file", missing});
   expect_failure(run_ringtrain({"summary", "--config", missing}), {"config file", missing});
+  expect_failure(run_ringtrain({"summary", "--config", path("").string()}), {"is a directory"});
 }
 
 TEST_F(CliErrors, UnknownLayerTypeNamesFileLayerAndType) {
@@ -101,6 +102,12 @@ TEST_F(CliErrors, AModelTooLargeForMemoryIsAnErrorNamingTheFile) {
   const auto config =
       write_config("huge.ini", config_text("layer = flatten\nlayer = dense units=4000000000\n"));
   expect_failure(run_ringtrain({"summary", "--config", config}), {config + ": ", "do not fit in memory"});
+  // Refused as the weights are declared, before the batch norm after them allocates its statistics.
+  const auto with_batch_norm = write_config(
+      "huge_bn.ini",
+      config_text("layer = flatten\nlayer = dense units=2000000000\nlayer = batch_normalization\n"));
+  expect_failure(run_ringtrain({"summary", "--config", with_batch_norm}, std::chrono::seconds(20)),
+                 {with_batch_norm + ": ", "dense/kernel", "do not fit in memory"});
 }
 
 TEST_F(CliErrors, UnknownCommandLineOptionIsNamed) {
@@ -221,6 +228,15 @@ TEST_F(BrokenData, ValidFakeDatasetTrains) {
   ASSERT_TRUE(result.exited) << result.describe();
   EXPECT_EQ(result.exit_code, 0) << result.describe();
   EXPECT_TRUE(parse_final_line(last_line(result.out)).has_value()) << result.describe();
+}
+
+TEST_F(BrokenData, AModelWithoutAScorePerClassIsRefusedBeforeTraining) {
+  const auto five = write_config("five.ini", config_text("layer = flatten\nlayer = dense units=5\n"));
+  expect_failure(run_ringtrain({"train", "--config", five, "--data", data_dir().string()}),
+                 {"labels 0..9", "(None, 5)", "dense layer of 10 units"});
+  const auto images = write_config("images.ini", config_text("layer = activation relu\n"));
+  expect_failure(run_ringtrain({"train", "--config", images, "--data", data_dir().string()}),
+                 {"labels 0..9", "(None, 28, 28, 1)", "dense layer of 10 units"});
 }
 
 TEST_F(BrokenData, ThreadsMustBeFromZeroTo1024ForEveryCommand) {
