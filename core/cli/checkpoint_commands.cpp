@@ -134,6 +134,10 @@ int report_command(const std::vector<std::string>& arguments, Replica& replica) 
   RT_CHECK(values.count("run-dir"), usage);
   const std::filesystem::path run_dir = values["run-dir"].as<std::string>();
   if (replica.communicator.rank() != 0) return 0;
+  std::error_code error;
+  RT_CHECK(std::filesystem::is_directory(run_dir, error),
+           run_dir.string()
+               << " is not a directory: give report a run directory (the --run-dir of a training run)");
   const auto checkpoints = list_checkpoints(run_dir);
   RT_CHECK(!checkpoints.empty(), run_dir.string()
                                      << " holds no checkpoint: train with --run-dir " << run_dir.string());

@@ -23,6 +23,8 @@ void print_usage() {
       << "  bench     time training steps and print images per second\n"
       << "  evaluate  accuracy of a checkpoint on the MNIST test set (the model comes from the checkpoint)\n"
       << "  predict   classes of the images of an IDX file by a checkpoint's model\n"
+      << "  report    write a run directory's report.html (curves, predictions) from its files\n"
+      << "  gather    one row per run directory: accuracies and the options in which the runs differ\n"
       << "  version   print the version and the backends this build has\n";
 }
 

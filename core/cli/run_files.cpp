@@ -1,10 +1,45 @@
 // Run directory options and the choice of where to start.
 #include "core/cli/run_files.hpp"
 
+#include <algorithm>
+#include <memory>
+#include <string>
+
 #include "core/checkpoint/checkpoint.hpp"
 #include "core/checkpoint/run_directory.hpp"
+#include "core/model/model_spec.hpp"
 
 namespace ringtrain::cli {
+
+namespace {
+
+// The checkpoint's model, as its stored configuration gives it, must be this run's model layer for layer:
+// an activation or a dropout rate changes no shape, so the shapes alone would let a resume go on with another
+// model. (A configuration this ringtrain cannot read is left to the shape checks.)
+void require_same_layers(const std::filesystem::path& path, const CheckpointInfo& info,
+                         const Sequential& model) {
+  if (info.config_text.empty()) return;
+  std::unique_ptr<Sequential> stored;
+  try {
+    stored = make_model(train_config(parse_config_text(info.config_text, path.string())).model);
+  } catch (const Error&) {
+    return;
+  }
+  const auto& ours = model.layers();
+  const auto& theirs = stored->layers();
+  for (std::size_t i = 0; i < std::max(ours.size(), theirs.size()); ++i) {
+    const auto text = [](const auto& layers, std::size_t index) {
+      return index < layers.size() ? layers[index]->type() + "(" + layers[index]->describe() + ")"
+                                   : std::string("no layer");
+    };
+    RT_CHECK(text(ours, i) == text(theirs, i),
+             path.string() << " was written for another model: its layer " << i + 1 << " is "
+                           << text(theirs, i) << ", this run's is " << text(ours, i)
+                           << ": resume with the configuration the run was started with");
+  }
+}
+
+}  // namespace
 
 RunFiles run_files(const ParsedOptions& parsed) {
   const auto& values = parsed.values;
@@ -23,6 +58,13 @@ RunFiles run_files(const ParsedOptions& parsed) {
                                          << " must be a number of seconds from 0 to 86400");
   RT_CHECK(!files.report || !files.run_dir.empty(),
            "--report writes RUN_DIR/report.html: give --run-dir DIR as well");
+  // Options that only shape what goes into a run directory would otherwise be dropped without a word.
+  for (const char* option : {"checkpoint-every", "keep", "keep-best", "log-every"}) {
+    RT_CHECK(!files.run_dir.empty() || values[option].defaulted(),
+             parsed.source_of(option)
+                 << ": " << option << " sets what goes into the run directory, and there is "
+                 << "none: give --run-dir DIR as well, or leave " << option << " out");
+  }
   RT_CHECK(files.checkpoint_every >= 0, parsed.source_of("checkpoint-every")
                                             << ": checkpoint-every=" << files.checkpoint_every
                                             << " must be 0 (epoch ends only) or a number of steps");
@@ -79,7 +121,8 @@ StartingPoint resume_position(const RunFiles& files, Session& session, Communica
   RT_CHECK(info.optimizer.empty() || info.optimizer == config.optimizer.name,
            path.string() << " holds the state of optimizer " << info.optimizer << ", this run uses "
                          << config.optimizer.name << ": resume with --optimizer " << info.optimizer);
-  restore_checkpoint(path, *session.model, session.optimizer.get());
+  restore_checkpoint(path, *session.model, session.optimizer.get());  // shapes first: they name a parameter
+  require_same_layers(path, info, *session.model);
   out << "resume: from " << path.string() << " (epoch " << info.position.epoch + 1 << ", step "
       << info.position.step + 1 << ", global step " << info.position.global_step << ", written by "
       << info.world_size << " process(es); now " << communicator.size() << ")\n";

@@ -41,6 +41,11 @@ Session build_session(TrainConfig config, int processes_on_node) {
   if (session.config.threads == 0) {
     session.config.threads = std::max(1, omp_get_num_procs() / std::max(processes_on_node, 1));
   }
+  if (session.config.threads > omp_get_num_procs()) {
+    std::cerr << "ringtrain: warning: " << session.config.threads << " threads on " << omp_get_num_procs()
+              << " cores: threads beyond the cores wait on each other and slow every step (--threads 0 "
+              << "takes the cores)" << std::endl;
+  }
   omp_set_num_threads(session.config.threads);
   session.model = make_model(session.config.model);
   try {

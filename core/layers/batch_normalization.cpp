@@ -1,5 +1,7 @@
 // BatchNormalization: Keras' batch norm over the last axis (channels), batch statistics in training and
 // moving statistics (momentum, epsilon) in inference; center adds a learned beta, scale a learned gamma.
+#include <cmath>
+
 #include "core/layers/factory.hpp"
 #include "core/ops/batchnorm.hpp"
 
@@ -112,10 +114,13 @@ LayerList make_batch_normalization(LayerOptions& options) {
   settings.center = options.boolean("center", true);
   settings.scale = options.boolean("scale", true);
   settings.momentum = static_cast<float>(options.number("momentum", 0.99));
-  settings.epsilon = static_cast<float>(options.number("epsilon", 1e-3));
+  const double epsilon = options.number("epsilon", 1e-3);
+  settings.epsilon = static_cast<float>(epsilon);
   RT_CHECK(settings.momentum >= 0 && settings.momentum < 1,
            options.where() << ": momentum=" << settings.momentum << " must be in [0, 1)");
-  RT_CHECK(settings.epsilon > 0, options.where() << ": epsilon=" << settings.epsilon << " must be positive");
+  RT_CHECK(settings.epsilon > 0 && std::isfinite(settings.epsilon),
+           options.where() << ": epsilon=" << epsilon
+                           << " must be a positive number float32 holds (1e-38 to 3e38)");
   LayerList layers;
   layers.push_back(std::make_unique<BatchNormalization>(settings));
   return layers;

@@ -159,6 +159,13 @@ TEST_F(CliErrors, WarmupWithoutLinearScalingWouldDoNothingAndIsRefused) {
   EXPECT_EQ(accepted.exit_code, 0) << accepted.describe();
 }
 
+TEST_F(CliErrors, RunDirectoryOptionsWithoutARunDirectoryAreRefused) {
+  expect_failure(run_ringtrain({"train", "--config", kExperiment1, "--keep", "5"}),
+                 {"command line: keep", "--run-dir"});
+  const auto config = write_config("every.ini", config_text() + "checkpoint-every = 10\n");
+  expect_failure(run_ringtrain({"train", "--config", config}), {config + ": checkpoint-every", "--run-dir"});
+}
+
 TEST_F(CliErrors, ZeroBatchSize) {
   expect_failure(run_ringtrain({"train", "--config", kExperiment1, "--batch-size", "0"}),
                  {"batch-size=0", "at least 1"});

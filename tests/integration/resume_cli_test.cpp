@@ -482,6 +482,25 @@ TEST_F(ResumeCli, AnotherArchitecturesCheckpointIsRefusedNamingTheParameter) {
   EXPECT_THAT(nine.err, HasSubstr("another architecture"));
 }
 
+TEST_F(ResumeCli, AModelWithTheSameShapesButAnotherLayerIsRefusedNamingTheLayer) {
+  const fs::path checkpoint = uninterrupted(1);
+  std::ifstream original(experiment("09_batch_norm.ini"));
+  std::string text((std::istreambuf_iterator<char>(original)), std::istreambuf_iterator<char>());
+  const std::string rate = "layer = dropout 0.3";
+  ASSERT_NE(text.find(rate), std::string::npos);
+  text.replace(text.find(rate), rate.size(), "layer = dropout 0.5");
+  const fs::path changed = dir_.path() / "dropout_half.ini";
+  std::ofstream(changed) << text;
+  std::vector<std::string> arguments =
+      train_arguments(dir_.path() / "changed", {"--resume", checkpoint.string()});
+  arguments[2] = changed.string();
+  const CommandResult resumed = run_command(with_binary(arguments));
+  EXPECT_TRUE(resumed.exited && resumed.exit_code == 1) << resumed.describe();
+  EXPECT_THAT(resumed.err, HasSubstr(checkpoint.string() + " was written for another model: its layer 15"));
+  EXPECT_THAT(resumed.err, HasSubstr("rate=0.3"));
+  EXPECT_THAT(resumed.err, HasSubstr("rate=0.5"));
+}
+
 TEST_F(ResumeCli, EvaluateAndPredictRebuildTheModelFromTheCheckpointAlone) {
   const fs::path final_path = uninterrupted(1);
   const CommandResult evaluated = run_command(

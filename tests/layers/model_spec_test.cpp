@@ -70,6 +70,8 @@ TEST(ModelSpecErrors, BadValuesNameTheLineAndValue) {
       {"conv2d filters=2 kernel_size=3 use_bias=maybe", "use_bias=maybe"},
       {"batch_normalization momentum=1", "momentum=1"},
       {"batch_normalization epsilon=0", "epsilon=0"},
+      {"batch_normalization epsilon=1e-300", "epsilon=1e-300"},  // zero in float32
+      {"batch_normalization epsilon=1e300", "epsilon=1e+300"},   // infinite in float32
       {"dense units=2.5", "units=2.5"},
   };
   for (const auto& [line, value] : cases) {
