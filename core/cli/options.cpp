@@ -250,6 +250,11 @@ TrainConfig train_config(const ParsedOptions& parsed) {
   config.deterministic = options["deterministic"].as<bool>();
   config.cuda_graph = options["cuda-graph"].as<bool>();
   config.collective_timeout_seconds = options["collective-timeout"].as<double>();
+  for (const char* path_option : {"data", "csv"}) {
+    RT_CHECK(!options.count(path_option) || !options[path_option].as<std::string>().empty(),
+             parsed.source_of(path_option)
+                 << ": " << path_option << " is empty: give a path, or leave it out");
+  }
   config.data_dir = options.count("data") ? std::filesystem::path(options["data"].as<std::string>())
                                           : data::default_mnist_dir();
   if (options.count("csv")) config.csv_path = options["csv"].as<std::string>();

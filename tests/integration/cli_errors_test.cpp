@@ -166,6 +166,13 @@ TEST_F(CliErrors, RunDirectoryOptionsWithoutARunDirectoryAreRefused) {
   expect_failure(run_ringtrain({"train", "--config", config}), {config + ": checkpoint-every", "--run-dir"});
 }
 
+TEST_F(CliErrors, AnEmptyPathIsRefusedRatherThanIgnored) {
+  for (const std::string option : {"--csv", "--run-dir", "--resume", "--data"}) {
+    expect_failure(run_ringtrain({"train", "--config", kExperiment1, option, ""}),
+                   {"command line: " + option.substr(2) + " is empty"});
+  }
+}
+
 TEST_F(CliErrors, ZeroBatchSize) {
   expect_failure(run_ringtrain({"train", "--config", kExperiment1, "--batch-size", "0"}),
                  {"batch-size=0", "at least 1"});
