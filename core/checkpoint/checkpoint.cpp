@@ -38,6 +38,13 @@ void sync_path(const std::filesystem::path& path, bool directory) {
 
 void write_tensor(Hdf5File& file, const std::string& name, const Tensor& tensor) {
   const Tensor host = tensor.device() == Device::cpu ? tensor : tensor.to(Device::cpu);
+  const float* values = host.data<float>();
+  for (std::int64_t i = 0; i < host.numel(); ++i) {
+    RT_CHECK(std::isfinite(values[i]),
+             name << " holds " << values[i] << " at index " << i
+                  << ": the training diverged (no run can resume from it); lower the "
+                  << "learning rate (lr) and resume from an earlier checkpoint");
+  }
   file.write(name, host.shape().dims().empty() ? std::vector<std::int64_t>{1} : host.shape().dims(),
              host.data<float>());
 }
@@ -84,6 +91,11 @@ Number in_range(const Hdf5File& file, const std::string& name, Number value, Num
                                 << "]: the file was damaged or altered; resume from "
                                 << "another checkpoint");
   return value;
+}
+
+// An integer dataset that counts something (steps, samples, epochs): from 0 to `high`.
+std::int64_t read_count(const Hdf5File& file, const std::string& name, std::int64_t high = kMostCount) {
+  return in_range<std::int64_t>(file, name, read_integer(file, name), 0, high);
 }
 
 std::string shape_text(const std::vector<std::int64_t>& dims) {
@@ -200,18 +212,15 @@ CheckpointInfo read_checkpoint(const std::filesystem::path& path) {
     }
   }
   RT_CHECK(!file.datasets_under("parameters").empty(), path.string() << ": no parameters/ datasets");
-  const auto count = [&](const char* name, std::int64_t high = kMostCount) {
-    return in_range<std::int64_t>(file, name, read_integer(file, name), 0, high);
-  };
-  count("optimizer/steps");
+  read_count(file, "optimizer/steps");
   TrainingPosition& position = info.position;
-  position.epoch = count("training/epoch");
-  position.step = count("training/step");
-  position.global_step = count("training/global_step");
-  position.samples_seen = count("training/samples_seen");
+  position.epoch = read_count(file, "training/epoch");
+  position.step = read_count(file, "training/step");
+  position.global_step = read_count(file, "training/global_step");
+  position.samples_seen = read_count(file, "training/samples_seen");
   position.seed = static_cast<std::uint64_t>(read_integer(file, "training/seed"));
-  position.seen = count("training/seen");
-  position.correct = count("training/correct", position.seen);
+  position.seen = read_count(file, "training/seen");
+  position.correct = read_count(file, "training/correct", position.seen);
   position.loss_sum = in_range(file, "training/loss_sum", read_real(file, "training/loss_sum"), 0.0,
                                std::numeric_limits<double>::max());
   // -1: no validation yet
@@ -260,8 +269,7 @@ void restore_checkpoint(const std::filesystem::path& path, Sequential& model, Op
                                                << " in the model: the checkpoint was written for another "
                                                << "architecture");
   }
-  const std::int64_t steps =
-      in_range<std::int64_t>(file, "optimizer/steps", read_integer(file, "optimizer/steps"), 0, kMostCount);
+  const std::int64_t steps = read_count(file, "optimizer/steps");
   for (std::size_t i = 0; i < loads.size(); ++i) {
     Tensor& destination = loads[i].destination;
     destination.copy_from(Tensor::from_vector(destination.shape(), arrays[i].values));  // waits for a GPU

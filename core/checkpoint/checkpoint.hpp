@@ -45,7 +45,8 @@ void write_checkpoint(const std::filesystem::path& path, Sequential& model, Opti
                       const CheckpointInfo& info, const std::function<void()>& before_rename = {});
 
 // Metadata and position, after reading every dataset back and verifying its checksum. Errors name the file
-// and what is wrong: not HDF5 or truncated, a newer schema, a missing dataset, a checksum failure.
+// and what is wrong: not HDF5 or truncated, a newer schema, a missing dataset, a checksum failure, a value no
+// run writes (not finite, a negative moving variance, a count or position out of range).
 CheckpointInfo read_checkpoint(const std::filesystem::path& path);
 
 // The run's configuration a checkpoint stores (its config attribute), without reading its datasets.

@@ -42,10 +42,8 @@ Checkpointer::Checkpointer(CheckpointSettings settings, Sequential& model, Optim
 }
 
 void Checkpointer::at_boundary(const Boundary& boundary) {
+  // fit calls it only where a checkpoint is due: an epoch's end, a step wants_boundary_after, a stop.
   if (boundary.epoch != nullptr) last_val_accuracy_ = boundary.epoch->val_accuracy;
-  if (boundary.epoch == nullptr && !wants_boundary_after(boundary.position.global_step) &&
-      !boundary.stop_requested)
-    return;
   check_replicas_agree(model_.parameters(), model_.state(), communicator_, "before writing a checkpoint");
   if (communicator_.rank() == 0) write(boundary);
   // No rank runs on (or exits, after a stop) while rank 0 is still writing.

@@ -1,8 +1,8 @@
 // Checkpointer: at fit's step boundaries, writes the run's checkpoints into its run directory: every N steps,
 // at every epoch's end, and when a stop was requested; keeps the newest K, and optionally a copy of the best
-// by validation accuracy. Every rank calls it; the replicas' parameters are compared first, and rank 0 alone
-// writes. Temporary files that a killed write left behind (its process gone) are removed when it starts. The
-// caller holds the run directory's lock (RunDirectoryLock) while it runs.
+// by validation accuracy. Every rank calls it; the replicas' parameters and batch-norm statistics are
+// compared first, and rank 0 alone writes. Temporary files that a killed write left behind (its process gone)
+// are removed when it starts. The caller holds the run directory's lock (RunDirectoryLock) while it runs.
 #pragma once
 
 #include <filesystem>
@@ -24,8 +24,8 @@ struct CheckpointSettings {
   std::string config_text;  // the run's configuration, stored in each checkpoint
   // Testing: rank 0 sleeps inside the write of this step's checkpoint, before the rename.
   std::int64_t pause_in_write_at_step = -1;
-  // Where this run starts: a fresh run refuses a directory with checkpoints; a resumed one sets aside those
-  // past its start (prepare_run_directory).
+  // Where this run starts: a fresh run refuses a directory with an earlier run's files; a resumed one sets
+  // aside the checkpoints past its start (prepare_run_directory).
   bool resuming = false;
   std::int64_t start_step = 0;
   double val_accuracy_at_start = -1;  // the resumed checkpoint's, until this run validates

@@ -75,8 +75,9 @@ void prepare_run_directory(const fs::path& run_dir, std::int64_t start_step, boo
       std::error_code error;
       RT_CHECK(
           !fs::exists(earlier, error),
-          run_dir.string() << " already holds another run's " << earlier.filename().string()
-                           << ": give this run another --run-dir, or continue that run with --resume auto");
+          run_dir.string() << " already holds the " << earlier.filename().string()
+                           << " of an earlier run (perhaps this one, stopped before its first checkpoint): "
+                           << "continue it with --resume auto, or give this run another --run-dir");
     }
   }
   // Checkpoints past the starting point belong to a line of training this run abandons: kept, renamed so that

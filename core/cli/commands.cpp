@@ -153,7 +153,7 @@ int train_command(const std::vector<std::string>& arguments, Replica& replica) {
   trainer.add_observer(progress);
   std::unique_ptr<CsvLogger> csv;
   if (!config.csv_path.empty() && communicator.rank() == 0) {
-    csv = std::make_unique<CsvLogger>(config.csv_path, start.epoch);
+    csv = std::make_unique<CsvLogger>(config.csv_path, starting.resuming, start.epoch);
     trainer.add_observer(*csv);
   }
   std::unique_ptr<Checkpointer> checkpointer;

@@ -46,7 +46,7 @@ po::options_description run_options() {
        "on the GPU, record a training step once as a CUDA graph and replay it (one launch per step)")
       ("data", po::value<std::string>(),
        "directory of the MNIST IDX files (default: $RINGTRAIN_DATA or ~/.cache/ringtrain/mnist)")
-      ("csv", po::value<std::string>(), "write one row of metrics per epoch to this CSV file")
+      ("csv", po::value<std::string>(), "write one row of metrics per epoch to this CSV file (empty: none)")
       ("bn-sync", po::value<std::string>()->default_value("global"),
        "batch-norm statistics over the global batch (global) or each process's part (local)")
       ("lr-scaling", po::value<std::string>()->default_value("none"),
@@ -55,7 +55,7 @@ po::options_description run_options() {
        "with linear scaling, ramp the learning rate up to the scaled one over this many epochs")
       ("bucket-kib", po::value<std::int64_t>()->default_value(256), "gradient all-reduce bucket size in KiB")
       ("run-dir", po::value<std::string>(),
-       "directory for this run's checkpoints and metrics.h5 (created if missing)")
+       "directory for this run's checkpoints and metrics.h5 (created if missing; empty: none)")
       ("checkpoint-every", po::value<std::int64_t>()->default_value(0),
        "also checkpoint every N steps (0: at each epoch's end only)")
       ("keep", po::value<int>()->default_value(3), "keep the newest K checkpoints")
@@ -250,11 +250,8 @@ TrainConfig train_config(const ParsedOptions& parsed) {
   config.deterministic = options["deterministic"].as<bool>();
   config.cuda_graph = options["cuda-graph"].as<bool>();
   config.collective_timeout_seconds = options["collective-timeout"].as<double>();
-  for (const char* path_option : {"data", "csv"}) {
-    RT_CHECK(!options.count(path_option) || !options[path_option].as<std::string>().empty(),
-             parsed.source_of(path_option)
-                 << ": " << path_option << " is empty: give a path, or leave it out");
-  }
+  RT_CHECK(!options.count("data") || !options["data"].as<std::string>().empty(),
+           parsed.source_of("data") << ": data is empty: give the MNIST directory, or leave it out");
   config.data_dir = options.count("data") ? std::filesystem::path(options["data"].as<std::string>())
                                           : data::default_mnist_dir();
   if (options.count("csv")) config.csv_path = options["csv"].as<std::string>();

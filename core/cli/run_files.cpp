@@ -1,4 +1,5 @@
-// Run directory options and the choice of where to start.
+// Run directory options and the choice of where to start: the checkpoint, checked against this run's seed,
+// batch, optimizer and layers.
 #include "core/cli/run_files.hpp"
 
 #include <algorithm>
@@ -43,13 +44,8 @@ void require_same_layers(const std::filesystem::path& path, const CheckpointInfo
 
 RunFiles run_files(const ParsedOptions& parsed) {
   const auto& values = parsed.values;
-  for (const char* path_option : {"run-dir", "resume"}) {
-    RT_CHECK(!values.count(path_option) || !values[path_option].as<std::string>().empty(),
-             parsed.source_of(path_option)
-                 << ": " << path_option << " is empty: give "
-                 << (std::string(path_option) == "resume" ? "auto or a checkpoint" : "a directory")
-                 << ", or leave it out");
-  }
+  RT_CHECK(!values.count("resume") || !values["resume"].as<std::string>().empty(),
+           parsed.source_of("resume") << ": resume is empty: give auto or a checkpoint, or leave it out");
   RunFiles files;
   if (values.count("run-dir")) files.run_dir = values["run-dir"].as<std::string>();
   files.checkpoint_every = values["checkpoint-every"].as<std::int64_t>();

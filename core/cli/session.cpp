@@ -41,10 +41,14 @@ Session build_session(TrainConfig config, int processes_on_node) {
   if (session.config.threads == 0) {
     session.config.threads = std::max(1, omp_get_num_procs() / std::max(processes_on_node, 1));
   }
-  if (session.config.threads > omp_get_num_procs()) {
-    std::cerr << "ringtrain: warning: " << session.config.threads << " threads on " << omp_get_num_procs()
-              << " cores: threads beyond the cores wait on each other and slow every step (--threads 0 "
-              << "takes the cores)" << std::endl;
+  const int node_threads = session.config.threads * std::max(processes_on_node, 1);
+  if (node_threads > omp_get_num_procs()) {
+    // On standard output, which rank 0 alone writes: one warning for the node's processes.
+    std::cout
+        << "ringtrain: warning: " << node_threads << " threads (" << session.config.threads << " in each of "
+        << std::max(processes_on_node, 1) << " process(es)) on " << omp_get_num_procs()
+        << " cores: threads beyond the cores wait on each other and slow every step (--threads 0 shares "
+        << "the cores)" << std::endl;
   }
   omp_set_num_threads(session.config.threads);
   session.model = make_model(session.config.model);
@@ -72,7 +76,15 @@ Communicator& Replica::for_device(const TrainConfig& config) {
 }
 
 Session open_session(const ParsedOptions& options, int processes_on_node) {
-  return build_session(train_config(options), processes_on_node);
+  TrainConfig config = train_config(options);
+  // The user's own options only: a checkpoint's stored configuration from before this rule still opens.
+  RT_CHECK(
+      config.warmup_epochs == 0 || config.lr_scaling == LearningRateScaling::linear,
+      options.source_of("warmup-epochs")
+          << ": warmup-epochs=" << config.warmup_epochs
+          << " ramps the learning rate up to lr x N under lr-scaling linear, and lr-scaling is none: add "
+          << "--lr-scaling linear, or leave warmup-epochs out");
+  return build_session(std::move(config), processes_on_node);
 }
 
 Session open_checkpoint_session(const std::string& path, int threads, int processes_on_node) {

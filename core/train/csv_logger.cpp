@@ -16,7 +16,7 @@ constexpr const char* kHeader = "epoch,loss,accuracy,val_loss,val_accuracy,lr,se
 std::vector<std::string> rows_before(const std::filesystem::path& path, std::int64_t first_epoch) {
   std::vector<std::string> kept;
   std::error_code error;
-  if (first_epoch == 0 || !std::filesystem::exists(path, error)) return kept;
+  if (!std::filesystem::exists(path, error)) return kept;
   std::ifstream in(path);
   std::string line;
   RT_CHECK(in.good() && std::getline(in, line) && line == kHeader,
@@ -33,13 +33,14 @@ std::vector<std::string> rows_before(const std::filesystem::path& path, std::int
 
 }  // namespace
 
-CsvLogger::CsvLogger(const std::filesystem::path& path, std::int64_t first_epoch) : path_(path) {
+CsvLogger::CsvLogger(const std::filesystem::path& path, bool resuming, std::int64_t first_epoch)
+    : path_(path) {
   std::error_code error;
   RT_CHECK(!std::filesystem::is_directory(path, error),
            "the CSV file " << path.string() << " is a directory: give a file's path with --csv");
   std::vector<std::string> kept;
   try {
-    kept = rows_before(path, first_epoch);
+    if (resuming) kept = rows_before(path, first_epoch);
   } catch (const std::logic_error&) {  // a row that does not start with an epoch number
     RT_FAIL("the CSV file " << path.string() << " has a row that does not start with an epoch number: give "
                             << "the run's own CSV file, or another path, with --csv");

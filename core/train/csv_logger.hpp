@@ -12,9 +12,9 @@ namespace ringtrain {
 
 class CsvLogger final : public TrainingObserver {
  public:
-  // `first_epoch`: the epoch training starts in (0 for a fresh run); rows of earlier epochs already in the
-  // file are kept, and the file must then be one that CsvLogger wrote.
-  explicit CsvLogger(const std::filesystem::path& path, std::int64_t first_epoch = 0);
+  // A resumed run (`resuming`, starting in `first_epoch`) keeps the rows of earlier epochs already in the
+  // file, which must then be one that CsvLogger wrote.
+  explicit CsvLogger(const std::filesystem::path& path, bool resuming = false, std::int64_t first_epoch = 0);
   void on_epoch_end(const EpochMetrics& metrics) override;
 
  private:

@@ -31,11 +31,6 @@ void validate(const TrainConfig& config) {
            where("optimizer") << config.optimizer.name << " is not sgd or adam");
   RT_CHECK(config.warmup_epochs >= 0, where("warmup-epochs")
                                           << config.warmup_epochs << " must not be negative");
-  RT_CHECK(
-      config.warmup_epochs == 0 || config.lr_scaling == LearningRateScaling::linear,
-      where("warmup-epochs") << config.warmup_epochs
-                             << " ramps the learning rate up to lr x N under lr-scaling linear, and "
-                                "lr-scaling is none: add --lr-scaling linear, or leave warmup-epochs out");
   constexpr std::int64_t kMaxBucketKib = std::int64_t{1} << 30;  // 1 TiB: its size in bytes must fit
   RT_CHECK(config.bucket_kib > 0 && config.bucket_kib <= kMaxBucketKib,
            where("bucket-kib") << config.bucket_kib << " must be from 1 to " << kMaxBucketKib << " (1 TiB)");

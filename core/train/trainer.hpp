@@ -110,7 +110,8 @@ class Trainer {
   // Under --bn-sync local each rank updates its moving statistics from its own rows: before validation and
   // at boundaries, every rank takes their mean over the ranks, so that all ranks validate and save one model.
   // (The moving averages are linear in their updates: averaging at any boundaries and again at the end gives
-  // the same statistics as averaging only at the end.)
+  // the statistics of averaging only at the end up to float32 rounding, so a run stopped at an extra boundary
+  // and resumed ends with its parameters bitwise equal and these statistics within an ulp or so.)
   void agree_on_state();
   // The context of training step `step` on this rank.
   StepContext train_context(std::uint64_t step) const;

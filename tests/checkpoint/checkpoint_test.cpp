@@ -2,7 +2,7 @@
 // truncated file, flipped bytes (under the seal, and under a seal written after them), a missing dataset, a
 // newer schema and another architecture each give their own error, and a failed restore leaves the model
 // untouched; values no run writes (NaN weights, a negative variance, counts out of range) are refused
-// naming the dataset; a file without a seal is still read.
+// naming the dataset, and a diverged model is not written; a file without a seal is still read.
 #include "core/checkpoint/checkpoint.hpp"
 
 #include <gmock/gmock.h>
@@ -155,6 +155,12 @@ TEST_F(CheckpointTest, AMissingDatasetIsNamed) {
   }
 }
 
+// The bytes of a file.
+std::string contents_of(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
 // Sets the first value of dataset `name` (read and written as `type`) and seals the file again, as if it had
 // been written so.
 template <typename T>
@@ -227,6 +233,24 @@ TEST_F(CheckpointTest, ValuesNoRunWritesAreRefusedNamingTheDatasetAndLeaveTheMod
     EXPECT_THROW(restore_checkpoint(path, *restored.model, restored.optimizer.get()), Error);
     EXPECT_EQ(everything(restored), before);
   }
+}
+
+TEST_F(CheckpointTest, ADivergedModelIsNotWrittenAndTheEarlierCheckpointStays) {
+  const fs::path path = write_example();
+  const auto before = contents_of(path);
+  Built diverged = build(kEveryStatefulLayer, 7);
+  diverged.model->parameters().values().data<float>()[3] = std::numeric_limits<float>::infinity();
+  try {
+    write_checkpoint(path, *diverged.model, *diverged.optimizer, example_info());
+    FAIL() << "a model holding inf was written";
+  } catch (const Error& error) {
+    EXPECT_THAT(error.what(), HasSubstr("the training diverged"));
+  }
+  EXPECT_EQ(contents_of(path), before);
+  int files = 0;
+  for ([[maybe_unused]] const auto& entry : fs::directory_iterator(dir_.path()))
+    ++files;
+  EXPECT_EQ(files, 1) << "no temporary file is left";
 }
 
 TEST_F(CheckpointTest, ANewerSchemaIsRefused) {

@@ -219,7 +219,7 @@ TEST_F(Resume, AFreshRunRefusesADirectoryWithAnotherRunsMetricsOrBestCheckpoint)
       FAIL() << "a fresh run took over " << earlier;
     } catch (const Error& error) {
       EXPECT_THAT(error.what(), testing::HasSubstr(earlier.filename().string()));
-      EXPECT_THAT(error.what(), testing::HasSubstr("another --run-dir"));
+      EXPECT_THAT(error.what(), testing::HasSubstr("--resume auto, or give this run another --run-dir"));
     }
     fs::remove(earlier);
   }
