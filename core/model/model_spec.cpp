@@ -1,10 +1,12 @@
 // Turning layer lines into layers: tokenizing, the shorthand main options, and the factory call.
 #include "core/model/model_spec.hpp"
 
+#include <algorithm>
 #include <map>
 #include <sstream>
 
 #include "core/check.hpp"
+#include "core/layers/factory.hpp"
 
 namespace ringtrain {
 
@@ -29,6 +31,9 @@ LayerList parse_layer(const std::string& line, const std::string& where) {
     std::string key, value;
     if (equals == std::string::npos) {
       const auto main = main_options().find(type);
+      const auto known = layer_types();
+      // An unknown type is the error to report (make_layers names it and the known ones), not its options.
+      if (std::find(known.begin(), known.end(), type) == known.end()) break;
       RT_CHECK(main != main_options().end(),
                where << ": '" << token << "' is not key=value (layer " << type << " has no main option)");
       key = main->second;

@@ -22,8 +22,9 @@ void validate(const TrainConfig& config) {
   RT_CHECK(config.epochs > 0, where("epochs") << config.epochs << " must be at least 1");
   RT_CHECK(config.batch_size > 0, where("batch-size") << config.batch_size << " must be at least 1");
   const auto rate = static_cast<float>(config.schedule.initial);
-  RT_CHECK(std::isfinite(rate) && rate > 0,
-           where("lr") << config.schedule.initial << " must be a positive number below 3.4e38 (float32)");
+  RT_CHECK(
+      std::isfinite(rate) && rate > 0,
+      where("lr") << config.schedule.initial << " must be a positive number float32 holds (1e-38 to 3.4e38)");
   RT_CHECK(config.schedule.decay > 0 && config.schedule.decay <= 1,
            where("lr-decay") << config.schedule.decay << " must be in (0, 1]");
   check_threads(config.threads, config.source_of("threads"));

@@ -44,6 +44,8 @@ TEST(ModelSpecErrors, UnknownLayerTypeNamesSourceLineAndType) {
   EXPECT_THAT(message, HasSubstr("layer 2"));
   EXPECT_THAT(message, HasSubstr("'denze'"));
   EXPECT_THAT(message, HasSubstr("dense"));  // the list of known types
+  // A bare value after an unknown type: the type is the error, not the value.
+  EXPECT_THAT(model_error({"flatten", "foo 0.2"}), HasSubstr("unknown layer type 'foo'"));
 }
 
 TEST(ModelSpecErrors, UnknownOptionNamesTheKey) {
