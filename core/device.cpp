@@ -63,12 +63,12 @@ void* device_allocate(Device device, std::size_t bytes) {
   RT_CHECK(bytes <= physical && in_use <= physical - bytes,
            "out of memory: a tensor of " << gib(bytes) << " GiB would bring ringtrain's tensors to "
                                          << gib(in_use) + gib(bytes) << " GiB, beyond this machine's "
-                                         << gib(physical) << " GiB: make the layers or --batch-size smaller");
+                                         << gib(physical) << " GiB: " << kOutOfMemoryAdvice);
   const std::size_t rounded = (bytes + kCpuAlignment - 1) / kCpuAlignment * kCpuAlignment;
   auto* block = static_cast<unsigned char*>(std::aligned_alloc(kCpuAlignment, kCpuHeader + rounded));
   RT_CHECK(block != nullptr, "out of memory allocating a tensor of "
-                                 << gib(bytes) << " GiB (the process's memory limit, ulimit -v?): make the "
-                                 << "layers or --batch-size smaller");
+                                 << gib(bytes)
+                                 << " GiB (the process's memory limit, ulimit -v?): " << kOutOfMemoryAdvice);
   std::memcpy(block, &rounded, sizeof rounded);
   cpu_bytes_in_use += rounded;
   return block + kCpuHeader;

@@ -22,6 +22,8 @@ std::uint64_t allocation_count(Device device);
 // This machine's memory in bytes (the most host tensors may take together), and `bytes` in GiB.
 std::uint64_t host_memory_bytes();
 double gib(std::uint64_t bytes);
+// What every out-of-memory error tells the user to do.
+inline constexpr const char* kOutOfMemoryAdvice = "make the layers or --batch-size smaller";
 
 // Allocation and copies for every device; CUDA calls fail with "built without CUDA" where it is absent.
 void* device_allocate(Device device, std::size_t bytes);

@@ -91,9 +91,8 @@ int main(int argc, char** argv) {
   } catch (const ringtrain::Error& error) {
     std::cerr << "ringtrain: error: " << rank_prefix << error.what() << std::endl;
   } catch (const std::bad_alloc&) {
-    std::cerr << "ringtrain: error: " << rank_prefix
-              << "out of memory: make the layers or --batch-size smaller, or run where there is more memory"
-              << std::endl;
+    std::cerr << "ringtrain: error: " << rank_prefix << "out of memory: " << ringtrain::kOutOfMemoryAdvice
+              << ", or run where there is more memory" << std::endl;
   } catch (const std::filesystem::filesystem_error& error) {
     // The file system refused (permissions, space): the message names the call, the reason and the path.
     std::cerr << "ringtrain: error: " << rank_prefix << error.what() << std::endl;

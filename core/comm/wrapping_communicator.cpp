@@ -12,17 +12,20 @@ class WrappedPendingSum final : public PendingSum {
   // A sum never waited for (an error cut the step short) is waited for here, watched like any wait: a rank
   // that failed mid-step does not hang in it before it can end the job.
   ~WrappedPendingSum() override {
-    owner_.blocking("the wait for a gradient all-reduce left by an error", [this] { inner_.reset(); });
+    if (!waited_)
+      owner_.blocking("the wait for a gradient all-reduce left by an error", [this] { inner_.reset(); });
   }
 
   void poll() override { inner_->poll(); }
   void wait() override {
     owner_.blocking("the wait for a gradient all-reduce", [&] { inner_->wait(); });
+    waited_ = true;
   }
 
  private:
   std::unique_ptr<PendingSum> inner_;
   WrappingCommunicator& owner_;
+  bool waited_ = false;
 };
 
 }  // namespace

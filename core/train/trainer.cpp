@@ -40,17 +40,15 @@ std::string steps_text(std::int64_t first, std::int64_t last) {
 // Runs `work`, the steps from `first` to `last` of `epoch`; an error in it is rethrown naming them.
 template <typename Work>
 void naming_the_step(int epoch, std::int64_t first, std::int64_t last, Work&& work) {
+  const auto at = [&] { return "at epoch " + std::to_string(epoch + 1) + ' ' + steps_text(first, last); };
   try {
     work();
   } catch (const Error& error) {
-    throw Error(std::string(error.what()) + " (at epoch " + std::to_string(epoch + 1) + ' ' +
-                steps_text(first, last) + ')');
+    throw Error(std::string(error.what()) + " (" + at() + ')');
   } catch (const std::bad_alloc&) {
-    throw Error("out of memory at epoch " + std::to_string(epoch + 1) + ' ' + steps_text(first, last) +
-                ": make the layers or --batch-size smaller");
+    throw Error("out of memory " + at() + ": " + kOutOfMemoryAdvice);
   } catch (const std::exception& error) {
-    throw Error(std::string("internal error: ") + error.what() + " (at epoch " + std::to_string(epoch + 1) +
-                ' ' + steps_text(first, last) + ')');
+    throw Error(std::string("internal error: ") + error.what() + " (" + at() + ')');
   }
 }
 
