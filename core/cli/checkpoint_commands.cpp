@@ -84,8 +84,8 @@ int predict_command(const std::vector<std::string>& arguments, Replica& replica)
   const ParsedOptions& parsed = *options;
   const std::string images_path = required(parsed, "images", usage);
   Session session = checkpoint_session(parsed, usage, replica);
-  data::IdxImages images = data::read_idx_images(images_path);
-  require_images_fit(*session.model, images.rows, images.cols, images_path);
+  data::IdxImages images = data::read_idx_images(images_path, data::named_file_advice("--images"));
+  require_images_fit(*session.model, images.rows, images.cols, images_path, "--images");
   // Labels are not needed to predict; the dataset wants some.
   const std::int64_t count = images.count;
   data::IdxLabels labels;

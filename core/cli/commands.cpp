@@ -132,6 +132,7 @@ int train_command(const std::vector<std::string>& arguments, Replica& replica) {
   const ParsedOptions parsed = parse(arguments, options);
   Session session = open_session(parsed, replica.processes_on_node);
   const RunFiles files = run_files(parsed);
+  announce_checkpoint_on_stop(!files.run_dir.empty());
   // On the GPU the loss sums are read (and metrics.h5 gets its rows) every --log-every steps with a run
   // directory, every 100 without.
   if (!files.run_dir.empty()) session.config.gpu_read_every = files.log_every;
@@ -190,9 +191,11 @@ int train_command(const std::vector<std::string>& arguments, Replica& replica) {
     csv.reset();
     progress.end_line();
     std::cout << "stopped by a signal; "
-              << (checkpointer ? "checkpoint " + checkpointer->last_written().string()
-                               : "no --run-dir, no checkpoint")
-              << "; exit code " << kExitStoppedBySignal << " (resume with --resume auto)" << std::endl;
+              << (checkpointer
+                      ? "checkpoint " + checkpointer->last_written().string() + "; exit code " +
+                            std::to_string(kExitStoppedBySignal) + " (resume with --resume auto)"
+                      : "no --run-dir, no checkpoint; exit code " + std::to_string(kExitStoppedBySignal))
+              << std::endl;
     communicator.barrier();
     return kExitStoppedBySignal;
   }

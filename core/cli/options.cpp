@@ -6,7 +6,6 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <set>
 #include <sstream>
 
@@ -95,11 +94,24 @@ std::string ParsedOptions::source_of(const std::string& option) const {
 
 namespace {
 
-// Boost names no line, and no key at all when a line has none before its '=': such a line is found here.
-void require_keys(const std::string& text, const std::string& source) {
+// A config file is a few dozen short lines; anything far beyond is another kind of file, and its text is not
+// worth echoing back.
+constexpr std::size_t kMaxConfigBytes = std::size_t{1} << 20;
+constexpr std::size_t kMaxConfigLine = 4096;
+constexpr const char* kConfigExample =
+    "give a text file of key = value lines, such as experiments/09_batch_norm.ini";
+
+// Boost names no line, and no key at all when a line has none before its '=': such lines, and lines no config
+// file has (too long, a NUL byte), are found here.
+void require_config_lines(const std::string& text, const std::string& source) {
   std::istringstream lines(text);
   std::string line;
   for (int number = 1; std::getline(lines, line); ++number) {
+    RT_CHECK(line.size() <= kMaxConfigLine, source << ":" << number << ": a line of " << line.size()
+                                                   << " characters, more than the " << kMaxConfigLine
+                                                   << " a config line may hold: " << kConfigExample);
+    RT_CHECK(line.find('\0') == std::string::npos,
+             source << ":" << number << ": a NUL byte, so this is not a text file: " << kConfigExample);
     const auto first = line.find_first_not_of(" \t\r");
     RT_CHECK(first == std::string::npos || line[first] != '=',
              source << ":" << number << ": '" << line << "' has no key before '=' (lines are key = value, "
@@ -109,8 +121,13 @@ void require_keys(const std::string& text, const std::string& source) {
 
 // Adds the options of a config file (or of config text) under `source` to what the flags set.
 void store_config(std::istream& in, const std::string& source, ParsedOptions& parsed) {
-  const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-  require_keys(text, source);
+  std::string text(kMaxConfigBytes + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  RT_CHECK(text.size() <= kMaxConfigBytes, source
+                                               << ": more than " << kMaxConfigBytes
+                                               << " bytes, far more than a config file: " << kConfigExample);
+  require_config_lines(text, source);
   std::istringstream config(text);
   try {
     po::store(po::parse_config_file(config, run_options()), parsed.values);

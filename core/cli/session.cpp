@@ -103,11 +103,12 @@ void print_help(const std::string& usage, const po::options_description& options
 }
 
 void require_images_fit(const Sequential& model, std::int64_t rows, std::int64_t cols,
-                        const std::string& source) {
+                        const std::string& source, const std::string& images_option) {
   const Shape& input = model.input_shape();
   RT_CHECK(rows * cols == input.numel(), source << ": images of " << rows << "x" << cols
                                                 << " pixels, but the model takes " << to_string(input) << " ("
-                                                << input.numel() << " values): check --data, and the "
+                                                << input.numel() << " values): check " << images_option
+                                                << ", and the "
                                                 << "input-shape of the model's configuration");
 }
 
@@ -125,7 +126,7 @@ void require_classes_fit(const Sequential& model, const data::Dataset& dataset, 
 data::Dataset load_data_for(const Sequential& model, const std::filesystem::path& dir, data::Split split) {
   data::Dataset dataset = data::load_mnist(dir, split);
   const std::string source = "the MNIST " + data::to_string(split) + " set in " + dir.string();
-  require_images_fit(model, dataset.rows(), dataset.cols(), source);
+  require_images_fit(model, dataset.rows(), dataset.cols(), source, "--data");
   require_classes_fit(model, dataset, source);
   return dataset;
 }

@@ -25,10 +25,10 @@ Session open_session(const ParsedOptions& options, int processes_on_node);
 // optimizer is fresh. threads 0: the node's cores divided among its processes.
 Session open_checkpoint_session(const std::string& path, int threads, int processes_on_node);
 
-// Images of rows x cols pixels from `source` must give the model its values per sample; an error says
-// otherwise, naming both.
+// Images of rows x cols pixels from `source` (given by the option `images_option`) must give the model its
+// values per sample; an error says otherwise, naming both.
 void require_images_fit(const Sequential& model, std::int64_t rows, std::int64_t cols,
-                        const std::string& source);
+                        const std::string& source, const std::string& images_option);
 
 // One split of MNIST from `dir`, its images checked to fit the model and its labels the model's output.
 data::Dataset load_data_for(const Sequential& model, const std::filesystem::path& dir, data::Split split);

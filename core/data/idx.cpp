@@ -43,21 +43,18 @@ using GzHandle = std::unique_ptr<gzFile_s, GzCloser>;
 // An open IDX file: reads that report how many bytes came back, and errors that name the path.
 class IdxFile {
  public:
-  explicit IdxFile(const std::filesystem::path& path) : path_(path) {
+  IdxFile(const std::filesystem::path& path, const IdxAdvice& advice) : path_(path), advice_(advice) {
     std::error_code error;
     RT_CHECK(std::filesystem::exists(path, error),
-             "IDX file '" << path.string()
-                          << "' does not exist: run scripts/fetch-mnist.sh to download MNIST, "
-                          << "or pass --data DIR pointing at the directory that holds it");
+             "IDX file '" << path.string() << "' does not exist: " << advice.missing);
     RT_CHECK(std::filesystem::is_regular_file(path, error),
-             "IDX file '" << path.string()
-                          << "' is not a regular file: point --data at the directory that holds "
-                          << "the MNIST files");
+             "IDX file '" << path.string() << "' is not a regular file: " << advice.not_a_file);
     file_.reset(gzopen(path.c_str(), "rb"));
     RT_CHECK(file_ != nullptr, "cannot open IDX file '" << path.string() << "': check its permissions");
   }
 
   const std::filesystem::path& path() const { return path_; }
+  const IdxAdvice& advice() const { return advice_; }
 
   // Reads up to `bytes` bytes; returns how many were read (fewer at the end of the file). A damaged gzip
   // stream is an error.
@@ -73,10 +70,9 @@ class IdxFile {
       }
       int code = Z_OK;
       const char* message = gzerror(file_.get(), &code);
-      RT_CHECK(code == Z_OK, "cannot read IDX file '"
-                                 << path_.string() << "' after " << total << " of " << bytes
-                                 << " bytes: " << message << "; the file is "
-                                 << "corrupt, download it again (scripts/fetch-mnist.sh)");
+      RT_CHECK(code == Z_OK, "cannot read IDX file '" << path_.string() << "' after " << total << " of "
+                                                      << bytes << " bytes: " << message << "; the file is "
+                                                      << "corrupt: " << advice_.damaged);
       break;
     }
     return total;
@@ -98,7 +94,7 @@ class IdxFile {
     }
     RT_CHECK(got == header_bytes, "IDX " << kind << " file '" << path_.string()
                                          << "' is truncated: header has " << got << " bytes, expected "
-                                         << header_bytes << "; download it again (scripts/fetch-mnist.sh)");
+                                         << header_bytes << ": " << advice_.damaged);
     std::vector<std::int64_t> dims;
     for (int axis = 0; axis < dimension_count; ++axis)
       dims.push_back(big_endian(header.data() + 4 * (axis + 1)));
@@ -123,8 +119,12 @@ class IdxFile {
     }
     destination.resize(static_cast<std::size_t>(got));
     RT_CHECK(got == bytes, "IDX " << kind << " file '" << path_.string() << "' is truncated: data has " << got
-                                  << " bytes, expected " << bytes
-                                  << " from its header; download it again (scripts/fetch-mnist.sh)");
+                                  << " bytes, expected " << bytes << " from its header: " << advice_.damaged);
+    // A longer file is not the one its header describes (two files joined, a wrong header).
+    unsigned char beyond = 0;
+    RT_CHECK(read(&beyond, 1) == 0, "IDX " << kind << " file '" << path_.string() << "' holds more than the "
+                                           << bytes
+                                           << " bytes of data its header declares: " << advice_.damaged);
   }
 
  private:
@@ -134,6 +134,7 @@ class IdxFile {
   }
 
   std::filesystem::path path_;
+  IdxAdvice advice_;
   GzHandle file_;
 };
 
@@ -141,14 +142,27 @@ void check_dimension(const IdxFile& file, const char* kind, const char* field, s
                      std::int64_t limit) {
   RT_CHECK(value > 0 && value <= limit, "IDX " << kind << " file '" << file.path().string() << "' has "
                                                << field << " = " << value << " in its header, expected 1.."
-                                               << limit << "; the file is corrupt, download it again "
-                                               << "(scripts/fetch-mnist.sh)");
+                                               << limit
+                                               << "; the file is corrupt: " << file.advice().damaged);
 }
 
 }  // namespace
 
-IdxImages read_idx_images(const std::filesystem::path& path) {
-  IdxFile file(path);
+IdxAdvice mnist_file_advice() {
+  return {
+      "run scripts/fetch-mnist.sh to download MNIST, or pass --data DIR pointing at the directory that "
+      "holds it",
+      "point --data at the directory that holds the MNIST files",
+      "download it again (scripts/fetch-mnist.sh)"};
+}
+
+IdxAdvice named_file_advice(const std::string& option) {
+  return {"check the path given to " + option, "give " + option + " an IDX file",
+          option + " takes a whole IDX file (as MNIST's t10k-images-idx3-ubyte): write it again"};
+}
+
+IdxImages read_idx_images(const std::filesystem::path& path, const IdxAdvice& advice) {
+  IdxFile file(path, advice);
   const std::vector<std::int64_t> dims = file.read_header(kIdxImagesMagic, 3, "image");
   IdxImages images;
   images.count = dims[0];
@@ -167,8 +181,8 @@ IdxImages read_idx_images(const std::filesystem::path& path) {
   return images;
 }
 
-IdxLabels read_idx_labels(const std::filesystem::path& path) {
-  IdxFile file(path);
+IdxLabels read_idx_labels(const std::filesystem::path& path, const IdxAdvice& advice) {
+  IdxFile file(path, advice);
   const std::vector<std::int64_t> dims = file.read_header(kIdxLabelsMagic, 1, "label");
   check_dimension(file, "label", "count", dims[0], kMaxCount);
   IdxLabels labels;

@@ -38,8 +38,10 @@ std::int64_t record_request(std::int64_t now) {
   return first;
 }
 
-// Whether this process says on stderr what a signal does (one rank of a run speaks).
+// Whether this process says on stderr what a signal does (one rank of a run speaks), and whether a stop
+// writes a checkpoint (a run with a run directory).
 std::atomic<bool> announce = false;
+std::atomic<bool> checkpoint_on_stop = true;
 
 // write(2) of a string literal: async-signal-safe.
 template <std::size_t N>
@@ -56,7 +58,11 @@ void on_stop_signal(int signal) {
   if (announce.load()) {
     if (signal == SIGTERM) say("ringtrain: SIGTERM received");
     if (signal == SIGUSR1) say("ringtrain: SIGUSR1 received");
-    if (first == 0) say(": checkpointing and stopping at the next step boundary\n");
+    if (first == 0 && checkpoint_on_stop.load())
+      say(": checkpointing and stopping at the next step boundary\n");
+    if (first == 0 && !checkpoint_on_stop.load()) {
+      say(": stopping at the next step boundary (no --run-dir: no checkpoint)\n");
+    }
     if (again) say(" again: exiting at once, without a checkpoint\n");
   }
   if (again) _exit(128 + signal);
@@ -72,6 +78,10 @@ void install_stop_signal_handlers(bool announce_on_stderr) {
   action.sa_flags = SA_RESTART;
   sigaction(SIGTERM, &action, nullptr);
   sigaction(SIGUSR1, &action, nullptr);
+}
+
+void announce_checkpoint_on_stop(bool writes_checkpoint) noexcept {
+  checkpoint_on_stop.store(writes_checkpoint);
 }
 
 void request_stop() noexcept {

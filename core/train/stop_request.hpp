@@ -8,6 +8,9 @@ namespace ringtrain {
 // at once with 128 + the signal's number (sooner it is taken for the same request delivered twice). With
 // `announce_on_stderr` (rank 0), each of the two says so on stderr as it arrives.
 void install_stop_signal_handlers(bool announce_on_stderr = false);
+// Whether the announcement of a first signal says a checkpoint is written (the default) or that none is (a
+// run without a run directory).
+void announce_checkpoint_on_stop(bool writes_checkpoint) noexcept;
 // Async-signal-safe.
 void request_stop() noexcept;
 bool stop_requested() noexcept;

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -74,6 +75,23 @@ TEST_F(StopRequest, AnotherSignalTwoSecondsLaterEndsTheProcessAtOnce) {
       testing::ExitedWithCode(128 + SIGUSR1),
       "SIGUSR1 received: checkpointing and stopping at the next step boundary\n"
       "ringtrain: SIGUSR1 received again: exiting at once, without a checkpoint");
+}
+
+TEST_F(StopRequest, TheAnnouncementSaysWhetherACheckpointIsWritten) {
+  install_stop_signal_handlers(true);
+  for (const bool writes_checkpoint : {false, true}) {
+    clear_stop_request();
+    announce_checkpoint_on_stop(writes_checkpoint);
+    testing::internal::CaptureStderr();
+    ASSERT_EQ(std::raise(SIGTERM), 0);
+    const std::string said = testing::internal::GetCapturedStderr();
+    EXPECT_EQ(said,
+              writes_checkpoint
+                  ? "ringtrain: SIGTERM received: checkpointing and stopping at the next step boundary\n"
+                  : "ringtrain: SIGTERM received: stopping at the next step boundary (no --run-dir: no "
+                    "checkpoint)\n");
+  }
+  install_stop_signal_handlers(false);
 }
 
 TEST_F(StopRequest, ARequestMadeInCodeIsAFirstRequest) {

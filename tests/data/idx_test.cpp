@@ -112,6 +112,48 @@ TEST(IdxErrors, CorruptGzipStreamNamesThePath) {
                           {cut.string(), "unexpected end of file", "download it again"});
 }
 
+TEST(IdxErrors, BytesBeyondThePayloadTheHeaderDeclaresAreRefused) {
+  // Two files joined, or a header that undercounts: reading only the declared part would train on a prefix.
+  TemporaryDirectory dir;
+  for (const auto compression : {Compression::none, Compression::gzip}) {
+    const auto path = dir.path() / (compression == Compression::gzip ? "images.gz" : "images");
+    std::vector<std::uint8_t> bytes = testing::idx_images_bytes(testing::patterned_images(3, 2, 2));
+    bytes.push_back(0);
+    write_file(path, bytes, compression);
+    expect_error_mentioning(
+        [&] { read_idx_images(path); },
+        {path.string(), "more than the 12 bytes of data its header declares", "download it again"});
+    const auto labels_path = dir.path() / "labels";
+    std::vector<std::uint8_t> labels = testing::idx_labels_bytes({1, 2, 3});
+    labels.insert(labels.end(), labels.begin(), labels.end());
+    write_file(labels_path, labels, compression);
+    expect_error_mentioning([&] { read_idx_labels(labels_path); },
+                            {labels_path.string(), "more than the 3 bytes"});
+  }
+}
+
+TEST(IdxErrors, AFileTheUserNamedIsAdvisedAboutNotFetchedAgain) {
+  TemporaryDirectory dir;
+  const IdxAdvice advice = named_file_advice("--images");
+  const auto missing = dir.path() / "digits.idx";
+  expect_error_mentioning([&] { read_idx_images(missing, advice); },
+                          {missing.string(), "does not exist", "check the path given to --images"});
+  expect_error_mentioning([&] { read_idx_images(dir.path(), advice); },
+                          {"not a regular file", "give --images an IDX file"});
+  const auto cut = dir.path() / "cut.idx";
+  std::vector<std::uint8_t> bytes = testing::idx_images_bytes(testing::patterned_images(2, 2, 2));
+  bytes.pop_back();
+  write_file(cut, bytes);
+  try {
+    read_idx_images(cut, advice);
+    ADD_FAILURE() << "a truncated file was read";
+  } catch (const Error& error) {
+    const std::string message = error.what();
+    EXPECT_NE(message.find("--images takes a whole IDX file"), std::string::npos) << message;
+    EXPECT_EQ(message.find("fetch-mnist"), std::string::npos) << message;
+  }
+}
+
 TEST(IdxErrors, ZeroOrAbsurdDimensionsNameTheField) {
   TemporaryDirectory dir;
   const auto path = dir.path() / "images";

@@ -91,6 +91,25 @@ TEST_F(CliErrors, ConfigLineWithoutKeyNamesFileAndLine) {
   expect_failure(run_ringtrain({"train", "--config", config}), {config + ":", "'= 0.666'", "no key"});
 }
 
+TEST_F(CliErrors, AFileThatIsNoConfigFileIsRefusedWithoutEchoingIt) {
+  // A binary file, a huge line, a huge file: each named with its line, none echoed back.
+  const auto binary = write_config("binary.ini", config_text() + std::string("x = \0\x7f", 6) + "\n");
+  expect_failure(run_ringtrain({"summary", "--config", binary}),
+                 {binary + ":7:", "NUL byte", "not a text file"});
+  const auto long_line =
+      write_config("long_line.ini", config_text() + "name = " + std::string(5000, 'n') + "\n");
+  const CommandResult long_result = run_ringtrain({"summary", "--config", long_line});
+  expect_failure(long_result, {long_line + ":7:", "a line of 5007 characters", "more than the 4096"});
+  EXPECT_LT(long_result.output().size(), 1000u) << long_result.describe();
+  std::string huge_text = config_text();
+  while (huge_text.size() <= (1u << 20))
+    huge_text += "# " + std::string(1000, 'c') + "\n";
+  const auto huge = write_config("huge.ini", huge_text);
+  const CommandResult huge_result = run_ringtrain({"summary", "--config", huge});
+  expect_failure(huge_result, {huge + ": more than 1048576 bytes"});
+  EXPECT_LT(huge_result.output().size(), 1000u) << huge_result.describe();
+}
+
 TEST_F(CliErrors, LayerThatCannotTakeItsInputNamesFileAndLayer) {
   const auto config = write_config("unflattened.ini", config_text("layer = dense units=10\n"));
   expect_failure(run_ringtrain({"summary", "--config", config}),

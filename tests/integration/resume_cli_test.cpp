@@ -516,6 +516,14 @@ TEST_F(ResumeCli, EvaluateAndPredictRebuildTheModelFromTheCheckpointAlone) {
   ASSERT_EQ(lines.size(), 151u) << predicted.describe();
   EXPECT_EQ(lines[0], "index class probability");
   EXPECT_THAT(lines[150], testing::MatchesRegex("149 [0-9] [01]\\.[0-9]{4}"));
+  // A missing --images file is the user's path to check, not MNIST to fetch again.
+  const std::string missing = (data_ / "my-digits.idx").string();
+  const CommandResult unread =
+      run_command({ringtrain_binary(), "predict", "--checkpoint", final_path.string(), "--images", missing});
+  EXPECT_TRUE(unread.exited && unread.exit_code == 1) << unread.describe();
+  EXPECT_THAT(unread.err,
+              testing::HasSubstr("'" + missing + "' does not exist: check the path given to --images"));
+  EXPECT_THAT(unread.err, testing::Not(testing::HasSubstr("fetch-mnist")));
 }
 
 }  // namespace
