@@ -9,6 +9,7 @@
 #include "core/checkpoint/run_directory.hpp"
 #include "core/cli/commands.hpp"
 #include "core/cli/session.hpp"
+#include "core/comm/agreement.hpp"
 #include "core/data/idx.hpp"
 #include "core/data/mnist.hpp"
 #include "core/model/summary.hpp"
@@ -60,12 +61,21 @@ Session checkpoint_session(const ParsedOptions& parsed, const std::string& usage
 
 int evaluate_command(const std::vector<std::string>& arguments, Replica& replica) {
   const std::string usage = "ringtrain evaluate --checkpoint FILE [--data DIR]";
-  const auto options = parse_unless_help(arguments, usage, false);
-  if (!options) return 0;
-  const ParsedOptions& parsed = *options;
-  Session session = checkpoint_session(parsed, usage, replica);
-  if (parsed.values.count("data")) session.config.data_dir = parsed.values["data"].as<std::string>();
-  const data::Dataset test = load_data_for(*session.model, session.config.data_dir, data::Split::test);
+  struct Setup {
+    Session session;
+    data::Dataset test;
+  };
+  std::optional<Setup> setup = agree_on(replica.communicator, [&]() -> std::optional<Setup> {
+    const auto options = parse_unless_help(arguments, usage, false);
+    if (!options) return std::nullopt;
+    Session session = checkpoint_session(*options, usage, replica);
+    if (options->values.count("data")) session.config.data_dir = options->values["data"].as<std::string>();
+    data::Dataset test = load_data_for(*session.model, session.config.data_dir, data::Split::test);
+    return Setup{std::move(session), std::move(test)};
+  });
+  if (!setup) return 0;
+  Session& session = setup->session;
+  const data::Dataset& test = setup->test;
   // Any batch that divides among the processes will do for evaluation.
   session.config.batch_size = 100 * replica.communicator.size();
   Trainer trainer(*session.model, *session.optimizer, session.config, &replica.for_device(session.config));
@@ -79,13 +89,22 @@ int evaluate_command(const std::vector<std::string>& arguments, Replica& replica
 
 int predict_command(const std::vector<std::string>& arguments, Replica& replica) {
   const std::string usage = "ringtrain predict --checkpoint FILE --images FILE.idx[.gz]";
-  const auto options = parse_unless_help(arguments, usage, true);
-  if (!options) return 0;
-  const ParsedOptions& parsed = *options;
-  const std::string images_path = required(parsed, "images", usage);
-  Session session = checkpoint_session(parsed, usage, replica);
-  data::IdxImages images = data::read_idx_images(images_path, data::named_file_advice("--images"));
-  require_images_fit(*session.model, images.rows, images.cols, images_path, "--images");
+  struct Setup {
+    Session session;
+    data::IdxImages images;
+  };
+  std::optional<Setup> setup = agree_on(replica.communicator, [&]() -> std::optional<Setup> {
+    const auto options = parse_unless_help(arguments, usage, true);
+    if (!options) return std::nullopt;
+    const std::string images_path = required(*options, "images", usage);
+    Session session = checkpoint_session(*options, usage, replica);
+    data::IdxImages images = data::read_idx_images(images_path, data::named_file_advice("--images"));
+    require_images_fit(*session.model, images.rows, images.cols, images_path, "--images");
+    return Setup{std::move(session), std::move(images)};
+  });
+  if (!setup) return 0;
+  Session& session = setup->session;
+  data::IdxImages& images = setup->images;
   // Labels are not needed to predict; the dataset wants some.
   const std::int64_t count = images.count;
   data::IdxLabels labels;

@@ -13,6 +13,7 @@
 #include "core/checkpoint/run_directory_lock.hpp"
 #include "core/cli/run_files.hpp"
 #include "core/cli/session.hpp"
+#include "core/comm/agreement.hpp"
 #include "core/comm/timed_communicator.hpp"
 #include "core/cuda/cuda_runtime.hpp"
 #include "core/data/prefetcher.hpp"
@@ -93,7 +94,9 @@ int summary_command(const std::vector<std::string>& arguments, Replica& replica)
     print_help("ringtrain summary --config FILE [options]", options);
     return 0;
   }
-  Session session = open_session(parse(arguments, options), replica.processes_on_node);
+  const Session session = agree_on(replica.communicator, [&] {
+    return open_session(parse(arguments, options), replica.processes_on_node);
+  });
   std::cout << model_summary(*session.model, session.config.name);
   return 0;
 }
@@ -129,9 +132,29 @@ int train_command(const std::vector<std::string>& arguments, Replica& replica) {
   }
   // From here on a signal asks for a checkpoint and a stop at the next step boundary.
   install_stop_signal_handlers(replica.communicator.rank() == 0);
-  const ParsedOptions parsed = parse(arguments, options);
-  Session session = open_session(parsed, replica.processes_on_node);
-  const RunFiles files = run_files(parsed);
+  // What every rank reads alone, agreed on before the first collective: an error in the options, the model
+  // or the data is printed once, not by every rank.
+  struct Setup {
+    ParsedOptions parsed;
+    Session session;
+    RunFiles files;
+    data::Dataset train, validation;
+  };
+  Setup setup = agree_on(replica.communicator, [&] {
+    ParsedOptions parsed = parse(arguments, options);
+    Session session = open_session(parsed, replica.processes_on_node);
+    require_batch_divides(session.config, replica.communicator.size());
+    RunFiles files = run_files(parsed);
+    data::Dataset train = load_data_for(*session.model, session.config.data_dir, data::Split::train);
+    data::Dataset validation = load_data_for(*session.model, session.config.data_dir, data::Split::test);
+    return Setup{std::move(parsed), std::move(session), std::move(files), std::move(train),
+                 std::move(validation)};
+  });
+  const ParsedOptions& parsed = setup.parsed;
+  Session& session = setup.session;
+  const RunFiles& files = setup.files;
+  const data::Dataset& train = setup.train;
+  const data::Dataset& validation = setup.validation;
   announce_checkpoint_on_stop(!files.run_dir.empty());
   // On the GPU the loss sums are read (and metrics.h5 gets its rows) every --log-every steps with a run
   // directory, every 100 without.
@@ -139,8 +162,6 @@ int train_command(const std::vector<std::string>& arguments, Replica& replica) {
   const TrainConfig& config = session.config;
   const std::unique_ptr<RunDirectoryLock> lock = hold_run_directory(files, config, replica);
   Communicator& communicator = replica.for_device(config);
-  const data::Dataset train = load_data_for(*session.model, config.data_dir, data::Split::train);
-  const data::Dataset validation = load_data_for(*session.model, config.data_dir, data::Split::test);
   std::cout << model_summary(*session.model, config.name);
   const StartingPoint starting = resume_position(files, session, communicator, std::cout);
   const TrainingPosition& start = starting.position;
@@ -218,13 +239,26 @@ int bench_command(const std::vector<std::string>& arguments, Replica& replica) {
     print_help("ringtrain bench --config FILE --steps N [options]", options);
     return 0;
   }
-  const auto parsed = parse(arguments, options);
-  Session session = open_session(parsed, replica.processes_on_node);
+  struct Setup {
+    ParsedOptions parsed;
+    Session session;
+    data::Dataset train;
+  };
+  Setup setup = agree_on(replica.communicator, [&] {
+    ParsedOptions parsed = parse(arguments, options);
+    Session session = open_session(parsed, replica.processes_on_node);
+    const int steps = parsed.values["steps"].as<int>(), warmup = parsed.values["warmup"].as<int>();
+    RT_CHECK(steps > 0 && warmup >= 0,
+             "bench: --steps " << steps << " must be positive and --warmup " << warmup << " not negative");
+    require_batch_divides(session.config, replica.communicator.size());
+    data::Dataset train = load_data_for(*session.model, session.config.data_dir, data::Split::train);
+    return Setup{std::move(parsed), std::move(session), std::move(train)};
+  });
+  const ParsedOptions& parsed = setup.parsed;
+  Session& session = setup.session;
+  const data::Dataset& train = setup.train;
   const int steps = parsed.values["steps"].as<int>(), warmup = parsed.values["warmup"].as<int>();
-  RT_CHECK(steps > 0 && warmup >= 0,
-           "bench: --steps " << steps << " must be positive and --warmup " << warmup << " not negative");
   const TrainConfig& config = session.config;
-  const data::Dataset train = load_data_for(*session.model, config.data_dir, data::Split::train);
   const data::EpochSampler sampler(train.count(), config.batch_size, config.seed, data::Remainder::drop);
   // Time blocked in communication is the part of it that compute did not hide.
   TimedCommunicator communicator(replica.for_device(config));

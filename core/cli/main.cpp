@@ -8,6 +8,7 @@
 
 #include "core/check.hpp"
 #include "core/cli/commands.hpp"
+#include "core/comm/agreement.hpp"
 #include "core/cuda/cuda_runtime.hpp"
 #include "distributed/world.hpp"
 
@@ -26,6 +27,26 @@ void print_usage() {
       << "  report    write a run directory's report.html (curves, predictions) from its files\n"
       << "  gather    one row per run directory: accuracies and the options in which the runs differ\n"
       << "  version   print the version and the backends this build has\n";
+}
+
+// The line that reports `failure`, with `rank_prefix` before its message: "error:" for what the user can act
+// on, "internal error:" for the rest.
+std::string failure_line(const std::exception_ptr& failure, const std::string& rank_prefix) {
+  try {
+    std::rethrow_exception(failure);
+  } catch (const ringtrain::Error& error) {
+    return "ringtrain: error: " + rank_prefix + error.what();
+  } catch (const std::bad_alloc&) {
+    return "ringtrain: error: " + rank_prefix + "out of memory: " + ringtrain::kOutOfMemoryAdvice +
+           ", or run where there is more memory";
+  } catch (const std::filesystem::filesystem_error& error) {
+    // The file system refused (permissions, space): the message names the call, the reason and the path.
+    return "ringtrain: error: " + rank_prefix + error.what();
+  } catch (const std::exception& error) {
+    return "ringtrain: internal error: " + rank_prefix + error.what();
+  } catch (...) {
+    return "ringtrain: internal error: " + rank_prefix + "an exception of unknown type";
+  }
 }
 
 }  // namespace
@@ -88,16 +109,18 @@ int main(int argc, char** argv) {
     print_usage();
     if (!command.empty()) std::cerr << "\nringtrain: error: unknown command '" << command << "'\n";
     return 2;
-  } catch (const ringtrain::Error& error) {
-    std::cerr << "ringtrain: error: " << rank_prefix << error.what() << std::endl;
-  } catch (const std::bad_alloc&) {
-    std::cerr << "ringtrain: error: " << rank_prefix << "out of memory: " << ringtrain::kOutOfMemoryAdvice
-              << ", or run where there is more memory" << std::endl;
-  } catch (const std::filesystem::filesystem_error& error) {
-    // The file system refused (permissions, space): the message names the call, the reason and the path.
-    std::cerr << "ringtrain: error: " << rank_prefix << error.what() << std::endl;
-  } catch (const std::exception& error) {
-    std::cerr << "ringtrain: internal error: " << rank_prefix << error.what() << std::endl;
+  } catch (const ringtrain::AgreedFailure& failure) {
+    // Every rank knows: the lowest failing rank reports, and every rank ends without aborting the others.
+    if (failure.cause()) {
+      std::vector<int> others = failure.failed_ranks();
+      others.erase(others.begin());
+      std::cerr << failure_line(failure.cause(), rank_prefix)
+                << (others.empty() ? "" : " (also failed on " + ringtrain::describe_ranks(others) + ")")
+                << std::endl;
+    }
+    return 1;
+  } catch (...) {
+    std::cerr << failure_line(std::current_exception(), rank_prefix) << std::endl;
   }
   // A failure on one rank ends every rank: the others may be waiting for it inside a collective.
   if (world.size > 1) mpi.abort(1);

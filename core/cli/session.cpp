@@ -2,6 +2,7 @@
 #include "core/cli/session.hpp"
 
 #include <omp.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -32,6 +33,26 @@ Device choose_device(const TrainConfig& config, int processes_on_node) {
   return Device::cuda;
 }
 
+// A warning (or "") when the threads of this node's processes outnumber their cores. A launcher that binds
+// each process to cores of its own (mpirun -np 2 binds each to one) leaves it fewer than the node's: its
+// threads then count against its own cores; unbound, the node's processes share the node's cores.
+std::string oversubscription_warning(int threads, int processes_on_node) {
+  const int process_cores = omp_get_num_procs();  // the cores this process may run on
+  const int node_cores = static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN));
+  const int processes = std::max(processes_on_node, 1);
+  const std::string advice =
+      ": threads beyond the cores wait on each other and slow every step (--threads 0 shares the cores)\n";
+  if (process_cores < node_cores) {
+    if (threads <= process_cores) return "";
+    return "ringtrain: warning: " + std::to_string(threads) + " threads in each process, bound to " +
+           std::to_string(process_cores) + " of the node's " + std::to_string(node_cores) + " cores" + advice;
+  }
+  if (threads * processes <= node_cores) return "";
+  return "ringtrain: warning: " + std::to_string(threads * processes) + " threads (" +
+         std::to_string(threads) + " in each of " + std::to_string(processes) + " process(es)) on " +
+         std::to_string(node_cores) + " cores" + advice;
+}
+
 // The device, threads (0: the node's cores shared among its processes), the model built from the seed, its
 // optimizer.
 Session build_session(TrainConfig config, int processes_on_node) {
@@ -41,15 +62,8 @@ Session build_session(TrainConfig config, int processes_on_node) {
   if (session.config.threads == 0) {
     session.config.threads = std::max(1, omp_get_num_procs() / std::max(processes_on_node, 1));
   }
-  const int node_threads = session.config.threads * std::max(processes_on_node, 1);
-  if (node_threads > omp_get_num_procs()) {
-    // On standard output, which rank 0 alone writes: one warning for the node's processes.
-    std::cout
-        << "ringtrain: warning: " << node_threads << " threads (" << session.config.threads << " in each of "
-        << std::max(processes_on_node, 1) << " process(es)) on " << omp_get_num_procs()
-        << " cores: threads beyond the cores wait on each other and slow every step (--threads 0 shares "
-        << "the cores)" << std::endl;
-  }
+  // On standard output, which rank 0 alone writes: one warning for the node's processes.
+  std::cout << oversubscription_warning(session.config.threads, processes_on_node);
   omp_set_num_threads(session.config.threads);
   session.model = make_model(session.config.model);
   try {

@@ -46,8 +46,11 @@ CsvLogger::CsvLogger(const std::filesystem::path& path, bool resuming, std::int6
                             << "the run's own CSV file, or another path, with --csv");
   }
   if (!kept.empty()) {
-    // The kept rows go to a new file that replaces the old one whole: a crash in between loses no row.
-    std::filesystem::path staged = path;
+    // The kept rows go to a new file that replaces the old one whole: a crash in between loses no row. A
+    // symbolic link stays one: the file it points at is the one replaced.
+    const std::filesystem::path target =
+        std::filesystem::is_symlink(path, error) ? std::filesystem::canonical(path) : path;
+    std::filesystem::path staged = target;
     staged += ".tmp";
     {
       std::ofstream rewritten(staged);
@@ -57,7 +60,7 @@ CsvLogger::CsvLogger(const std::filesystem::path& path, bool resuming, std::int6
       rewritten.flush();
       RT_CHECK(rewritten.good(), "cannot write " << staged.string() << " (disk full? not writable?)");
     }
-    std::filesystem::rename(staged, path);
+    std::filesystem::rename(staged, target);
     out_.open(path, std::ios::app);
   } else {
     out_.open(path);

@@ -9,6 +9,7 @@
 #include <sstream>
 #include <string>
 
+#include "core/comm/agreement.hpp"
 #include "core/comm/replicas.hpp"
 #include "core/cuda/kernels.hpp"
 #include "core/data/sampler.hpp"
@@ -54,13 +55,7 @@ void naming_the_step(int epoch, std::int64_t first, std::int64_t last, Work&& wo
 
 // " (non-finite on rank 1)", or "" for one process.
 std::string non_finite_ranks_text(const std::vector<int>& ranks) {
-  if (ranks.empty()) return "";
-  std::ostringstream text;
-  text << " (non-finite on rank" << (ranks.size() > 1 ? "s " : " ");
-  for (std::size_t i = 0; i < ranks.size(); ++i)
-    text << (i > 0 ? ", " : "") << ranks[i];
-  text << ')';
-  return text.str();
+  return ranks.empty() ? "" : " (non-finite on " + describe_ranks(ranks) + ")";
 }
 
 // ", such as 96 or 128" for 100 among 32 processes: the multiples of `ranks` just below and above `value`
@@ -76,6 +71,14 @@ std::string nearest_multiples(std::int64_t value, int ranks) {
 
 }  // namespace
 
+void require_batch_divides(const TrainConfig& config, int ranks) {
+  RT_CHECK(config.batch_size % ranks == 0,
+           config.source_of("batch-size")
+               << ": batch-size=" << config.batch_size << " is the global batch and must "
+               << "divide among the " << ranks << " processes: use a multiple of " << ranks
+               << nearest_multiples(config.batch_size, ranks));
+}
+
 Trainer::~Trainer() = default;
 
 Trainer::Trainer(Sequential& model, Optimizer& optimizer, const TrainConfig& config,
@@ -86,12 +89,7 @@ Trainer::Trainer(Sequential& model, Optimizer& optimizer, const TrainConfig& con
     own_communicator_ = make_single_process_communicator();
     communicator_ = own_communicator_.get();
   }
-  const int ranks = communicator_->size();
-  RT_CHECK(config_.batch_size % ranks == 0,
-           config_.source_of("batch-size")
-               << ": batch-size=" << config_.batch_size << " is the global batch and must "
-               << "divide among the " << ranks << " processes: use a multiple of " << ranks
-               << nearest_multiples(config_.batch_size, ranks));
+  require_batch_divides(config_, communicator_->size());
   RT_CHECK(config_.gpu_read_every >= 1,
            "gpu_read_every=" << config_.gpu_read_every << " (steps between reads of the loss on the GPU, "
                              << "--log-every with a run directory) must be at least 1");

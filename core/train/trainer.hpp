@@ -60,6 +60,10 @@ class BoundaryHandler {
   virtual bool wants_boundary_after(std::int64_t /*global_step*/) const { return false; }
 };
 
+// The global batch (config.batch_size) must divide among `ranks` processes; the error names the batch and
+// the nearest sizes that do.
+void require_batch_divides(const TrainConfig& config, int ranks);
+
 // Data parallel over `communicator`'s ranks: every rank holds the same model, takes its contiguous slice of
 // each global batch (config.batch_size), and the gradients are summed over ranks in buckets during backward.
 // With one rank it is plain training. With the model on the GPU, fit keeps the datasets there, gathers each

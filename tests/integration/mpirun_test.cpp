@@ -55,6 +55,10 @@ TEST_F(MpiRun, TwoProcessesPrintOnceAndEndLikeOne) {
     final_lines += line.starts_with("final ");
   EXPECT_EQ(final_lines, 1) << "only rank 0 prints; " << two.describe();
   EXPECT_NE(two.out.find("over 2 process(es)"), std::string::npos) << two.describe();
+  // One thread in each of two processes fits two cores, whether mpirun binds each process to a core or not.
+  if (std::thread::hardware_concurrency() >= 2) {
+    EXPECT_EQ(two.output().find("warning"), std::string::npos) << two.describe();
+  }
 }
 
 TEST_F(MpiRun, BenchSplitsTheStepIntoComputeAndExposedCommunication) {
@@ -82,6 +86,15 @@ TEST_F(MpiRun, ABatchThatDoesNotDivideIsAClearError) {
   EXPECT_FALSE(result.exited && result.exit_code == 0) << result.describe();
   EXPECT_NE(result.err.find("batch-size=128"), std::string::npos) << result.describe();
   EXPECT_NE(result.err.find("multiple of 3, such as 126 or 129"), std::string::npos) << result.describe();
+  // Every rank meets it before the first collective: agreed, printed once by rank 0, no rank aborted.
+  EXPECT_NE(result.err.find("rank 0: command line: batch-size=128"), std::string::npos) << result.describe();
+  EXPECT_NE(result.err.find("(also failed on ranks 1, 2)"), std::string::npos) << result.describe();
+  std::size_t printed = 0;
+  for (std::size_t at = result.err.find("batch-size=128"); at != std::string::npos;
+       at = result.err.find("batch-size=128", at + 1))
+    ++printed;
+  EXPECT_EQ(printed, 1u) << result.describe();
+  EXPECT_EQ(result.output().find("MPI_ABORT"), std::string::npos) << result.describe();
 }
 
 TEST_F(MpiRun, AFailingRankEndsEveryRankNamingItself) {

@@ -466,6 +466,17 @@ TEST_F(ResumeCli, AResumedRunKeepsTheCsvRowsOfTheEpochsBeforeIt) {
   EXPECT_TRUE(refused.exited && refused.exit_code == 1) << refused.describe();
   EXPECT_THAT(refused.err, HasSubstr(foreign.string()));
   EXPECT_EQ(lines_of(foreign), std::vector<std::string>{"my,own,notes"});
+
+  // A symbolic link to the run's CSV file stays a link, and the file it points at gets the rows.
+  const fs::path link = dir_.path() / "latest.csv";
+  fs::create_symlink(csv, link);
+  const CommandResult through_link = run(3, link);
+  ASSERT_TRUE(through_link.exited && through_link.exit_code == 0) << through_link.describe();
+  EXPECT_TRUE(fs::is_symlink(link));
+  const std::vector<std::string> after_link = lines_of(csv);
+  ASSERT_EQ(after_link.size(), 4u);
+  EXPECT_EQ(after_link[2], after_resume[2]);
+  EXPECT_THAT(after_link[3], testing::StartsWith("2,"));
 }
 
 TEST_F(ResumeCli, AnotherArchitecturesCheckpointIsRefusedNamingTheParameter) {
