@@ -95,7 +95,9 @@ int summary_command(const std::vector<std::string>& arguments, Replica& replica)
     return 0;
   }
   const Session session = agree_on(replica.communicator, [&] {
-    return open_session(parse(arguments, options), replica.processes_on_node);
+    Session opened = open_session(parse(arguments, options), replica.processes_on_node);
+    replica.watch_collectives(opened.config);
+    return opened;
   });
   std::cout << model_summary(*session.model, session.config.name);
   return 0;
@@ -143,8 +145,11 @@ int train_command(const std::vector<std::string>& arguments, Replica& replica) {
   Setup setup = agree_on(replica.communicator, [&] {
     ParsedOptions parsed = parse(arguments, options);
     Session session = open_session(parsed, replica.processes_on_node);
+    replica.watch_collectives(
+        session.config);  // the agreement waits --collective-timeout, as every collective
     require_batch_divides(session.config, replica.communicator.size());
     RunFiles files = run_files(parsed);
+    announce_checkpoint_on_stop(!files.run_dir.empty());
     data::Dataset train = load_data_for(*session.model, session.config.data_dir, data::Split::train);
     data::Dataset validation = load_data_for(*session.model, session.config.data_dir, data::Split::test);
     return Setup{std::move(parsed), std::move(session), std::move(files), std::move(train),
@@ -155,7 +160,6 @@ int train_command(const std::vector<std::string>& arguments, Replica& replica) {
   const RunFiles& files = setup.files;
   const data::Dataset& train = setup.train;
   const data::Dataset& validation = setup.validation;
-  announce_checkpoint_on_stop(!files.run_dir.empty());
   // On the GPU the loss sums are read (and metrics.h5 gets its rows) every --log-every steps with a run
   // directory, every 100 without.
   if (!files.run_dir.empty()) session.config.gpu_read_every = files.log_every;
@@ -247,6 +251,7 @@ int bench_command(const std::vector<std::string>& arguments, Replica& replica) {
   Setup setup = agree_on(replica.communicator, [&] {
     ParsedOptions parsed = parse(arguments, options);
     Session session = open_session(parsed, replica.processes_on_node);
+    replica.watch_collectives(session.config);
     const int steps = parsed.values["steps"].as<int>(), warmup = parsed.values["warmup"].as<int>();
     RT_CHECK(steps > 0 && warmup >= 0,
              "bench: --steps " << steps << " must be positive and --warmup " << warmup << " not negative");

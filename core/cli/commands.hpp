@@ -28,6 +28,8 @@ struct Replica {
   // The CPU communicator's watchdog, with several processes (its timeout is set by for_device).
   WatchedCommunicator* watched = nullptr;
 
+  // The CPU communicator's collectives end after config.collective_timeout_seconds (local: no collective).
+  void watch_collectives(const TrainConfig& config);
   // The communicator for a model on config.device: made on first use for CUDA; both communicators get
   // config.collective_timeout_seconds.
   Communicator& for_device(const TrainConfig& config);

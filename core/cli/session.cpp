@@ -35,7 +35,8 @@ Device choose_device(const TrainConfig& config, int processes_on_node) {
 
 // A warning (or "") when the threads of this node's processes outnumber their cores. A launcher that binds
 // each process to cores of its own (mpirun -np 2 binds each to one) leaves it fewer than the node's: its
-// threads then count against its own cores; unbound, the node's processes share the node's cores.
+// threads then count against its own cores; unbound, the node's processes share the node's cores. Processes
+// that share one smaller set (taskset around mpirun --bind-to none) look bound here and go unwarned.
 std::string oversubscription_warning(int threads, int processes_on_node) {
   const int process_cores = omp_get_num_procs();  // the cores this process may run on
   const int node_cores = static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN));
@@ -78,9 +79,13 @@ Session build_session(TrainConfig config, int processes_on_node) {
 
 }  // namespace
 
+void Replica::watch_collectives(const TrainConfig& config) {
+  if (watched != nullptr) watched->set_timeout(config.collective_timeout());
+}
+
 Communicator& Replica::for_device(const TrainConfig& config) {
   const std::chrono::milliseconds timeout = config.collective_timeout();
-  if (watched != nullptr) watched->set_timeout(timeout);
+  watch_collectives(config);
   if (config.device == Device::cpu || communicator.size() == 1) return communicator;
   if (gpu_communicator == nullptr) {
     RT_CHECK(make_gpu_communicator != nullptr, "this process has no communicator for CUDA tensors");

@@ -44,6 +44,17 @@ CommandResult run_mpirun(int processes, const std::vector<std::string>& argument
   return run_command(argv, timeout, started);
 }
 
+CommandResult run_mpirun_per_rank(const std::vector<std::vector<std::string>>& rank_arguments,
+                                  std::chrono::seconds timeout) {
+  std::vector<std::string> argv{RINGTRAIN_MPIEXEC, "--oversubscribe"};
+  for (const auto& arguments : rank_arguments) {
+    if (argv.size() > 2) argv.push_back(":");
+    argv.insert(argv.end(), {"-np", "1", ringtrain_binary()});
+    argv.insert(argv.end(), arguments.begin(), arguments.end());
+  }
+  return run_command(argv, timeout);
+}
+
 namespace {
 
 std::string file_text(const std::filesystem::path& path) {

@@ -27,6 +27,11 @@ CommandResult run_mpirun(int processes, const std::vector<std::string>& argument
                          std::chrono::seconds timeout = std::chrono::seconds(300),
                          const std::function<void(pid_t)>& started = {});
 
+// Runs one job of one ringtrain process per entry, each with its own arguments (mpirun's `-np 1 ... : -np 1
+// ...`).
+CommandResult run_mpirun_per_rank(const std::vector<std::vector<std::string>>& rank_arguments,
+                                  std::chrono::seconds timeout = std::chrono::seconds(300));
+
 // The ringtrain processes whose command line holds `marker` (e.g. a test's own directory), and the one of
 // them that is MPI rank `rank` (0 when none).
 std::vector<pid_t> find_ringtrain_processes(const std::string& marker);

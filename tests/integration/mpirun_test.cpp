@@ -2,9 +2,13 @@
 // a rank that fails (the test-only --fail-at-step flag) or is killed with SIGKILL ends the whole job within
 // 60 seconds, non-zero, with output that names the rank; a rank that stops without a word ends it after the
 // collective timeout.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -164,6 +168,27 @@ TEST_F(MpiRun, AStoppedRankEndsTheJobAfterTheCollectiveTimeout) {
   EXPECT_NE(result.err.find("rank 0: "), std::string::npos) << result.describe();
   EXPECT_NE(result.err.find("for the other ranks (--collective-timeout 3 s)"), std::string::npos)
       << result.describe();
+}
+
+TEST_F(MpiRun, ARankStuckInItsSetupEndsTheJobAfterTheUsersCollectiveTimeout) {
+  // Rank 1 reads its config from a FIFO that nobody writes; rank 0 waits for it in the setup's agreement,
+  // which keeps the job's own --collective-timeout (3 s, not the 300 s default).
+  const fs::path fifo = dir_.path() / "config.fifo";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  std::vector<std::string> stuck = train_arguments({"--collective-timeout", "3"});
+  std::replace(stuck.begin(), stuck.end(), experiment("01_dense_softmax.ini"), fifo.string());
+  const auto start = Clock::now();
+  const CommandResult result =
+      run_mpirun_per_rank({train_arguments({"--collective-timeout", "3"}), stuck}, std::chrono::seconds(120));
+  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  // A rank the launcher left blocked on the FIFO gets a writer, and an empty config ends it.
+  const int writer = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK);
+  if (writer >= 0) ::close(writer);
+  EXPECT_LT(writer, 0) << "a rank outlived its job";
+  EXPECT_FALSE(result.exited && result.exit_code == 0) << result.describe();
+  EXPECT_LT(seconds, 35.0) << result.describe();
+  EXPECT_NE(result.err.find("rank 0: "), std::string::npos) << result.describe();
+  EXPECT_NE(result.err.find("(--collective-timeout 3 s)"), std::string::npos) << result.describe();
 }
 
 }  // namespace
