@@ -5,8 +5,10 @@
 # and end with parameters bitwise equal to the same run on 2 processes never interrupted; a third, sent the
 # SIGUSR1 that --signal=B:USR1@120 sends before the time limit, must checkpoint, exit 75, requeue itself and
 # end the same way; and the batch script must requeue after that warning even when srun ends a rank still
-# leaving (a stand-in whose ranks exit 75 seconds apart). Exit 77 (CTest:
-# skipped) with the reason when the daemons cannot run here. Needs: RINGTRAIN (binary), RINGTRAIN_SOURCE_DIR.
+# leaving (a stand-in whose ranks exit 75 seconds apart). Before that, wherever it runs: submit's and sweep's
+# --help, their dry runs (train's options passed on with their values, nothing created), and their errors for
+# an option without its value. Exit 77 (CTest: skipped) with the reason when the daemons cannot run here.
+# Needs: RINGTRAIN (binary), RINGTRAIN_SOURCE_DIR.
 set -uo pipefail
 
 skip() { echo "SKIPPED: $*"; exit 77; }
@@ -28,6 +30,63 @@ fail() {
 source_dir="${RINGTRAIN_SOURCE_DIR:?}"
 binary="${RINGTRAIN:?}"
 python=/usr/bin/python3
+
+# The options of submit and sweep, with no Slurm: their dry runs print the sbatch command and create nothing.
+submit="${source_dir}/launchers/slurm/submit"
+sweep="${source_dir}/launchers/slurm/sweep"
+config="${source_dir}/experiments/01_dense_softmax.ini"
+dry=$(mktemp -d /tmp/ringtrain-slurm-dry-XXXXXX)
+trap 'rm -rf "${dry}"' EXIT
+for help in "${submit} --help" "${submit} -h" "${sweep} --help" "${sweep} -h"; do
+  # shellcheck disable=SC2086 # the words of ${help} are the command
+  printed=$(${help} 2>&1) || fail "${help} failed: ${printed}"
+  for option in --run-dir --dry-run --help "ringtrain train"; do
+    grep -q -- "${option}" <<<"${printed}" || fail "${help} does not mention ${option}: ${printed}"
+  done
+done
+"${submit}" --help | grep -q -- "--gpus-per-node G" || fail "submit --help does not list --gpus-per-node"
+"${sweep}" --help | grep -q -- "--vary KEY=" || fail "sweep --help does not list --vary"
+# train's options anywhere, with their values (-1 is a value), and after --; submit's own, also as --name=value.
+printed=$("${submit}" --run-dir "${dry}/run" --config "${config}" --dry-run --epochs 3 --keep-best --nodes=2 \
+  --fail-at-step -1 --tasks-per-node 2 --lr=0.1 -- --batch-size 64 --nodes 5 2>&1) || fail "submit --dry-run: ${printed}"
+echo "${printed}"
+grep -q -- "^+ sbatch --nodes 2 --ntasks-per-node 2 " <<<"${printed}" || fail "submit's own options were not its own: ${printed}"
+grep -q -- " --threads 1 --epochs 3 --keep-best --fail-at-step -1 --lr=0.1 --batch-size 64 --nodes 5$" <<<"${printed}" \
+  || fail "train's options were not passed on: ${printed}"
+[[ -e "${dry}/run" ]] && fail "submit --dry-run created the run directory"
+printed=$("${sweep}" --run-dir "${dry}/sweep" --config "${config}" --keep-best --vary lr=0.01,0.003 --dry-run \
+  --vary=batch-size=64,128 --epochs 3 --tasks-per-node 2 -- --seed 7 2>&1) || fail "sweep --dry-run: ${printed}"
+echo "${printed}"
+grep -q "^sweep: 4 points" <<<"${printed}" || fail "sweep did not count 4 points: ${printed}"
+grep -q "point-3: --lr 0.003 --batch-size 128$" <<<"${printed}" || fail "sweep did not print its points: ${printed}"
+grep -q -- "^+ sbatch --nodes 1 --ntasks-per-node 2 .* --array 0-3 " <<<"${printed}" || fail "sweep's array: ${printed}"
+grep -q -- " --keep-best --epochs 3 --seed 7$" <<<"${printed}" || fail "sweep did not pass train's options on: ${printed}"
+[[ -e "${dry}/sweep" ]] && fail "sweep --dry-run created its run directory"
+# An option without its value: a clear error, status 2, and nothing created.
+expect_error() {
+  local expected=$1 printed status
+  shift
+  printed=$("$@" 2>&1)
+  status=$?
+  ((status == 2)) || fail "'$*' ended with status ${status}, not 2: ${printed}"
+  grep -q -- "${expected}" <<<"${printed}" || fail "'$*' did not say '${expected}': ${printed}"
+}
+expect_error "^submit: error: --nodes needs a value" "${submit}" --run-dir "${dry}/run" --config "${config}" --nodes
+expect_error "^submit: error: --run-dir needs a value" "${submit}" --run-dir --dry-run --config "${config}"
+expect_error "^submit: error: --time needs a value" "${submit}" --run-dir "${dry}/run" --config "${config}" --time=
+expect_error "^submit: error: unexpected argument 'stray'" "${submit}" --run-dir "${dry}/run" --config "${config}" stray
+expect_error "^sweep: error: --vary needs a value" "${sweep}" --run-dir "${dry}/sweep" --config "${config}" --vary
+expect_error "^sweep: error: --run-dir needs a value" "${sweep}" --vary lr=1,2 --run-dir
+expect_error "^submit: error: --cpus-per-task needs a value" "${sweep}" --run-dir "${dry}/sweep" --config "${config}" \
+  --vary lr=1,2 --cpus-per-task
+expect_error "^submit: error: --threads: each rank runs --cpus-per-task threads" "${submit}" --run-dir "${dry}/run" \
+  --config "${config}" --threads 4
+expect_error "^submit: error: --resume=auto: every start of the job resumes" "${submit}" --run-dir "${dry}/run" \
+  --config "${config}" -- --resume=auto
+[[ -e "${dry}/run" || -e "${dry}/sweep" ]] && fail "a refused submit or sweep created its run directory"
+rm -rf "${dry}"
+trap - EXIT
+echo "slurm: submit's and sweep's options, help and dry runs as expected"
 ((EUID == 0)) || skip "the test daemons run as root, and this is user ${EUID}"
 for tool in munged mungekey slurmctld slurmd sbatch squeue scontrol scancel sinfo; do
   command -v "${tool}" >/dev/null || skip "${tool} is not installed (scripts/setup.sh installs slurmctld slurmd slurm-client munge)"
@@ -116,16 +175,15 @@ echo "slurm: node ${host} idle"
 
 "${python}" "${source_dir}/tests/launchers/fake_mnist.py" "${work}/mnist" 1280 150
 export RINGTRAIN="${binary}" OMP_WAIT_POLICY=PASSIVE
-submit="${source_dir}/launchers/slurm/submit"
 
 # Waits for job $1 to leave the queue (at most $2 seconds).
 job_gone() { [[ -z "$(squeue -h -j "$1" -o %i 2>/dev/null)" ]]; }
 wait_for_job() { wait_until "$2" job_gone "$1"; }
 job_id() { sed -n 's/^Submitted batch job \([0-9][0-9]*\).*/\1/p' <<<"$1"; }
 
-# 1. A 2-task CPU job through the batch script.
+# 1. A 2-task CPU job through the batch script (train's options given among submit's, without `--`).
 out=$("${submit}" --run-dir "${work}/first" --config "${source_dir}/experiments/01_dense_softmax.ini" \
-  --tasks-per-node 2 -- --data "${work}/mnist" --epochs 2 --batch-size 64 2>&1) || fail "submit: ${out}"
+  --data "${work}/mnist" --tasks-per-node 2 --epochs 2 --batch-size 64 2>&1) || fail "submit: ${out}"
 job=$(job_id "${out}")
 [[ -n "${job}" ]] || fail "no job id in: ${out}"
 wait_for_job "${job}" 120 || fail "job ${job} still queued after 120 s: $(squeue)"
@@ -137,7 +195,7 @@ grep -q "^final val_accuracy=" "${log}" || fail "job ${job} printed no final lin
 echo "slurm: job ${job} trained on 2 tasks: $(grep '^final' "${log}")"
 
 # 2. A sweep as a job array, gathered into one table.
-out=$("${source_dir}/launchers/slurm/sweep" --run-dir "${work}/sweep" --config "${source_dir}/experiments/01_dense_softmax.ini" \
+out=$("${sweep}" --run-dir "${work}/sweep" --config "${source_dir}/experiments/01_dense_softmax.ini" \
   --vary lr=0.01,0.003 --tasks-per-node 1 -- --data "${work}/mnist" --epochs 1 --batch-size 64 2>&1) || fail "sweep: ${out}"
 job=$(job_id "${out}")
 [[ -n "${job}" ]] || fail "no job id in: ${out}"
