@@ -91,7 +91,7 @@ bool wants_help(const std::vector<std::string>& arguments) {
 int summary_command(const std::vector<std::string>& arguments, Replica& replica) {
   const auto options = run_options();
   if (wants_help(arguments)) {
-    print_help("ringtrain summary --config FILE [options]", options);
+    print_help("ringtrain summary --config FILE [options]", options, true);
     return 0;
   }
   const Session session = agree_on(replica.communicator, [&] {
@@ -129,43 +129,46 @@ std::unique_ptr<RunDirectoryLock> hold_run_directory(const RunFiles& files, cons
 int train_command(const std::vector<std::string>& arguments, Replica& replica) {
   const auto options = run_options();
   if (wants_help(arguments)) {
-    print_help("ringtrain train --config FILE [options]", options);
+    print_help("ringtrain train --config FILE [options]", options, true);
     return 0;
   }
   // From here on a signal asks for a checkpoint and a stop at the next step boundary.
   install_stop_signal_handlers(replica.communicator.rank() == 0);
-  // What every rank reads alone, agreed on before the first collective: an error in the options, the model
-  // or the data is printed once, not by every rank.
+  // What every rank reads alone is agreed on before the collectives that follow it, so that an error in the
+  // options, the model or the data is printed once, not by every rank: the options and the model first, the
+  // data once the run directory is held (a second run on it waits for the lock before loading anything).
   struct Setup {
     ParsedOptions parsed;
     Session session;
     RunFiles files;
-    data::Dataset train, validation;
   };
   Setup setup = agree_on(replica.communicator, [&] {
     ParsedOptions parsed = parse(arguments, options);
     Session session = open_session(parsed, replica.processes_on_node);
-    replica.watch_collectives(
-        session.config);  // the agreement waits --collective-timeout, as every collective
+    replica.watch_collectives(session.config);  // the agreement, as every collective, waits this long
     require_batch_divides(session.config, replica.communicator.size());
     RunFiles files = run_files(parsed);
     announce_checkpoint_on_stop(!files.run_dir.empty());
-    data::Dataset train = load_data_for(*session.model, session.config.data_dir, data::Split::train);
-    data::Dataset validation = load_data_for(*session.model, session.config.data_dir, data::Split::test);
-    return Setup{std::move(parsed), std::move(session), std::move(files), std::move(train),
-                 std::move(validation)};
+    return Setup{std::move(parsed), std::move(session), std::move(files)};
   });
   const ParsedOptions& parsed = setup.parsed;
   Session& session = setup.session;
   const RunFiles& files = setup.files;
-  const data::Dataset& train = setup.train;
-  const data::Dataset& validation = setup.validation;
   // On the GPU the loss sums are read (and metrics.h5 gets its rows) every --log-every steps with a run
   // directory, every 100 without.
   if (!files.run_dir.empty()) session.config.gpu_read_every = files.log_every;
   const TrainConfig& config = session.config;
   const std::unique_ptr<RunDirectoryLock> lock = hold_run_directory(files, config, replica);
   Communicator& communicator = replica.for_device(config);
+  struct Datasets {
+    data::Dataset train, validation;
+  };
+  const Datasets datasets = agree_on(replica.communicator, [&] {
+    return Datasets{load_data_for(*session.model, config.data_dir, data::Split::train),
+                    load_data_for(*session.model, config.data_dir, data::Split::test)};
+  });
+  const data::Dataset& train = datasets.train;
+  const data::Dataset& validation = datasets.validation;
   std::cout << model_summary(*session.model, config.name);
   const StartingPoint starting = resume_position(files, session, communicator, std::cout);
   const TrainingPosition& start = starting.position;
@@ -240,7 +243,7 @@ int bench_command(const std::vector<std::string>& arguments, Replica& replica) {
   auto options = run_options();
   options.add(bench_options());
   if (wants_help(arguments)) {
-    print_help("ringtrain bench --config FILE --steps N [options]", options);
+    print_help("ringtrain bench --config FILE --steps N [options]", options, true);
     return 0;
   }
   struct Setup {

@@ -64,8 +64,12 @@ int main(int argc, char** argv) {
   // Rank 0 alone writes to standard output; every rank reports its own errors, prefixed with its rank.
   if (world.rank != 0) std::cout.rdbuf(nullptr);
   const std::string rank_prefix = world.size > 1 ? "rank " + std::to_string(world.rank) + ": " : "";
-  const std::vector<std::string> arguments(argv + std::min(argc, 2), argv + argc);
-  const std::string command = argc >= 2 ? argv[1] : "";
+  std::vector<std::string> arguments(argv + std::min(argc, 2), argv + argc);
+  std::string command = argc >= 2 ? argv[1] : "";
+  if (command == "help" && arguments.size() == 1) {  // ringtrain help train: train's own help
+    command = arguments[0];
+    arguments = {"--help"};
+  }
   try {
     // One process per GPU: each rank uses the GPU of its local rank (--device cuda refuses more processes
     // than GPUs on a node; the CPU needs none).

@@ -1,6 +1,7 @@
 // The option table and its translation into a TrainConfig.
 #include "core/cli/options.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -119,6 +120,15 @@ void require_config_lines(const std::string& text, const std::string& source) {
   }
 }
 
+// " (did you mean batch-size?)" for batch_size (`prefix` "--": "--batch-size?" for --batch_size), when
+// `options` has the name with dashes.
+std::string dashed_suggestion(std::string name, const po::options_description& options, const char* prefix) {
+  name.erase(0, name.find_first_not_of('-'));
+  std::replace(name.begin(), name.end(), '_', '-');
+  if (options.find_nothrow(name, false) == nullptr) return "";
+  return std::string(" (did you mean ") + prefix + name + "?)";
+}
+
 // Adds the options of a config file (or of config text) under `source` to what the flags set.
 void store_config(std::istream& in, const std::string& source, ParsedOptions& parsed) {
   std::string text(kMaxConfigBytes + 1, '\0');
@@ -129,8 +139,12 @@ void store_config(std::istream& in, const std::string& source, ParsedOptions& pa
                                                << " bytes, far more than a config file: " << kConfigExample);
   require_config_lines(text, source);
   std::istringstream config(text);
+  const po::options_description options = run_options();
   try {
-    po::store(po::parse_config_file(config, run_options()), parsed.values);
+    po::store(po::parse_config_file(config, options), parsed.values);
+  } catch (const po::unknown_option& error) {
+    RT_FAIL(source << ": " << error.what() << dashed_suggestion(error.get_option_name(), options, "")
+                   << " (the keys are the options of --help, without the dashes)");
   } catch (const po::error& error) {
     RT_FAIL(source << ": " << error.what() << " (the keys are the options of --help, without the dashes)");
   }
@@ -170,14 +184,25 @@ std::vector<std::string> value_lines(const std::string& key, const po::variable_
 
 }  // namespace
 
+po::options_description config_option() {
+  po::options_description option("Config file");
+  option.add_options()("config", po::value<std::string>(),
+                       "INI file of the options above: key = value lines, the keys without the dashes (as in "
+                       "experiments/*.ini); the command line overrides it");
+  return option;
+}
+
 ParsedOptions parse(const std::vector<std::string>& arguments, const po::options_description& flags) {
   ParsedOptions parsed;
   po::variables_map& options = parsed.values;
   po::options_description all;
   all.add(flags);
-  all.add_options()("config", po::value<std::string>(), "INI file of model and training options");
+  all.add(config_option());
   try {
     po::store(po::command_line_parser(arguments).options(all).run(), options);
+  } catch (const po::unknown_option& error) {
+    RT_FAIL("command line: " << error.what() << dashed_suggestion(error.get_option_name(), all, "--")
+                             << " (see --help)");
   } catch (const po::error& error) {
     RT_FAIL("command line: " << error.what() << " (see --help)");
   }

@@ -27,6 +27,9 @@ struct ParsedOptions {
   std::string source_of(const std::string& option) const;
 };
 
+// --config FILE, which every command's parse() takes.
+po::options_description config_option();
+
 // Reads flags and, when --config names one, the config file. Unknown options are errors naming their source.
 ParsedOptions parse(const std::vector<std::string>& arguments, const po::options_description& flags);
 // Reads config text (as a checkpoint stores it) as if it were a config file named `source`.

@@ -114,6 +114,11 @@ StartingPoint resume_position(const RunFiles& files, Session& session, Communica
     return start;
   }
   const TrainConfig& config = session.config;
+  // Another model first: another seed, batch or optimizer would not make it this run's.
+  require_same_layers(path, info, *session.model);
+  RT_CHECK(info.optimizer.empty() || info.optimizer == config.optimizer.name,
+           path.string() << " holds the state of optimizer " << info.optimizer << ", this run uses "
+                         << config.optimizer.name << ": resume with --optimizer " << info.optimizer);
   RT_CHECK(info.position.seed == config.seed,
            path.string() << " was written by a run with seed " << info.position.seed << ", this one has seed "
                          << config.seed << ": resume with --seed " << info.position.seed);
@@ -121,11 +126,8 @@ StartingPoint resume_position(const RunFiles& files, Session& session, Communica
            path.string() << " was written at global step " << info.position.global_step << " after "
                          << info.position.samples_seen << " samples, which is not global batch "
                          << config.batch_size << ": resume with the run's --batch-size");
-  RT_CHECK(info.optimizer.empty() || info.optimizer == config.optimizer.name,
-           path.string() << " holds the state of optimizer " << info.optimizer << ", this run uses "
-                         << config.optimizer.name << ": resume with --optimizer " << info.optimizer);
-  restore_checkpoint(path, *session.model, session.optimizer.get());  // shapes first: they name a parameter
-  require_same_layers(path, info, *session.model);
+  // A configuration that could not be compared above still has its shapes checked here, naming a parameter.
+  restore_checkpoint(path, *session.model, session.optimizer.get());
   out << "resume: from " << path.string() << " (epoch " << info.position.epoch + 1 << ", step "
       << info.position.step + 1 << ", global step " << info.position.global_step << ", written by "
       << info.world_size << " process(es); now " << communicator.size() << ")\n";

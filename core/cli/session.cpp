@@ -103,6 +103,12 @@ Session open_session(const ParsedOptions& options, int processes_on_node) {
           << ": warmup-epochs=" << config.warmup_epochs
           << " ramps the learning rate up to lr x N under lr-scaling linear, and lr-scaling is none: add "
           << "--lr-scaling linear, or leave warmup-epochs out");
+  RT_CHECK(config.optimizer.momentum == 0 || config.optimizer.name == "sgd",
+           options.source_of("momentum")
+               << ": momentum=" << config.optimizer.momentum << " is SGD's, and the optimizer is "
+               << config.optimizer.name
+               << " (Adam keeps its own moving averages): leave momentum out, or use "
+               << "--optimizer sgd");
   return build_session(std::move(config), processes_on_node);
 }
 
@@ -117,8 +123,9 @@ Session open_checkpoint_session(const std::string& path, int threads, int proces
   return session;
 }
 
-void print_help(const std::string& usage, const po::options_description& options) {
+void print_help(const std::string& usage, const po::options_description& options, bool takes_config) {
   std::cout << "usage: " << usage << "\n\n" << options << "\n";
+  if (takes_config) std::cout << config_option() << "\n";
 }
 
 void require_images_fit(const Sequential& model, std::int64_t rows, std::int64_t cols,

@@ -68,7 +68,8 @@ void ProgressPrinter::on_step_end(const StepMetrics& metrics) {
   const bool last_step = metrics.step + 1 == metrics.steps;
   if (!last_step && now - last_print_ < std::chrono::milliseconds(100)) return;
   last_print_ = now;
-  const double per_step = metrics.elapsed_seconds / static_cast<double>(metrics.step + 1);
+  const double per_step =
+      metrics.elapsed_seconds / static_cast<double>(metrics.step + 1 - metrics.first_step);
   const double eta = per_step * static_cast<double>(metrics.steps - metrics.step - 1);
   out_ << "\r" << counter(metrics.step + 1, metrics.steps) << " " << bar(metrics.step + 1, metrics.steps)
        << format(" - ETA: %.0fs", eta) << metrics_text(metrics) << "\033[K" << std::flush;
@@ -77,7 +78,7 @@ void ProgressPrinter::on_step_end(const StepMetrics& metrics) {
 
 void ProgressPrinter::on_epoch_end(const EpochMetrics& metrics) {
   const double per_step_ms =
-      1000.0 * metrics.seconds / static_cast<double>(std::max<std::int64_t>(last_.steps, 1));
+      1000.0 * metrics.seconds / static_cast<double>(std::max<std::int64_t>(metrics.steps_run, 1));
   if (style_ == ProgressStyle::live) out_ << "\r";
   out_ << counter(last_.steps, last_.steps) << " " << bar(1, 1) << format(" - %.0fs", metrics.seconds)
        << format(" %.0fms/step", per_step_ms) << format(" - %.0f img/s", metrics.images_per_second)

@@ -317,6 +317,7 @@ std::vector<EpochMetrics> Trainer::fit(const data::Dataset& train, const data::D
       metrics.epoch = epoch;
       metrics.step = step;
       metrics.steps = steps;
+      metrics.first_step = first_step;
       metrics.global_step = position.global_step;
       metrics.learning_rate = rate;
       metrics.loss = position.loss_sum / static_cast<double>(position.seen);
@@ -349,6 +350,7 @@ std::vector<EpochMetrics> Trainer::fit(const data::Dataset& train, const data::D
     metrics.val_accuracy = evaluation.accuracy;
     metrics.learning_rate = epoch_learning_rate;
     metrics.seconds = seconds_since(begin);
+    metrics.steps_run = steps - first_step;
     metrics.images_per_second =
         static_cast<double>((steps - first_step) * config_.batch_size) / train_seconds;
     for (auto* observer : observers_)

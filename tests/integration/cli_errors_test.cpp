@@ -86,6 +86,18 @@ TEST_F(CliErrors, UnknownConfigKeyNamesFileAndKey) {
   expect_failure(run_ringtrain({"train", "--config", config}), {config, "epochz"});
 }
 
+TEST_F(CliErrors, AKeyWrittenWithUnderscoresIsAnsweredWithItsDashedName) {
+  const auto config = write_config("underscore.ini", config_text() + "learning_rate = 3\nbatch_size = 3\n");
+  const CommandResult unknown = run_ringtrain({"summary", "--config", config});
+  expect_failure(unknown, {config, "'learning_rate'"});
+  EXPECT_EQ(unknown.err.find("did you mean"), std::string::npos) << "no such option with dashes either";
+  const auto dashed = write_config("dashed.ini", config_text() + "batch_size = 3\n");
+  expect_failure(run_ringtrain({"summary", "--config", dashed}),
+                 {dashed, "'batch_size' (did you mean batch-size?)"});
+  expect_failure(run_ringtrain({"summary", "--config", kExperiment1, "--lr_decay", "0.5"}),
+                 {"'--lr_decay' (did you mean --lr-decay?)"});
+}
+
 TEST_F(CliErrors, ConfigLineWithoutKeyNamesFileAndLine) {
   const auto config = write_config("no_key.ini", config_text() + "= 0.666\n");
   expect_failure(run_ringtrain({"train", "--config", config}), {config + ":", "'= 0.666'", "no key"});
@@ -168,6 +180,14 @@ TEST_F(CliErrors, BucketSizeMustBeFromOneKibTo1Tib) {
     expect_failure(run_ringtrain({"summary", "--config", kExperiment1, "--bucket-kib", kib}),
                    {"command line: bucket-kib=" + kib, "must be from 1 to 1073741824 (1 TiB)"});
   }
+}
+
+TEST_F(CliErrors, MomentumWithAdamWouldDoNothingAndIsRefused) {
+  expect_failure(run_ringtrain({"summary", "--config", experiment("03_relu_adam.ini"), "--momentum", "0.9"}),
+                 {"momentum=0.9 is SGD's", "the optimizer is adam", "--optimizer sgd"});
+  const auto accepted = run_ringtrain(
+      {"summary", "--config", experiment("03_relu_adam.ini"), "--momentum", "0.9", "--optimizer", "sgd"});
+  EXPECT_EQ(accepted.exit_code, 0) << accepted.describe();
 }
 
 TEST_F(CliErrors, WarmupWithoutLinearScalingWouldDoNothingAndIsRefused) {
@@ -440,6 +460,12 @@ TEST(CliHelp, EachCommandListsItsOptions) {
   const auto bench = run_ringtrain({"bench", "--help"});
   EXPECT_NE(bench.out.find("--steps"), std::string::npos) << bench.describe();
   EXPECT_NE(bench.out.find("--warmup"), std::string::npos) << bench.describe();
+  // --config is an option of its own in the list, not only in the usage line; `help train` is train's help.
+  const auto train = run_ringtrain({"train", "--help"});
+  EXPECT_NE(train.out.find("  --config arg"), std::string::npos) << train.describe();
+  const auto help_train = run_ringtrain({"help", "train"});
+  EXPECT_EQ(help_train.exit_code, 0) << help_train.describe();
+  EXPECT_EQ(help_train.out, train.out);
 }
 
 TEST(CliHelp, TopLevelHelpAndVersion) {

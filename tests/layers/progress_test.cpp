@@ -33,6 +33,7 @@ EpochMetrics epoch_end() {
   metrics.val_loss = 0.125;
   metrics.val_accuracy = 0.96875;
   metrics.seconds = 4;
+  metrics.steps_run = 40;
   metrics.images_per_second = 1500;
   return metrics;
 }
@@ -64,6 +65,24 @@ TEST(ProgressPrinter, LiveRewritesTheLineAndEndsItAtTheEpochsEnd) {
   EXPECT_THAT(out.str(), HasSubstr("\r40/40 [==============================] - ETA: 0s"));
   printer.on_epoch_end(epoch_end());
   EXPECT_THAT(out.str(), EndsWith("val_accuracy: 0.9688\033[K\n"));
+}
+
+TEST(ProgressPrinter, AnEpochResumedPartWayTimesOnlyTheStepsThisRunTook) {
+  // Resumed at step 30 of 40: 5 steps in 5 s are 1 s a step, so the 5 left take 5 s; the epoch's 10 steps
+  // in 2 s are 200 ms a step.
+  std::ostringstream out;
+  ProgressPrinter printer(out, ProgressStyle::live);
+  printer.on_epoch_begin(0, 1, 0.01);
+  StepMetrics resumed = step(34, 40);
+  resumed.first_step = 30;
+  resumed.elapsed_seconds = 5.0;
+  printer.on_step_end(resumed);
+  EXPECT_THAT(out.str(), HasSubstr(" - ETA: 5s - ")) << out.str();
+  EpochMetrics end = epoch_end();
+  end.seconds = 2.0;
+  end.steps_run = 10;
+  printer.on_epoch_end(end);
+  EXPECT_THAT(out.str(), HasSubstr("40/40 [==============================] - 2s 200ms/step - 1500 img/s"));
 }
 
 TEST(ProgressPrinter, EndLineEndsAnOpenLineOnce) {
