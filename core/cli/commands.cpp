@@ -141,6 +141,7 @@ int train_command(const std::vector<std::string>& arguments, Replica& replica) {
     ParsedOptions parsed;
     Session session;
     RunFiles files;
+    ProgressStyle progress_style;
   };
   Setup setup = agree_on(replica.communicator, [&] {
     ParsedOptions parsed = parse(arguments, options);
@@ -149,7 +150,9 @@ int train_command(const std::vector<std::string>& arguments, Replica& replica) {
     require_batch_divides(session.config, replica.communicator.size());
     RunFiles files = run_files(parsed);
     announce_checkpoint_on_stop(!files.run_dir.empty());
-    return Setup{std::move(parsed), std::move(session), std::move(files)};
+    const ProgressStyle style =
+        progress_style(parsed.values["verbose"].as<std::string>(), parsed.source_of("verbose"));
+    return Setup{std::move(parsed), std::move(session), std::move(files), style};
   });
   const ParsedOptions& parsed = setup.parsed;
   Session& session = setup.session;
@@ -178,7 +181,7 @@ int train_command(const std::vector<std::string>& arguments, Replica& replica) {
             << config.schedule.decay << "^epoch, seed " << config.seed << "\n";
 
   Trainer trainer(*session.model, *session.optimizer, config, &communicator);
-  ProgressPrinter progress(std::cout, progress_style_for_stdout());
+  ProgressPrinter progress(std::cout, setup.progress_style);
   trainer.add_observer(progress);
   std::unique_ptr<CsvLogger> csv;
   if (!config.csv_path.empty() && communicator.rank() == 0) {

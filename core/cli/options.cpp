@@ -47,6 +47,9 @@ po::options_description run_options() {
       ("data", po::value<std::string>(),
        "directory of the MNIST IDX files (default: $RINGTRAIN_DATA or ~/.cache/ringtrain/mnist)")
       ("csv", po::value<std::string>(), "write one row of metrics per epoch to this CSV file (empty: none)")
+      ("verbose", po::value<std::string>()->default_value("auto"),
+       "progress, as Keras' fit: auto (1 on a terminal, else 2), 0 (none), 1 (a live bar), 2 (a line per "
+       "epoch); under mpirun, whose ranks always write to a terminal, give 2 when the output goes to a file")
       ("bn-sync", po::value<std::string>()->default_value("global"),
        "batch-norm statistics over the global batch (global) or each process's part (local)")
       ("lr-scaling", po::value<std::string>()->default_value("none"),
@@ -241,6 +244,7 @@ std::string config_text(const ParsedOptions& parsed) {
   static const std::set<std::string> left_out{"config",
                                               "data",
                                               "csv",
+                                              "verbose",
                                               "run-dir",
                                               "resume",
                                               "threads",

@@ -8,6 +8,8 @@
 #include <ostream>
 #include <string>
 
+#include "core/check.hpp"
+
 namespace ringtrain {
 
 namespace {
@@ -33,15 +35,32 @@ std::string counter(std::int64_t done, std::int64_t total) {
          "/" + total_text;
 }
 
+// " - name: value": 4 decimals as Keras prints them, in exponent form (1.2346e+31, 2.5000e-05) where fixed
+// point would show nothing or a run of digits.
+std::string metric(const char* name, double value) {
+  const double size = std::fabs(value);
+  const bool exponent = size >= 1e6 || (size > 0 && size < 1e-3);
+  return std::string(" - ") + name + ": " + format(exponent ? "%.4e" : "%.4f", value);
+}
+
 std::string metrics_text(const StepMetrics& m) {
-  return format(" - %.0f img/s", m.images_per_second) + format(" - loss: %.4f", m.loss) +
-         format(" - accuracy: %.4f", m.accuracy);
+  return format(" - %.0f img/s", m.images_per_second) + metric("loss", m.loss) +
+         metric("accuracy", m.accuracy);
 }
 
 }  // namespace
 
 ProgressStyle progress_style_for_stdout() {
   return isatty(STDOUT_FILENO) ? ProgressStyle::live : ProgressStyle::plain;
+}
+
+ProgressStyle progress_style(const std::string& verbose, const std::string& source) {
+  if (verbose == "auto") return progress_style_for_stdout();
+  if (verbose == "0") return ProgressStyle::silent;
+  if (verbose == "1") return ProgressStyle::live;
+  if (verbose == "2") return ProgressStyle::plain;
+  RT_FAIL(source << ": verbose=" << verbose
+                 << " is not auto, 0 (silent), 1 (a live progress bar) or 2 (one line per epoch)");
 }
 
 ProgressPrinter::ProgressPrinter(std::ostream& out, ProgressStyle style) : out_(out), style_(style) {}
@@ -56,6 +75,7 @@ void ProgressPrinter::end_line() {
 }
 
 void ProgressPrinter::on_epoch_begin(int epoch, int epochs, double learning_rate) {
+  if (style_ == ProgressStyle::silent) return;
   out_ << "Epoch " << epoch + 1 << "/" << epochs << format(" - learning rate %.6g", learning_rate)
        << std::endl;
   last_print_ = {};
@@ -77,14 +97,14 @@ void ProgressPrinter::on_step_end(const StepMetrics& metrics) {
 }
 
 void ProgressPrinter::on_epoch_end(const EpochMetrics& metrics) {
+  if (style_ == ProgressStyle::silent) return;
   const double per_step_ms =
       1000.0 * metrics.seconds / static_cast<double>(std::max<std::int64_t>(metrics.steps_run, 1));
   if (style_ == ProgressStyle::live) out_ << "\r";
   out_ << counter(last_.steps, last_.steps) << " " << bar(1, 1) << format(" - %.0fs", metrics.seconds)
        << format(" %.0fms/step", per_step_ms) << format(" - %.0f img/s", metrics.images_per_second)
-       << format(" - loss: %.4f", metrics.loss) << format(" - accuracy: %.4f", metrics.accuracy)
-       << format(" - val_loss: %.4f", metrics.val_loss)
-       << format(" - val_accuracy: %.4f", metrics.val_accuracy);
+       << metric("loss", metrics.loss) << metric("accuracy", metrics.accuracy)
+       << metric("val_loss", metrics.val_loss) << metric("val_accuracy", metrics.val_accuracy);
   if (style_ == ProgressStyle::live) out_ << "\033[K";
   out_ << std::endl;
   line_open_ = false;

@@ -1,15 +1,17 @@
 // ProgressPrinter: Keras-like progress output. On a terminal one live line per epoch (step/steps, bar,
-// ETA, img/s, loss, accuracy); elsewhere one plain line per epoch. Then validation loss and accuracy.
+// ETA, img/s, loss, accuracy); elsewhere one plain line per epoch; or nothing (Keras' verbose 0). Then
+// validation loss and accuracy.
 #pragma once
 
 #include <chrono>
 #include <iosfwd>
+#include <string>
 
 #include "core/train/observer.hpp"
 
 namespace ringtrain {
 
-enum class ProgressStyle { live, plain };
+enum class ProgressStyle { live, plain, silent };
 
 class ProgressPrinter final : public TrainingObserver {
  public:
@@ -35,5 +37,8 @@ class ProgressPrinter final : public TrainingObserver {
 
 // live when standard output is a terminal.
 ProgressStyle progress_style_for_stdout();
+// --verbose as Keras' fit takes it: auto (progress_style_for_stdout), 0 silent, 1 live, 2 plain; another
+// value is an error naming `source`.
+ProgressStyle progress_style(const std::string& verbose, const std::string& source);
 
 }  // namespace ringtrain

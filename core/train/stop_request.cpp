@@ -54,15 +54,19 @@ void say(const char (&text)[N]) {
 void on_stop_signal(int signal) {
   const std::int64_t now = monotonic_ns();
   const std::int64_t first = record_request(now);
-  const bool again = first != 0 && now - first >= kSecondSignalAfterNs;
+  // Ctrl-C comes from a person at the terminal, never twice from a launcher: a second one ends at once.
+  const bool again = first != 0 && (signal == SIGINT || now - first >= kSecondSignalAfterNs);
   if (announce.load()) {
     if (signal == SIGTERM) say("ringtrain: SIGTERM received");
     if (signal == SIGUSR1) say("ringtrain: SIGUSR1 received");
+    if (signal == SIGINT) say("ringtrain: interrupted (Ctrl-C)");
     if (first == 0 && checkpoint_on_stop.load())
-      say(": checkpointing and stopping at the next step boundary\n");
+      say(": checkpointing and stopping at the next step boundary");
     if (first == 0 && !checkpoint_on_stop.load()) {
-      say(": stopping at the next step boundary (no --run-dir: no checkpoint)\n");
+      say(": stopping at the next step boundary (no --run-dir: no checkpoint)");
     }
+    if (first == 0 && signal == SIGINT) say("; Ctrl-C again exits at once");
+    if (first == 0) say("\n");
     if (again) say(" again: exiting at once, without a checkpoint\n");
   }
   if (again) _exit(128 + signal);
@@ -78,6 +82,7 @@ void install_stop_signal_handlers(bool announce_on_stderr) {
   action.sa_flags = SA_RESTART;
   sigaction(SIGTERM, &action, nullptr);
   sigaction(SIGUSR1, &action, nullptr);
+  sigaction(SIGINT, &action, nullptr);
 }
 
 void announce_checkpoint_on_stop(bool writes_checkpoint) noexcept {

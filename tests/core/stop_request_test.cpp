@@ -77,6 +77,22 @@ TEST_F(StopRequest, AnotherSignalTwoSecondsLaterEndsTheProcessAtOnce) {
       "ringtrain: SIGUSR1 received again: exiting at once, without a checkpoint");
 }
 
+TEST_F(StopRequest, CtrlCAsksForAStopAndASecondOneEndsTheProcessAtOnce) {
+  EXPECT_EXIT(
+      {
+        install_stop_signal_handlers(true);
+        std::raise(SIGINT);
+        if (!stop_requested()) std::exit(1);
+        std::raise(SIGINT);  // at once: no 2 s wait as for a launcher's signals
+        std::exit(0);        // not reached
+      },
+      testing::ExitedWithCode(128 + SIGINT),
+      "ringtrain: interrupted \\(Ctrl-C\\): checkpointing and stopping at the next step boundary; Ctrl-C "
+      "again "
+      "exits at once\n"
+      "ringtrain: interrupted \\(Ctrl-C\\) again: exiting at once, without a checkpoint");
+}
+
 TEST_F(StopRequest, TheAnnouncementSaysWhetherACheckpointIsWritten) {
   install_stop_signal_handlers(true);
   for (const bool writes_checkpoint : {false, true}) {

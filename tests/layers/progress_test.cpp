@@ -7,6 +7,8 @@
 
 #include <sstream>
 
+#include "core/check.hpp"
+
 namespace ringtrain {
 namespace {
 
@@ -83,6 +85,41 @@ TEST(ProgressPrinter, AnEpochResumedPartWayTimesOnlyTheStepsThisRunTook) {
   end.steps_run = 10;
   printer.on_epoch_end(end);
   EXPECT_THAT(out.str(), HasSubstr("40/40 [==============================] - 2s 200ms/step - 1500 img/s"));
+}
+
+TEST(ProgressPrinter, SilentPrintsNothing) {
+  std::ostringstream out;
+  {
+    ProgressPrinter printer(out, ProgressStyle::silent);
+    printer.on_epoch_begin(0, 1, 0.01);
+    printer.on_step_end(step(39, 40));
+    printer.on_epoch_end(epoch_end());
+  }
+  EXPECT_EQ(out.str(), "");
+}
+
+TEST(ProgressPrinter, ValuesFixedPointCannotShowComeInExponentForm) {
+  std::ostringstream out;
+  ProgressPrinter printer(out, ProgressStyle::plain);
+  EpochMetrics end = epoch_end();
+  end.loss = 1.0884117770268157e31;
+  end.val_loss = 2.5e-5;
+  end.accuracy = 0;
+  printer.on_epoch_end(end);
+  EXPECT_THAT(out.str(), HasSubstr(" - loss: 1.0884e+31 - accuracy: 0.0000 - val_loss: 2.5000e-05 - "));
+}
+
+TEST(ProgressStyleOption, TakesKerasVerboseValues) {
+  EXPECT_EQ(progress_style("0", "test"), ProgressStyle::silent);
+  EXPECT_EQ(progress_style("1", "test"), ProgressStyle::live);
+  EXPECT_EQ(progress_style("2", "test"), ProgressStyle::plain);
+  EXPECT_EQ(progress_style("auto", "test"), progress_style_for_stdout());
+  try {
+    progress_style("3", "config.ini");
+    ADD_FAILURE() << "verbose=3 was taken";
+  } catch (const Error& error) {
+    EXPECT_THAT(error.what(), HasSubstr("config.ini: verbose=3 is not auto, 0"));
+  }
 }
 
 TEST(ProgressPrinter, EndLineEndsAnOpenLineOnce) {
