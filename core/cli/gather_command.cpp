@@ -114,7 +114,8 @@ int gather_command(const std::vector<std::string>& arguments, Replica&) {
   std::cout << "run";
   for (const auto& key : differing)
     std::cout << '\t' << key;
-  std::cout << "\tepochs\tval_accuracy\tbest_val_accuracy\n";
+  // epochs_done, not epochs: an option column may be the configured epochs.
+  std::cout << "\tepochs_done\tval_accuracy\tbest_val_accuracy\n";
   for (const auto& run : runs) {
     std::cout << run.name;
     for (const auto& key : differing)

@@ -128,9 +128,15 @@ StartingPoint resume_position(const RunFiles& files, Session& session, Communica
                          << config.batch_size << ": resume with the run's --batch-size");
   // A configuration that could not be compared above still has its shapes checked here, naming a parameter.
   restore_checkpoint(path, *session.model, session.optimizer.get());
-  out << "resume: from " << path.string() << " (epoch " << info.position.epoch + 1 << ", step "
-      << info.position.step + 1 << ", global step " << info.position.global_step << ", written by "
-      << info.world_size << " process(es); now " << communicator.size() << ")\n";
+  out << "resume: from " << path.string() << " (after " << info.position.global_step << " steps; written by "
+      << info.world_size << " process(es), now " << communicator.size() << ")\n";
+  if (info.position.epoch >= config.epochs) {
+    out << "resume: the run has trained its " << config.epochs
+        << " epoch(s): nothing is left to train (give a larger --epochs to go on)\n";
+  } else {
+    out << "resume: continuing at epoch " << info.position.epoch + 1 << ", step " << info.position.step + 1
+        << "\n";
+  }
   if (config.lr_scaling == LearningRateScaling::linear && info.world_size > 0 &&
       info.world_size != communicator.size())
     out << "resume: --lr-scaling linear: the learning rate is now lr x " << communicator.size()

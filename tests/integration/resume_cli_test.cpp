@@ -417,7 +417,7 @@ TEST_F(ResumeCli, ARunContinuesOnAnotherNumberOfProcesses) {
     train_and_kill(first, run_dir, 13);
     const CommandResult resumed = train(second, run_dir, {"--resume", "auto"});
     ASSERT_TRUE(resumed.exited && resumed.exit_code == 0) << resumed.describe();
-    EXPECT_THAT(resumed.out, HasSubstr("written by " + std::to_string(first) + " process(es); now " +
+    EXPECT_THAT(resumed.out, HasSubstr("written by " + std::to_string(first) + " process(es), now " +
                                        std::to_string(second)));
     const double difference = worst_relative_difference(contents(final_checkpoint(run_dir)), expected);
     std::cout << "[ measured ] " << first << " then " << second
@@ -477,6 +477,35 @@ TEST_F(ResumeCli, AResumedRunKeepsTheCsvRowsOfTheEpochsBeforeIt) {
   ASSERT_EQ(after_link.size(), 4u);
   EXPECT_EQ(after_link[2], after_resume[2]);
   EXPECT_THAT(after_link[3], testing::StartsWith("2,"));
+}
+
+TEST_F(ResumeCli, ResumingAFinishedRunSaysThereIsNothingLeftToTrain) {
+  const fs::path run_dir = dir_.path() / "finished";
+  ASSERT_EQ(train(1, run_dir).exit_code, 0);
+  const CommandResult again = train(1, run_dir, {"--resume", "auto"});
+  ASSERT_TRUE(again.exited && again.exit_code == 0) << again.describe();
+  EXPECT_THAT(again.out, HasSubstr("(after " + std::to_string(kEpochs * kStepsPerEpoch) +
+                                   " steps; written by 1 "
+                                   "process(es), now 1)"));
+  EXPECT_THAT(again.out, HasSubstr("resume: the run has trained its " + std::to_string(kEpochs) +
+                                   " epoch(s): nothing is left to train"));
+  EXPECT_THAT(again.out, testing::Not(HasSubstr("continuing at epoch")));
+}
+
+TEST_F(ResumeCli, GatherListsEachRunWithTheOptionsThatDifferAndItsAccuracies) {
+  // Two runs that differ in lr and in their configured epochs: both are columns beside the epochs done.
+  std::vector<std::string> short_run = train_arguments(dir_.path() / "runs" / "a", {"--lr", "0.02"});
+  short_run[6] = "1";  // the value after --epochs
+  ASSERT_EQ(run_command(with_binary(short_run)).exit_code, 0);
+  ASSERT_EQ(train(1, dir_.path() / "runs" / "b").exit_code, 0);
+  const CommandResult gathered = run_command({ringtrain_binary(), "gather", (dir_.path() / "runs").string()});
+  ASSERT_EQ(gathered.exit_code, 0) << gathered.describe();
+  const auto lines = split_lines(gathered.out);
+  ASSERT_EQ(lines.size(), 3u) << gathered.describe();
+  EXPECT_EQ(lines[0], "run\tepochs\tlr\tepochs_done\tval_accuracy\tbest_val_accuracy");
+  EXPECT_THAT(gathered.out, testing::ContainsRegex("\na\t1\t0\\.02\t1\t[01]\\.[0-9]{4}\t"));
+  EXPECT_THAT(gathered.out, testing::ContainsRegex("\nb\t" + std::to_string(kEpochs) + "\t0\\.01\t" +
+                                                   std::to_string(kEpochs) + "\t"));
 }
 
 TEST_F(ResumeCli, AnotherArchitecturesCheckpointIsRefusedNamingTheLayerBeforeAnythingElse) {
