@@ -13,6 +13,7 @@
 
 #include "core/check.hpp"
 #include "core/checkpoint/checkpoint.hpp"
+#include "core/train/stop_request.hpp"
 
 namespace ringtrain {
 
@@ -60,6 +61,13 @@ RunDirectoryLock::RunDirectoryLock(const std::filesystem::path& run_dir, std::ch
               << " s for it to end" << std::endl;
     do {
       std::this_thread::sleep_for(std::chrono::milliseconds(250));
+      // A stop asked for while waiting (Ctrl-C, SIGTERM) ends the wait: this run has not begun.
+      if (stop_requested()) {
+        ::close(descriptor_);
+        descriptor_ = -1;
+        RT_FAIL("stopped by a signal while waiting for " << run_dir.string()
+                                                         << ", before training began: nothing was written");
+      }
       result = ::flock(descriptor_, LOCK_EX | LOCK_NB);
     } while (result != 0 && errno == EWOULDBLOCK && std::chrono::steady_clock::now() < deadline);
   }

@@ -127,6 +127,7 @@ void require_config_lines(const std::string& text, const std::string& source) {
 // `options` has the name with dashes.
 std::string dashed_suggestion(std::string name, const po::options_description& options, const char* prefix) {
   name.erase(0, name.find_first_not_of('-'));
+  name.erase(std::min(name.find('='), name.size()));  // --batch_size=3
   std::replace(name.begin(), name.end(), '_', '-');
   if (options.find_nothrow(name, false) == nullptr) return "";
   return std::string(" (did you mean ") + prefix + name + "?)";
@@ -202,7 +203,13 @@ ParsedOptions parse(const std::vector<std::string>& arguments, const po::options
   all.add(flags);
   all.add(config_option());
   try {
-    po::store(po::command_line_parser(arguments).options(all).run(), options);
+    // Whole names only: a prefix (--thread for --threads) would get past the launchers' checks of train's
+    // options, and a later option could make it ambiguous.
+    po::store(po::command_line_parser(arguments)
+                  .options(all)
+                  .style(po::command_line_style::default_style & ~po::command_line_style::allow_guessing)
+                  .run(),
+              options);
   } catch (const po::unknown_option& error) {
     RT_FAIL("command line: " << error.what() << dashed_suggestion(error.get_option_name(), all, "--")
                              << " (see --help)");

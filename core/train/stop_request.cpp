@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include <atomic>
+#include <cerrno>
 #include <csignal>
 #include <cstddef>
 #include <cstdint>
@@ -52,6 +53,7 @@ void say(const char (&text)[N]) {
 }
 
 void on_stop_signal(int signal) {
+  const int saved_errno = errno;  // the interrupted code may be about to read it
   const std::int64_t now = monotonic_ns();
   const std::int64_t first = record_request(now);
   // Ctrl-C comes from a person at the terminal, never twice from a launcher: a second one ends at once.
@@ -70,6 +72,7 @@ void on_stop_signal(int signal) {
     if (again) say(" again: exiting at once, without a checkpoint\n");
   }
   if (again) _exit(128 + signal);
+  errno = saved_errno;
 }
 
 }  // namespace
@@ -82,7 +85,12 @@ void install_stop_signal_handlers(bool announce_on_stderr) {
   action.sa_flags = SA_RESTART;
   sigaction(SIGTERM, &action, nullptr);
   sigaction(SIGUSR1, &action, nullptr);
-  sigaction(SIGINT, &action, nullptr);
+  // A process started in the background by a shell that is not interactive has SIGINT ignored, so that the
+  // Ctrl-C meant for its parent leaves it alone: it stays ignored.
+  struct sigaction inherited {};
+  if (sigaction(SIGINT, nullptr, &inherited) == 0 && inherited.sa_handler != SIG_IGN) {
+    sigaction(SIGINT, &action, nullptr);
+  }
 }
 
 void announce_checkpoint_on_stop(bool writes_checkpoint) noexcept {

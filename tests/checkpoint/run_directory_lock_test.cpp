@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "core/check.hpp"
+#include "core/train/stop_request.hpp"
 #include "tests/data/idx_test_files.hpp"
 
 namespace ringtrain {
@@ -84,6 +85,27 @@ TEST(RunDirectoryLock, AWaitThatRunsOutIsRefused) {
   const auto start = std::chrono::steady_clock::now();
   EXPECT_THROW(RunDirectoryLock second(dir.path(), std::chrono::milliseconds(600)), Error);
   EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(600));
+}
+
+TEST(RunDirectoryLock, AStopAskedForWhileWaitingEndsTheWait) {
+  // Ctrl-C or SIGTERM while a run waits for its directory: it has not begun, so it ends there.
+  TemporaryDirectory dir;
+  const RunDirectoryLock first(dir.path());
+  clear_stop_request();
+  std::thread stopper([] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    request_stop();
+  });
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    RunDirectoryLock second(dir.path(), std::chrono::seconds(30));
+    ADD_FAILURE() << "the wait went on to take the lock";
+  } catch (const Error& error) {
+    EXPECT_THAT(error.what(), HasSubstr("stopped by a signal while waiting for " + dir.path().string()));
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5)) << "the wait went on";
+  stopper.join();
+  clear_stop_request();
 }
 
 }  // namespace

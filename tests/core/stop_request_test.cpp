@@ -93,6 +93,18 @@ TEST_F(StopRequest, CtrlCAsksForAStopAndASecondOneEndsTheProcessAtOnce) {
       "ringtrain: interrupted \\(Ctrl-C\\) again: exiting at once, without a checkpoint");
 }
 
+TEST_F(StopRequest, ACtrlCIgnoredByTheParentStaysIgnored) {
+  EXPECT_EXIT(
+      {
+        std::signal(SIGINT, SIG_IGN);  // as a shell that is not interactive starts a background job
+        clear_stop_request();
+        install_stop_signal_handlers(true);
+        std::raise(SIGINT);
+        std::exit(stop_requested() ? 1 : 3);
+      },
+      testing::ExitedWithCode(3), "");
+}
+
 TEST_F(StopRequest, TheAnnouncementSaysWhetherACheckpointIsWritten) {
   install_stop_signal_handlers(true);
   for (const bool writes_checkpoint : {false, true}) {

@@ -32,6 +32,7 @@ binary="${RINGTRAIN:?}"
 python=/usr/bin/python3
 
 # The options of submit and sweep, with no Slurm: their dry runs print the sbatch command and create nothing.
+export RINGTRAIN="${binary}"
 submit="${source_dir}/launchers/slurm/submit"
 sweep="${source_dir}/launchers/slurm/sweep"
 config="${source_dir}/experiments/01_dense_softmax.ini"
@@ -48,10 +49,10 @@ done
 "${sweep}" --help | grep -q -- "--vary KEY=" || fail "sweep --help does not list --vary"
 # train's options anywhere, with their values (-1 is a value), and after --; submit's own, also as --name=value.
 printed=$("${submit}" --run-dir "${dry}/run" --config "${config}" --dry-run --epochs 3 --keep-best --nodes=2 \
-  --fail-at-step -1 --tasks-per-node 2 --lr=0.1 -- --batch-size 64 --nodes 5 2>&1) || fail "submit --dry-run: ${printed}"
+  --fail-at-step -1 --tasks-per-node 2 --lr=0.1 -- --batch-size 64 --seed 5 2>&1) || fail "submit --dry-run: ${printed}"
 echo "${printed}"
 grep -q -- "^+ sbatch --nodes 2 --ntasks-per-node 2 " <<<"${printed}" || fail "submit's own options were not its own: ${printed}"
-grep -q -- " --threads 1 --epochs 3 --keep-best --fail-at-step -1 --lr=0.1 --batch-size 64 --nodes 5$" <<<"${printed}" \
+grep -q -- " --threads 1 --epochs 3 --keep-best --fail-at-step -1 --lr=0.1 --batch-size 64 --seed 5$" <<<"${printed}" \
   || fail "train's options were not passed on: ${printed}"
 [[ -e "${dry}/run" ]] && fail "submit --dry-run created the run directory"
 printed=$("${sweep}" --run-dir "${dry}/sweep" --config "${config}" --keep-best --vary lr=0.01,0.003 --dry-run \
@@ -79,6 +80,10 @@ expect_error "^sweep: error: --vary needs a value" "${sweep}" --run-dir "${dry}/
 expect_error "^sweep: error: --run-dir needs a value" "${sweep}" --vary lr=1,2 --run-dir
 expect_error "^submit: error: --cpus-per-task needs a value" "${sweep}" --run-dir "${dry}/sweep" --config "${config}" \
   --vary lr=1,2 --cpus-per-task
+expect_error "^submit: error: --gpu-per-node is neither an option of submit nor of ringtrain train" "${submit}" \
+  --run-dir "${dry}/run" --config "${config}" --gpu-per-node 8 --dry-run
+expect_error "^submit: error: --thread is neither" "${submit}" --run-dir "${dry}/run" --config "${config}" \
+  -- --thread=4
 expect_error "^submit: error: --threads: each rank runs --cpus-per-task threads" "${submit}" --run-dir "${dry}/run" \
   --config "${config}" --threads 4
 expect_error "^submit: error: --resume=auto: every start of the job resumes" "${submit}" --run-dir "${dry}/run" \
