@@ -84,6 +84,8 @@ expect_error "^submit: error: --gpu-per-node is neither an option of submit nor 
   --run-dir "${dry}/run" --config "${config}" --gpu-per-node 8 --dry-run
 expect_error "^submit: error: --thread is neither" "${submit}" --run-dir "${dry}/run" --config "${config}" \
   -- --thread=4
+expect_error "^submit: error: --lrr is neither" "${sweep}" --run-dir "${dry}/sweep" --config "${config}" \
+  --vary lrr=0.1,0.2
 expect_error "^submit: error: --threads: each rank runs --cpus-per-task threads" "${submit}" --run-dir "${dry}/run" \
   --config "${config}" --threads 4
 expect_error "^submit: error: --resume=auto: every start of the job resumes" "${submit}" --run-dir "${dry}/run" \
