@@ -94,6 +94,12 @@ for arguments in (("--name", "x", "--workers", "0", "--image", "i"), ("--name", 
     check(run("make-mpijob", *arguments).returncode != 0, f"make-mpijob accepted {arguments}")
 check(run("make-vertex-job", "--name", "x", "--bucket", "b", "--image", "i", "--gpus", "3").returncode != 0,
       "make-vertex-job accepted 3 GPUs")
+for script, option in (("make-mpijob", "--workers"), ("make-vertex-job", "--bucket")):
+    helped = run(script, "--help")
+    check(helped.returncode == 0 and option in helped.stdout, f"{script} --help: {helped.stdout}{helped.stderr}")
+    missing = run(script, "--name", "x", option)
+    check(missing.returncode == 2 and f"{script}: error: {option} needs a value" in missing.stderr,
+          f"{script} {option} without a value: {missing.returncode} {missing.stderr}")
 
 with open(os.path.join(SOURCE, "launchers", "cloud", "Dockerfile")) as recipe:
     text = recipe.read()
@@ -104,4 +110,5 @@ check("openssh-server" in text, "the container must have sshd for the MPIJob's w
 if failures:
     print("FAILED:\n  " + "\n  ".join(failures))
     sys.exit(1)
-print("manifests: MPIJob (1x1, 2x8, 4x4), Vertex AI (1, 8 GPUs), bad parameters refused, Dockerfile uses setup.sh/build.sh")
+print("manifests: MPIJob (1x1, 2x8, 4x4), Vertex AI (1, 8 GPUs), bad parameters refused, --help, missing values "
+      "named, Dockerfile uses setup.sh/build.sh")
