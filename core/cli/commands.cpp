@@ -79,6 +79,16 @@ void print_layer_times(Sequential& model, const data::Dataset& train, const data
             << format(" rest_of_step_ms=%.4f", step_ms - layers_ms) << std::endl;
 }
 
+// Flags only train uses: on another command's command line they would do nothing, so they are refused. (In a
+// config file they are train's settings, shared by every command.)
+void refuse_train_only_flags(const ParsedOptions& parsed, const char* command) {
+  for (const char* flag : {"run-dir", "csv", "resume", "checkpoint-every", "keep", "keep-best", "lock-wait",
+                           "log-every", "report", "verbose"}) {
+    RT_CHECK(!parsed.from_command_line.count(flag),
+             "--" << flag << " is train's: " << command << " does not use it, leave it out");
+  }
+}
+
 bool wants_help(const std::vector<std::string>& arguments) {
   for (const auto& argument : arguments) {
     if (argument == "--help" || argument == "-h") return true;
@@ -95,7 +105,9 @@ int summary_command(const std::vector<std::string>& arguments, Replica& replica)
     return 0;
   }
   const Session session = agree_on(replica.communicator, [&] {
-    Session opened = open_session(parse(arguments, options), replica.processes_on_node);
+    const ParsedOptions parsed = parse(arguments, options);
+    refuse_train_only_flags(parsed, "summary");
+    Session opened = open_session(parsed, replica.processes_on_node);
     replica.watch_collectives(opened.config);
     return opened;
   });
@@ -256,6 +268,7 @@ int bench_command(const std::vector<std::string>& arguments, Replica& replica) {
   };
   Setup setup = agree_on(replica.communicator, [&] {
     ParsedOptions parsed = parse(arguments, options);
+    refuse_train_only_flags(parsed, "bench");
     Session session = open_session(parsed, replica.processes_on_node);
     replica.watch_collectives(session.config);
     const int steps = parsed.values["steps"].as<int>(), warmup = parsed.values["warmup"].as<int>();

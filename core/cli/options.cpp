@@ -69,12 +69,15 @@ po::options_description run_options() {
       ("log-every", po::value<std::int64_t>()->default_value(10), "steps between two rows of metrics.h5")
       ("report", po::bool_switch(), "rewrite RUN_DIR/report.html (curves, predictions) at every epoch's end")
       ("resume", po::value<std::string>(),
-       "continue from this checkpoint, or from the newest usable one in --run-dir with 'auto'")
+       "continue from this checkpoint, or from the newest usable one in --run-dir with 'auto'");
+  po::options_description testing("Failure injection, for ringtrain's own tests");
+  testing.add_options()
       ("fail-at-step", po::value<std::int64_t>()->default_value(-1),
-       "testing: make --fail-rank fail at this global step (counted from 0)")
-      ("fail-rank", po::value<int>()->default_value(1), "testing: the rank --fail-at-step fails")
+       "make --fail-rank fail at this global step (counted from 0)")
+      ("fail-rank", po::value<int>()->default_value(1), "the rank --fail-at-step fails")
       ("pause-in-checkpoint-write", po::value<std::int64_t>()->default_value(-1),
-       "testing: rank 0 sleeps inside the write of this global step's checkpoint, before its rename");
+       "rank 0 sleeps inside the write of this global step's checkpoint, before its rename");
+  options.add(testing);
   return options;
 }
 

@@ -182,6 +182,17 @@ TEST_F(CliErrors, BucketSizeMustBeFromOneKibTo1Tib) {
   }
 }
 
+TEST_F(CliErrors, TrainsOwnFlagsGivenToSummaryOrBenchAreRefused) {
+  expect_failure(run_ringtrain({"summary", "--config", kExperiment1, "--run-dir", path("run").string()}),
+                 {"--run-dir is train's: summary does not use it"});
+  expect_failure(run_ringtrain({"bench", "--config", kExperiment1, "--csv", path("rows.csv").string()}),
+                 {"--csv is train's: bench does not use it"});
+  EXPECT_FALSE(fs::exists(path("run")));
+  // In a config file they are the run's settings, which summary reads along with the model.
+  const auto config = write_config("with_run_dir.ini", config_text() + "keep = 5\n");
+  EXPECT_EQ(run_ringtrain({"summary", "--config", config}).exit_code, 0);
+}
+
 TEST_F(CliErrors, MomentumWithAdamWouldDoNothingAndIsRefused) {
   expect_failure(run_ringtrain({"summary", "--config", experiment("03_relu_adam.ini"), "--momentum", "0.9"}),
                  {"momentum=0.9 is SGD's", "the optimizer is adam", "--optimizer sgd"});
