@@ -204,11 +204,14 @@ int train_command(const std::vector<std::string>& arguments, Replica& replica) {
   std::unique_ptr<MetricsFile> metrics;
   std::unique_ptr<ReportObserver> report;
   if (!files.run_dir.empty()) {
-    checkpointer = std::make_unique<Checkpointer>(
-        CheckpointSettings{files.run_dir, files.checkpoint_every, files.keep, files.keep_best,
-                           config_text(parsed), files.pause_in_checkpoint_write, starting.resuming,
-                           start.global_step, starting.val_accuracy},
-        *session.model, *session.optimizer, config.optimizer.name, communicator);
+    // Rank 0 checks the run directory (a fresh run refuses another run's files): agreed, reported once.
+    checkpointer = agree_on(replica.communicator, [&] {
+      return std::make_unique<Checkpointer>(
+          CheckpointSettings{files.run_dir, files.checkpoint_every, files.keep, files.keep_best,
+                             config_text(parsed), files.pause_in_checkpoint_write, starting.resuming,
+                             start.global_step, starting.val_accuracy},
+          *session.model, *session.optimizer, config.optimizer.name, communicator);
+    });
     trainer.set_boundary_handler(*checkpointer);
     if (communicator.rank() == 0) {
       metrics = std::make_unique<MetricsFile>(metrics_path(files.run_dir), files.log_every, start);

@@ -8,6 +8,7 @@
 
 #include "core/checkpoint/checkpoint.hpp"
 #include "core/checkpoint/run_directory.hpp"
+#include "core/comm/agreement.hpp"
 #include "core/model/model_spec.hpp"
 
 namespace ringtrain::cli {
@@ -79,37 +80,38 @@ RunFiles run_files(const ParsedOptions& parsed) {
   return files;
 }
 
-StartingPoint resume_position(const RunFiles& files, Session& session, Communicator& communicator,
-                              std::ostream& out) {
-  StartingPoint start;
-  if (files.resume.empty()) return start;
-  start.resuming = true;
-  std::filesystem::path path = files.resume;
+namespace {
+
+// A checkpoint each rank found alone (none under --resume auto in a directory without one).
+struct ChosenCheckpoint {
+  std::filesystem::path path;
   CheckpointInfo info;
   bool found = true;
-  if (files.resume == "auto") {
-    auto newest = newest_usable_checkpoint(files.run_dir, out);
-    found = newest.has_value();
-    if (found) {
-      path = newest->path;
-      info = std::move(newest->info);
-    }
-  } else {
-    info = read_checkpoint(path);
+};
+
+ChosenCheckpoint choose_checkpoint(const RunFiles& files, std::ostream& out) {
+  ChosenCheckpoint chosen{files.resume, {}, true};
+  if (files.resume != "auto") {
+    chosen.info = read_checkpoint(chosen.path);
+    return chosen;
   }
-  // Every rank must start from the same checkpoint (on a shared filesystem they see the same files, but a
-  // file not yet visible on one node must not split the run).
-  const auto chosen =
-      communicator.all_gather(found ? static_cast<std::uint64_t>(info.position.global_step) + 1 : 0);
-  for (std::size_t rank = 1; rank < chosen.size(); ++rank) {
-    RT_CHECK(chosen[rank] == chosen[0],
-             "rank " << rank << " would resume from global step "
-                     << static_cast<std::int64_t>(chosen[rank]) - 1 << " but rank 0 from "
-                     << static_cast<std::int64_t>(chosen[0]) - 1
-                     << " (the ranks see different checkpoints in " << files.run_dir.string()
-                     << "): check the run directory's filesystem");
+  auto newest = newest_usable_checkpoint(files.run_dir, out);
+  chosen.found = newest.has_value();
+  if (chosen.found) {
+    chosen.path = newest->path;
+    chosen.info = std::move(newest->info);
   }
-  if (!found) {
+  return chosen;
+}
+
+// The position to continue from, once `chosen` is checked to continue this run, with the checkpoint loaded.
+StartingPoint continue_from(const ChosenCheckpoint& chosen, const RunFiles& files, Session& session,
+                            int ranks, std::ostream& out) {
+  StartingPoint start;
+  start.resuming = true;
+  const std::filesystem::path& path = chosen.path;
+  const CheckpointInfo& info = chosen.info;
+  if (!chosen.found) {
     out << "resume: no usable checkpoint in " << files.run_dir.string() << "; starting from the beginning\n";
     return start;
   }
@@ -129,7 +131,7 @@ StartingPoint resume_position(const RunFiles& files, Session& session, Communica
   // A configuration that could not be compared above still has its shapes checked here, naming a parameter.
   restore_checkpoint(path, *session.model, session.optimizer.get());
   out << "resume: from " << path.string() << " (after " << info.position.global_step << " steps; written by "
-      << info.world_size << " process(es), now " << communicator.size() << ")\n";
+      << info.world_size << " process(es), now " << ranks << ")\n";
   if (info.position.epoch >= config.epochs) {
     out << "resume: the run has trained its " << config.epochs
         << " epoch(s): nothing is left to train (give a larger --epochs to go on)\n";
@@ -137,13 +139,37 @@ StartingPoint resume_position(const RunFiles& files, Session& session, Communica
     out << "resume: continuing at epoch " << info.position.epoch + 1 << ", step " << info.position.step + 1
         << "\n";
   }
-  if (config.lr_scaling == LearningRateScaling::linear && info.world_size > 0 &&
-      info.world_size != communicator.size())
-    out << "resume: --lr-scaling linear: the learning rate is now lr x " << communicator.size()
-        << " (it was lr x " << info.world_size << ")\n";
+  if (config.lr_scaling == LearningRateScaling::linear && info.world_size > 0 && info.world_size != ranks)
+    out << "resume: --lr-scaling linear: the learning rate is now lr x " << ranks << " (it was lr x "
+        << info.world_size << ")\n";
   start.position = info.position;
   start.val_accuracy = info.val_accuracy;
   return start;
+}
+
+}  // namespace
+
+StartingPoint resume_position(const RunFiles& files, Session& session, Communicator& communicator,
+                              std::ostream& out) {
+  if (files.resume.empty()) return {};
+  // Each rank reads the checkpoints alone, and the outcomes are agreed on: a missing, damaged or unsuitable
+  // checkpoint is reported once, by the lowest rank that met it.
+  const ChosenCheckpoint chosen = agree_on(communicator, [&] { return choose_checkpoint(files, out); });
+  // Every rank must start from the same checkpoint (on a shared filesystem they see the same files, but a
+  // file not yet visible on one node must not split the run).
+  const auto steps = communicator.all_gather(
+      chosen.found ? static_cast<std::uint64_t>(chosen.info.position.global_step) + 1 : 0);
+  return agree_on(communicator, [&] {
+    for (std::size_t rank = 1; rank < steps.size(); ++rank) {
+      RT_CHECK(steps[rank] == steps[0],
+               "rank " << rank << " would resume from global step "
+                       << static_cast<std::int64_t>(steps[rank]) - 1 << " but rank 0 from "
+                       << static_cast<std::int64_t>(steps[0]) - 1
+                       << " (the ranks see different checkpoints in " << files.run_dir.string()
+                       << "): check the run directory's filesystem");
+    }
+    return continue_from(chosen, files, session, communicator.size(), out);
+  });
 }
 
 }  // namespace ringtrain::cli

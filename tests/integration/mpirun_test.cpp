@@ -26,6 +26,14 @@ namespace fs = std::filesystem;
 using data::testing::TemporaryDirectory;
 using Clock = std::chrono::steady_clock;
 
+// How many times `text` holds `part`.
+std::size_t occurrences(const std::string& text, const std::string& part) {
+  std::size_t count = 0;
+  for (std::size_t at = text.find(part); at != std::string::npos; at = text.find(part, at + 1))
+    ++count;
+  return count;
+}
+
 class MpiRun : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -93,12 +101,29 @@ TEST_F(MpiRun, ABatchThatDoesNotDivideIsAClearError) {
   // Every rank meets it before the first collective: agreed, printed once by rank 0, no rank aborted.
   EXPECT_NE(result.err.find("rank 0: command line: batch-size=128"), std::string::npos) << result.describe();
   EXPECT_NE(result.err.find("(also failed on ranks 1, 2)"), std::string::npos) << result.describe();
-  std::size_t printed = 0;
-  for (std::size_t at = result.err.find("batch-size=128"); at != std::string::npos;
-       at = result.err.find("batch-size=128", at + 1))
-    ++printed;
-  EXPECT_EQ(printed, 1u) << result.describe();
+  EXPECT_EQ(occurrences(result.err, "batch-size=128"), 1u) << result.describe();
   EXPECT_EQ(result.output().find("MPI_ABORT"), std::string::npos) << result.describe();
+}
+
+TEST_F(MpiRun, RunDirectoryAndResumeErrorsArePrintedOnceWithoutAnAbort) {
+  const std::string run_dir = (dir_.path() / "run").string();
+  const CommandResult first = run_mpirun(2, train_arguments({"--epochs", "1", "--run-dir", run_dir}));
+  ASSERT_TRUE(first.exited && first.exit_code == 0) << first.describe();
+  // A fresh run in a directory with checkpoints: rank 0 alone checks it.
+  const CommandResult fresh = run_mpirun(2, train_arguments({"--epochs", "1", "--run-dir", run_dir}));
+  EXPECT_FALSE(fresh.exited && fresh.exit_code == 0) << fresh.describe();
+  EXPECT_EQ(occurrences(fresh.err, "already holds the checkpoints of a run"), 1u) << fresh.describe();
+  EXPECT_EQ(fresh.output().find("MPI_ABORT"), std::string::npos) << fresh.describe();
+  // Another model's checkpoint: every rank reads it and finds it so.
+  std::vector<std::string> other =
+      train_arguments({"--epochs", "1", "--run-dir", run_dir, "--resume", "auto"});
+  std::replace(other.begin(), other.end(), experiment("01_dense_softmax.ini"),
+               experiment("03_relu_adam.ini"));
+  const CommandResult resumed = run_mpirun(2, other);
+  EXPECT_FALSE(resumed.exited && resumed.exit_code == 0) << resumed.describe();
+  EXPECT_EQ(occurrences(resumed.err, "was written for another model"), 1u) << resumed.describe();
+  EXPECT_NE(resumed.err.find("(also failed on rank 1)"), std::string::npos) << resumed.describe();
+  EXPECT_EQ(resumed.output().find("MPI_ABORT"), std::string::npos) << resumed.describe();
 }
 
 TEST_F(MpiRun, AFailingRankEndsEveryRankNamingItself) {
