@@ -2,6 +2,7 @@
 #include "core/cli/options.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -138,9 +139,11 @@ std::string dashed_suggestion(std::string name, const po::options_description& o
 
 // Adds the options of a config file (or of config text) under `source` to what the flags set.
 void store_config(std::istream& in, const std::string& source, ParsedOptions& parsed) {
-  std::string text(kMaxConfigBytes + 1, '\0');
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  text.resize(static_cast<std::size_t>(in.gcount()));
+  // Read in pieces, so that a config file of a few lines takes a few kilobytes, not the limit.
+  std::string text;
+  std::array<char, 4096> piece{};
+  while (text.size() <= kMaxConfigBytes && (in.read(piece.data(), piece.size()) || in.gcount() > 0))
+    text.append(piece.data(), static_cast<std::size_t>(in.gcount()));
   RT_CHECK(text.size() <= kMaxConfigBytes, source
                                                << ": more than " << kMaxConfigBytes
                                                << " bytes, far more than a config file: " << kConfigExample);

@@ -1,6 +1,7 @@
 // Stop requests from signals.
 #include "core/train/stop_request.hpp"
 
+#include <pthread.h>
 #include <unistd.h>
 
 #include <time.h>
@@ -10,6 +11,7 @@
 #include <csignal>
 #include <cstddef>
 #include <cstdint>
+#include <thread>
 
 namespace ringtrain {
 
@@ -91,6 +93,22 @@ void install_stop_signal_handlers(bool announce_on_stderr) {
   if (sigaction(SIGINT, nullptr, &inherited) == 0 && inherited.sa_handler != SIG_IGN) {
     sigaction(SIGINT, &action, nullptr);
   }
+}
+
+void take_stop_signals_on_a_thread_of_their_own() {
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGUSR1);
+  sigaddset(&stop_signals, SIGINT);
+  // Blocked here, and so in every thread this one starts from now on (they inherit the mask); the kernel
+  // hands a signal sent to the process to a thread that does not block it: this one, which waits for them.
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  std::thread([stop_signals] {
+    pthread_sigmask(SIG_UNBLOCK, &stop_signals, nullptr);
+    while (true)
+      pause();  // the handler runs here
+  }).detach();
 }
 
 void announce_checkpoint_on_stop(bool writes_checkpoint) noexcept {

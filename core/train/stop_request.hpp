@@ -10,6 +10,11 @@ namespace ringtrain {
 // does a second Ctrl-C at any time. With
 // `announce_on_stderr` (rank 0), each of the two says so on stderr as it arrives.
 void install_stop_signal_handlers(bool announce_on_stderr = false);
+// Runs the handlers on a thread that does nothing else: the stop signals are blocked in the calling thread
+// and in every thread it starts later. A signal handled on a thread in the middle of a computation (an
+// optimised kernel, a library call) was seen to corrupt the heap; on this thread nothing is interrupted. Call
+// it before starting other threads.
+void take_stop_signals_on_a_thread_of_their_own();
 // Whether the announcement of a first signal says a checkpoint is written (the default) or that none is (a
 // run without a run directory).
 void announce_checkpoint_on_stop(bool writes_checkpoint) noexcept;
