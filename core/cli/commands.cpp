@@ -238,11 +238,10 @@ int train_command(const std::vector<std::string>& arguments, Replica& replica) {
     csv.reset();
     progress.end_line();
     std::cout << "stopped by a signal; "
-              << (checkpointer
-                      ? "checkpoint " + checkpointer->last_written().string() + "; exit code " +
-                            std::to_string(kExitStoppedBySignal) + " (resume with --resume auto)"
-                      : "no --run-dir, no checkpoint; exit code " + std::to_string(kExitStoppedBySignal))
-              << std::endl;
+              << (checkpointer ? "checkpoint " + checkpointer->last_written().string()
+                               : "no --run-dir, no checkpoint")
+              << "; exit code " << kExitStoppedBySignal
+              << (checkpointer ? " (resume with --resume auto)" : "") << std::endl;
     communicator.barrier();
     return kExitStoppedBySignal;
   }
@@ -269,6 +268,7 @@ int bench_command(const std::vector<std::string>& arguments, Replica& replica) {
     ParsedOptions parsed;
     Session session;
     data::Dataset train;
+    int steps, warmup;
   };
   Setup setup = agree_on(replica.communicator, [&] {
     ParsedOptions parsed = parse(arguments, options);
@@ -280,12 +280,12 @@ int bench_command(const std::vector<std::string>& arguments, Replica& replica) {
              "bench: --steps " << steps << " must be positive and --warmup " << warmup << " not negative");
     require_batch_divides(session.config, replica.communicator.size());
     data::Dataset train = load_data_for(*session.model, session.config.data_dir, data::Split::train);
-    return Setup{std::move(parsed), std::move(session), std::move(train)};
+    return Setup{std::move(parsed), std::move(session), std::move(train), steps, warmup};
   });
   const ParsedOptions& parsed = setup.parsed;
   Session& session = setup.session;
   const data::Dataset& train = setup.train;
-  const int steps = parsed.values["steps"].as<int>(), warmup = parsed.values["warmup"].as<int>();
+  const int steps = setup.steps, warmup = setup.warmup;
   const TrainConfig& config = session.config;
   const data::EpochSampler sampler(train.count(), config.batch_size, config.seed, data::Remainder::drop);
   // Time blocked in communication is the part of it that compute did not hide.
