@@ -79,14 +79,23 @@ void print_layer_times(Sequential& model, const data::Dataset& train, const data
             << format(" rest_of_step_ms=%.4f", step_ms - layers_ms) << std::endl;
 }
 
-// Flags only train uses: on another command's command line they would do nothing, so they are refused. (In a
-// config file they are train's settings, shared by every command.)
-void refuse_train_only_flags(const ParsedOptions& parsed, const char* command) {
-  for (const char* flag : {"run-dir", "csv", "resume", "checkpoint-every", "keep", "keep-best", "lock-wait",
-                           "log-every", "report", "verbose"}) {
+// Train's own flags and the failure injection would do nothing on another command's command
+// line, so they are refused there. In a config file they are the run's settings, shared by every command.
+void refuse_flags_of(const po::options_description& group, const ParsedOptions& parsed, const char* command) {
+  for (const auto& option : group.options()) {
+    const std::string& flag = option->long_name();
     RT_CHECK(!parsed.from_command_line.count(flag),
              "--" << flag << " is train's: " << command << " does not use it, leave it out");
   }
+}
+
+// The help of a command that builds a model but does not train it: the options it takes, and a word on the
+// config keys it reads and ignores.
+void print_model_command_help(const char* usage, const po::options_description& options) {
+  print_help(usage, options, true);
+  std::cout
+      << "A config file may also hold train's keys (run-dir, csv, keep, ...; see ringtrain train --help):\n"
+         "summary and bench read them and ignore them.\n";
 }
 
 bool wants_help(const std::vector<std::string>& arguments) {
@@ -99,15 +108,15 @@ bool wants_help(const std::vector<std::string>& arguments) {
 }  // namespace
 
 int summary_command(const std::vector<std::string>& arguments, Replica& replica) {
-  const auto options = run_options();
   if (wants_help(arguments)) {
-    print_help("ringtrain summary --config FILE [options]", options, true);
+    print_model_command_help("ringtrain summary --config FILE [options]", model_and_training_options());
     return 0;
   }
   const Session session = agree_on(replica.communicator, [&] {
-    const ParsedOptions parsed = parse(arguments, options);
-    refuse_train_only_flags(parsed, "summary");
-    Session opened = open_session(parsed, replica.processes_on_node);
+    const ParsedOptions parsed = parse(arguments, run_options());
+    refuse_flags_of(train_output_options(), parsed, "summary");
+    refuse_flags_of(failure_injection_options(), parsed, "summary");
+    Session opened = open_session(parsed, replica.processes_on_node, ModelUse::describe);
     replica.watch_collectives(opened.config);
     return opened;
   });
@@ -261,7 +270,9 @@ int bench_command(const std::vector<std::string>& arguments, Replica& replica) {
   auto options = run_options();
   options.add(bench_options());
   if (wants_help(arguments)) {
-    print_help("ringtrain bench --config FILE --steps N [options]", options, true);
+    po::options_description shown;
+    shown.add(model_and_training_options()).add(bench_options());
+    print_model_command_help("ringtrain bench --config FILE --steps N [options]", shown);
     return 0;
   }
   struct Setup {
@@ -272,7 +283,8 @@ int bench_command(const std::vector<std::string>& arguments, Replica& replica) {
   };
   Setup setup = agree_on(replica.communicator, [&] {
     ParsedOptions parsed = parse(arguments, options);
-    refuse_train_only_flags(parsed, "bench");
+    refuse_flags_of(train_output_options(), parsed, "bench");
+    refuse_flags_of(failure_injection_options(), parsed, "bench");
     Session session = open_session(parsed, replica.processes_on_node);
     replica.watch_collectives(session.config);
     const int steps = parsed.values["steps"].as<int>(), warmup = parsed.values["warmup"].as<int>();

@@ -17,7 +17,7 @@
 namespace ringtrain::cli {
 
 // clang-format off
-po::options_description run_options() {
+po::options_description model_and_training_options() {
   po::options_description options("Model and training (flags, or keys of the --config file)");
   options.add_options()
       ("name", po::value<std::string>()->default_value("model"), "model name shown in the summary")
@@ -47,17 +47,23 @@ po::options_description run_options() {
        "on the GPU, record a training step once as a CUDA graph and replay it (one launch per step)")
       ("data", po::value<std::string>(),
        "directory of the MNIST IDX files (default: $RINGTRAIN_DATA or ~/.cache/ringtrain/mnist)")
-      ("csv", po::value<std::string>(), "write one row of metrics per epoch to this CSV file (empty: none)")
-      ("verbose", po::value<std::string>()->default_value("auto"),
-       "progress, as Keras' fit: auto (1 on a terminal, else 2), 0 (none), 1 (a live bar), 2 (a line per "
-       "epoch); under mpirun, whose ranks always write to a terminal, give 2 when the output goes to a file")
       ("bn-sync", po::value<std::string>()->default_value("global"),
        "batch-norm statistics over the global batch (global) or each process's part (local)")
       ("lr-scaling", po::value<std::string>()->default_value("none"),
        "none, or linear: multiply the learning rate by the number of processes")
       ("warmup-epochs", po::value<double>()->default_value(0.0),
        "with linear scaling, ramp the learning rate up to the scaled one over this many epochs")
-      ("bucket-kib", po::value<std::int64_t>()->default_value(256), "gradient all-reduce bucket size in KiB")
+      ("bucket-kib", po::value<std::int64_t>()->default_value(256), "gradient all-reduce bucket size in KiB");
+  return options;
+}
+
+po::options_description train_output_options() {
+  po::options_description options("Progress, checkpoints and metrics (train's own; flags or config keys)");
+  options.add_options()
+      ("verbose", po::value<std::string>()->default_value("auto"),
+       "progress, as Keras' fit: auto (1 on a terminal, else 2), 0 (none), 1 (a live bar), 2 (a line per "
+       "epoch); under mpirun, whose ranks always write to a terminal, give 2 when the output goes to a file")
+      ("csv", po::value<std::string>(), "write one row of metrics per epoch to this CSV file (empty: none)")
       ("run-dir", po::value<std::string>(),
        "directory for this run's checkpoints and metrics.h5 (created if missing; empty: none)")
       ("checkpoint-every", po::value<std::int64_t>()->default_value(0),
@@ -71,6 +77,10 @@ po::options_description run_options() {
       ("report", po::bool_switch(), "rewrite RUN_DIR/report.html (curves, predictions) at every epoch's end")
       ("resume", po::value<std::string>(),
        "continue from this checkpoint, or from the newest usable one in --run-dir with 'auto'");
+  return options;
+}
+
+po::options_description failure_injection_options() {
   po::options_description testing("Failure injection, for ringtrain's own tests");
   testing.add_options()
       ("fail-at-step", po::value<std::int64_t>()->default_value(-1),
@@ -78,7 +88,12 @@ po::options_description run_options() {
       ("fail-rank", po::value<int>()->default_value(1), "the rank --fail-at-step fails")
       ("pause-in-checkpoint-write", po::value<std::int64_t>()->default_value(-1),
        "rank 0 sleeps inside the write of this global step's checkpoint, before its rename");
-  options.add(testing);
+  return testing;
+}
+
+po::options_description run_options() {
+  po::options_description options;
+  options.add(model_and_training_options()).add(train_output_options()).add(failure_injection_options());
   return options;
 }
 

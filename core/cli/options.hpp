@@ -13,7 +13,13 @@ namespace ringtrain::cli {
 
 namespace po = boost::program_options;
 
-// Options of the model and training run, valid both as flags and in a config file.
+// Options of the model and its training, which every command that builds a model takes.
+po::options_description model_and_training_options();
+// Train's own: its progress line and what it writes (run directory, checkpoints, metrics, report).
+po::options_description train_output_options();
+// Options that make a rank fail or pause on purpose, for ringtrain's own tests.
+po::options_description failure_injection_options();
+// All three above: the keys a config file may hold, whichever command reads it.
 po::options_description run_options();
 // Options only some commands take (bench's --steps, --warmup).
 po::options_description bench_options();

@@ -54,9 +54,9 @@ std::string oversubscription_warning(int threads, int processes_on_node) {
          std::to_string(node_cores) + " cores" + advice;
 }
 
-// The device, threads (0: the node's cores shared among its processes), the model built from the seed, its
-// optimizer.
-Session build_session(TrainConfig config, int processes_on_node) {
+// The device, threads (0: the node's cores shared among its processes), the model laid out for `use` (built
+// from the seed, with its optimizer, to run it).
+Session build_session(TrainConfig config, int processes_on_node, ModelUse use) {
   Session session;
   session.config = std::move(config);
   session.config.device = choose_device(session.config, processes_on_node);
@@ -68,6 +68,10 @@ Session build_session(TrainConfig config, int processes_on_node) {
   omp_set_num_threads(session.config.threads);
   session.model = make_model(session.config.model);
   try {
+    if (use == ModelUse::describe) {
+      session.model->lay_out(session.config.device);
+      return session;
+    }
     session.model->build(session.config.seed, session.config.device);
   } catch (const Error& error) {
     RT_FAIL(session.config.model.source << ": " << error.what());
@@ -94,7 +98,7 @@ Communicator& Replica::for_device(const TrainConfig& config) {
   return *gpu_communicator;
 }
 
-Session open_session(const ParsedOptions& options, int processes_on_node) {
+Session open_session(const ParsedOptions& options, int processes_on_node, ModelUse use) {
   TrainConfig config = train_config(options);
   // The user's own options only: a checkpoint's stored configuration from before this rule still opens.
   RT_CHECK(
@@ -109,7 +113,7 @@ Session open_session(const ParsedOptions& options, int processes_on_node) {
                << config.optimizer.name
                << " (Adam keeps its own moving averages): leave momentum out, or use "
                << "--optimizer sgd");
-  return build_session(std::move(config), processes_on_node);
+  return build_session(std::move(config), processes_on_node, use);
 }
 
 Session open_checkpoint_session(const std::string& path, int threads, int processes_on_node) {
@@ -117,7 +121,7 @@ Session open_checkpoint_session(const std::string& path, int threads, int proces
       train_config(parse_config_text(checkpoint_config_text(path), path + " (its stored configuration)"));
   check_threads(threads, "command line");
   config.threads = threads;
-  Session session = build_session(std::move(config), processes_on_node);
+  Session session = build_session(std::move(config), processes_on_node, ModelUse::run);
   // Every dataset it loads is read back with its checksum verified.
   restore_checkpoint(path, *session.model, nullptr);
   return session;

@@ -14,12 +14,15 @@ namespace ringtrain::cli {
 struct Session {
   TrainConfig config;
   std::unique_ptr<Sequential> model;
-  std::unique_ptr<Optimizer> optimizer;
+  std::unique_ptr<Optimizer> optimizer;  // null for a model opened to be described
 };
 
-// Applies --threads (default: this node's cores shared among its processes) and builds the model (initialized
-// from the seed) and its optimizer.
-Session open_session(const ParsedOptions& options, int processes_on_node);
+// What a command does with its model: describe it (its layers, shapes and counts, no parameter memory), or
+// run it (parameters initialized from the seed, and an optimizer).
+enum class ModelUse { describe, run };
+
+// Applies --threads (default: this node's cores shared among its processes) and builds the model for `use`.
+Session open_session(const ParsedOptions& options, int processes_on_node, ModelUse use = ModelUse::run);
 
 // The model (and its run's configuration) a checkpoint holds, with the checkpoint's parameters and state; its
 // optimizer is fresh. threads 0: the node's cores divided among its processes.

@@ -27,7 +27,7 @@ std::string snake_case(const std::string& type) {
 }  // namespace
 
 void Sequential::add(std::unique_ptr<Layer> layer) {
-  RT_CHECK(!built_, "layer added to a model that is already built");
+  RT_CHECK(!laid_out_, "layer added to a model that is already built");
   layers_.push_back(std::move(layer));
 }
 
@@ -36,8 +36,8 @@ void Sequential::add(LayerList layers) {
     add(std::move(layer));
 }
 
-void Sequential::build(std::uint64_t seed, Device device) {
-  RT_CHECK(!built_, "model built twice");
+void Sequential::lay_out(Device device) {
+  RT_CHECK(!laid_out_, "model laid out twice");
   RT_CHECK(!layers_.empty(), "model has no layers");
   device_ = device;
   std::map<std::string, int> seen;
@@ -67,6 +67,12 @@ void Sequential::build(std::uint64_t seed, Device device) {
   for (first_trained_layer_ = 0; first_trained_layer_ + 1 < layers_.size(); ++first_trained_layer_) {
     if (parameter_count(*layers_[first_trained_layer_]) > 0) break;
   }
+  laid_out_ = true;
+}
+
+void Sequential::build(std::uint64_t seed, Device device) {
+  RT_CHECK(!built_, "model built twice");
+  lay_out(device);
   store_.allocate(device);
   store_.initialize(seed);
   built_ = true;
@@ -100,7 +106,7 @@ void Sequential::backward(const Tensor& dlogits, const StepContext& context,
 }
 
 std::int64_t Sequential::training_multiply_adds() const {
-  RT_CHECK(built_, "training_multiply_adds before build");
+  RT_CHECK(laid_out_, "training_multiply_adds before build");
   std::int64_t total = 0;
   for (std::size_t i = 0; i < logits_layers(); ++i) {
     const std::int64_t forward = layers_[i]->multiply_adds(i == 0 ? input_shape_ : output_shapes_[i - 1]);

@@ -19,7 +19,10 @@ class Sequential {
 
   void add(std::unique_ptr<Layer> layer);
   void add(LayerList layers);
-  // Names layers Keras-style (conv2d, conv2d_1, ...), infers shapes, lays out and initializes parameters.
+  // Names layers Keras-style (conv2d, conv2d_1, ...), infers shapes and lays out the parameters without
+  // their memory: enough for the summary, the parameter count and the multiply-adds.
+  void lay_out(Device device);
+  // lay_out, then allocates and initializes the parameters: the model can run.
   void build(std::uint64_t seed, Device device);
 
   // Forward through every layer but a final softmax: the logits the fused loss takes. x holds a batch of
@@ -61,6 +64,7 @@ class Sequential {
   Device device_ = Device::cpu;
   std::size_t first_trained_layer_ = 0;
   std::vector<std::int64_t> first_parameter_offset_;  // per layer; -1 without parameters
+  bool laid_out_ = false;
   bool built_ = false;
 };
 

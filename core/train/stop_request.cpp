@@ -6,6 +6,7 @@
 
 #include <time.h>
 
+#include <array>
 #include <atomic>
 #include <cerrno>
 #include <csignal>
@@ -22,6 +23,10 @@ namespace {
 // cannot both see "not the first" before either wrote the time.
 std::atomic<std::int64_t> first_request_ns = 0;
 static_assert(std::atomic<std::int64_t>::is_always_lock_free);
+
+// The signals that ask for a stop: the scheduler's (SIGTERM at a time limit or a cancel, SIGUSR1 ahead of the
+// limit with Slurm's --signal) and Ctrl-C.
+constexpr std::array kStopSignals{SIGTERM, SIGUSR1, SIGINT};
 
 // A launcher may deliver one request twice (Slurm signals the ranks and the batch script forwards): only a
 // signal that comes at least this long after the first ends the process at once.
@@ -85,22 +90,21 @@ void install_stop_signal_handlers(bool announce_on_stderr) {
   action.sa_handler = on_stop_signal;
   sigemptyset(&action.sa_mask);
   action.sa_flags = SA_RESTART;
-  sigaction(SIGTERM, &action, nullptr);
-  sigaction(SIGUSR1, &action, nullptr);
-  // A process started in the background by a shell that is not interactive has SIGINT ignored, so that the
-  // Ctrl-C meant for its parent leaves it alone: it stays ignored.
-  struct sigaction inherited {};
-  if (sigaction(SIGINT, nullptr, &inherited) == 0 && inherited.sa_handler != SIG_IGN) {
-    sigaction(SIGINT, &action, nullptr);
+  for (const int signal : kStopSignals) {
+    // A process started in the background by a shell that is not interactive has SIGINT ignored, so that
+    // the Ctrl-C meant for its parent leaves it alone: it stays ignored.
+    struct sigaction inherited {};
+    const bool ignored = sigaction(signal, nullptr, &inherited) == 0 && inherited.sa_handler == SIG_IGN;
+    if (signal == SIGINT && ignored) continue;
+    sigaction(signal, &action, nullptr);
   }
 }
 
 void take_stop_signals_on_a_thread_of_their_own() {
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGUSR1);
-  sigaddset(&stop_signals, SIGINT);
+  for (const int signal : kStopSignals)
+    sigaddset(&stop_signals, signal);
   // Blocked here, and so in every thread this one starts from now on (they inherit the mask); the kernel
   // hands a signal sent to the process to a thread that does not block it: this one, which waits for them.
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);

@@ -187,6 +187,8 @@ TEST_F(CliErrors, TrainsOwnFlagsGivenToSummaryOrBenchAreRefused) {
                  {"--run-dir is train's: summary does not use it"});
   expect_failure(run_ringtrain({"bench", "--config", kExperiment1, "--csv", path("rows.csv").string()}),
                  {"--csv is train's: bench does not use it"});
+  expect_failure(run_ringtrain({"bench", "--config", kExperiment1, "--fail-at-step", "3"}),
+                 {"--fail-at-step is train's: bench does not use it"});
   EXPECT_FALSE(fs::exists(path("run")));
   // In a config file they are the run's settings, which summary reads along with the model.
   const auto config = write_config("with_run_dir.ini", config_text() + "keep = 5\n");
@@ -464,8 +466,13 @@ TEST(CliHelp, EachCommandListsItsOptions) {
     EXPECT_NE(result.out.find(std::string("usage: ringtrain ") + command), std::string::npos)
         << result.describe();
     for (const char* option : {"--config", "--batch-size", "--lr", "--lr-decay", "--epochs", "--optimizer",
-                               "--seed", "--threads", "--data", "--csv", "--layer"}) {
+                               "--seed", "--threads", "--data", "--layer"}) {
       EXPECT_NE(result.out.find(option), std::string::npos) << option << " missing; " << result.describe();
+    }
+    // Train's own options are listed by train alone: summary and bench refuse them on their command line.
+    for (const char* option : {"--run-dir ", "--csv ", "--resume ", "--verbose ", "--fail-at-step "}) {
+      const bool listed = result.out.find(option) != std::string::npos;
+      EXPECT_EQ(listed, std::string(command) == "train") << option << "; " << result.describe();
     }
   }
   const auto bench = run_ringtrain({"bench", "--help"});

@@ -147,5 +147,32 @@ TEST(ModelSummary, SmallDenseModelCountsBiases) {
   EXPECT_NE(summary.find("Non-trainable params: 0\n"), std::string::npos) << summary;
 }
 
+TEST(ModelSummary, ALaidOutModelHasTheBuiltOnesSummaryAndNoParameterMemory) {
+  const ModelSpec spec =
+      read_experiment(std::string(RINGTRAIN_SOURCE_DIR) + "/experiments/09_batch_norm.ini");
+  auto built = make_model(spec);
+  built->build(42, Device::cpu);
+  auto laid_out = make_model(spec);
+  laid_out->lay_out(Device::cpu);
+  EXPECT_EQ(model_summary(*laid_out, "m"), model_summary(*built, "m"));
+  EXPECT_EQ(laid_out->training_multiply_adds(), built->training_multiply_adds());
+  EXPECT_FALSE(laid_out->parameters().values().defined());
+  EXPECT_TRUE(built->parameters().values().defined());
+}
+
+TEST(ModelSummary, ALaidOutModelDoesNotRun) {
+  ModelSpec spec;
+  spec.input_shape = {4};
+  spec.layers = {"dense units=2 activation=softmax"};
+  auto model = make_model(spec);
+  model->lay_out(Device::cpu);
+  try {
+    model->forward_logits(Tensor::zeros({1, 4}, DType::f32, Device::cpu), StepContext{});
+    FAIL() << "forward ran on a model without parameters";
+  } catch (const Error& error) {
+    EXPECT_NE(std::string(error.what()).find("not built"), std::string::npos) << error.what();
+  }
+}
+
 }  // namespace
 }  // namespace ringtrain
