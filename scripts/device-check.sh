@@ -7,7 +7,8 @@
 # non-deterministic convolutions, each layer alone) and PyTorch eager's on the same card, same model and
 # batch; experiment 9 trained on the GPU
 # for 3 epochs; a memory check of replayed steps; then a summary table. Everything it prints goes into the
-# issue note, and the full log into $OUT/device-check.log (with the training's epochs.csv) where $OUT is set.
+# issue note, and the full log into $OUT/device-check.log (with the tests' outputs in gpu-tests.txt and the
+# training's epochs.csv) where $OUT is set.
 # Every step has a time limit and all of them one deadline (RINGTRAIN_DEVICE_SECONDS, default 420 s): a step
 # that would start past it is skipped, so one that hangs cannot cost the table.
 # RINGTRAIN_DEVICE_EPOCHS overrides the 3 epochs; RINGTRAIN_DEVICE_STEPS the 900 timed bench steps.
@@ -20,6 +21,7 @@ trap 'rm -rf "${work}"' EXIT
 if [[ -n "${OUT:-}" && -d "${OUT}" ]]; then
   log="${OUT}/device-check.log"
   exec > >(tee "${log}") 2>&1
+  tee_pid=$!
 fi
 
 # Runs a command for at most `limit` seconds, or less where the deadline is nearer; skips it when under 15 s
@@ -85,7 +87,8 @@ for test in core_cuda_runtime_test ops_cuda_kernels_test data_device_dataset_tes
   layers_gpu_trainer_test layers_timing_test distributed_nccl_test; do
   output=$(limited 90 "${launch[@]+"${launch[@]}"}" "${bundle}/bin/${test}" 2>&1)
   status=$?
-  [[ -n "${log:-}" ]] && echo "${output}" >"${OUT}/${test}.txt"
+  # One file for all of them: the device machine returns a handful of files from $OUT, not one per test.
+  [[ -n "${log:-}" ]] && printf '=== %s (rc %s)\n%s\n' "${test}" "${status}" "${output}" >>"${OUT}/gpu-tests.txt"
   echo "${output}" | grep -E "^\[  FAILED  \]|Failure|Expected|Which|Value of|error|what\(\)" | head -40
   passed=$(grep -c "^\[       OK \]" <<<"${output}")
   failed=$(grep -c "^\[  FAILED  \] .* ([0-9]* ms)$" <<<"${output}")
@@ -144,9 +147,9 @@ sanitizer=/usr/local/cuda/bin/compute-sanitizer
 [[ -x "${sanitizer}" ]] || sanitizer=$(command -v compute-sanitizer || true)
 if [[ -n "${sanitizer}" ]]; then
   echo
-  echo "== compute-sanitizer memcheck: training steps on the GPU"
-  limited 90 "${sanitizer}" --tool memcheck --leak-check no "${launch[@]+"${launch[@]}"}" \
-    "${bundle}/bin/layers_gpu_trainer_test" --gtest_filter='*StepsOnTheGpuAreFitsSteps*:*GraphReplays*' 2>&1 |
+  echo "== compute-sanitizer memcheck: recorded training steps replayed on the GPU"
+  limited 120 "${sanitizer}" --tool memcheck --leak-check no "${launch[@]+"${launch[@]}"}" \
+    "${bundle}/bin/layers_gpu_trainer_test" --gtest_filter='*GraphReplaysGiveTheEagerStepsBitForBit*' 2>&1 |
     grep -E "ERROR SUMMARY|Invalid|OK \]|FAILED" | head -20
 fi
 
@@ -171,3 +174,9 @@ awk -v r="${graph_rate:-0}" -v g="$(value gflop_per_step <<<"${bench_graph}")" '
 [[ -f "${work}/epochs.csv" ]] && awk -F, 'NR > 1 { total += $7; printf "epoch %d: val_accuracy %.4f, %.3f s (training and validation)\n", $1, $5, $7
   if (!reached && $5 >= 0.99) { reached = 1; printf "99.0%% validation accuracy reached after epoch %d: %.3f s of training and validation in all\n", $1, total } }
   END { if (!reached) print "99.0% validation accuracy not reached" }' "${work}/epochs.csv"
+# The log's tee is a child the shell does not wait for: its last lines (this summary) are flushed before the
+# script ends.
+if [[ -n "${tee_pid:-}" ]]; then
+  exec >&- 2>&-
+  wait "${tee_pid}"
+fi

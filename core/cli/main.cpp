@@ -1,6 +1,7 @@
 // ringtrain's entry point: picks the subcommand, and turns any error into one message and exit code 1.
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <new>
 #include <optional>
 #include <string>
@@ -49,6 +50,52 @@ std::string failure_line(const std::exception_ptr& failure, const std::string& r
   }
 }
 
+// Prints the agreed failure on the rank that reports it: its error, and which other ranks failed too.
+void report(const ringtrain::AgreedFailure& failure, const std::string& rank_prefix) {
+  if (!failure.cause()) return;
+  std::vector<int> others = failure.failed_ranks();
+  others.erase(others.begin());
+  std::cerr << failure_line(failure.cause(), rank_prefix)
+            << (others.empty() ? "" : " (also failed on " + ringtrain::describe_ranks(others) + ")")
+            << std::endl;
+}
+
+using Command = int (*)(const std::vector<std::string>&, ringtrain::cli::Replica&);
+
+// The commands that run on every rank of a job.
+const std::map<std::string, Command>& commands() {
+  namespace cli = ringtrain::cli;
+  static const std::map<std::string, Command> table{
+      {"train", cli::train_command},       {"summary", cli::summary_command}, {"bench", cli::bench_command},
+      {"evaluate", cli::evaluate_command}, {"predict", cli::predict_command}, {"gather", cli::gather_command},
+      {"report", cli::report_command}};
+  return table;
+}
+
+// Exit code 2 and the usage, once for the whole job, when some rank was given a command ringtrain does not
+// have: the ranks agree on it, so that a typo under mpirun is printed by one rank, not by each.
+std::optional<int> refuse_unknown_command(const std::string& command, ringtrain::Communicator& communicator,
+                                          const std::string& rank_prefix) {
+  std::exception_ptr unknown;
+  try {
+    RT_CHECK(commands().count(command), "unknown command '" << command << "': ringtrain --help lists them");
+  } catch (...) {
+    unknown = std::current_exception();
+  }
+  try {
+    ringtrain::agree_on_outcome(communicator, unknown);
+  } catch (const ringtrain::AgreedFailure& failure) {
+    if (failure.cause()) print_usage();
+    report(failure, rank_prefix);
+    return 2;
+  } catch (const ringtrain::Error&) {  // one process: its own error, as it is
+    print_usage();
+    std::cerr << failure_line(std::current_exception(), rank_prefix) << std::endl;
+    return 2;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -94,13 +141,6 @@ int main(int argc, char** argv) {
       // as the CPU communicator's are.
       return std::make_unique<ringtrain::WatchedCommunicator>(std::move(nccl), timeout);
     };
-    if (command == "train") return ringtrain::cli::train_command(arguments, replica);
-    if (command == "summary") return ringtrain::cli::summary_command(arguments, replica);
-    if (command == "bench") return ringtrain::cli::bench_command(arguments, replica);
-    if (command == "evaluate") return ringtrain::cli::evaluate_command(arguments, replica);
-    if (command == "predict") return ringtrain::cli::predict_command(arguments, replica);
-    if (command == "gather") return ringtrain::cli::gather_command(arguments, replica);
-    if (command == "report") return ringtrain::cli::report_command(arguments, replica);
     if (command == "version" || command == "--version") {
       std::cout << "ringtrain " << RINGTRAIN_VERSION << " (CPU: oneDNN; CUDA: " << ringtrain::cuda::describe()
                 << ")\n";
@@ -110,18 +150,15 @@ int main(int argc, char** argv) {
       print_usage();
       return 0;
     }
-    print_usage();
-    if (!command.empty()) std::cerr << "\nringtrain: error: unknown command '" << command << "'\n";
-    return 2;
+    if (command.empty()) {
+      print_usage();
+      return 2;
+    }
+    if (const auto refused = refuse_unknown_command(command, *communicator, rank_prefix)) return *refused;
+    return commands().at(command)(arguments, replica);
   } catch (const ringtrain::AgreedFailure& failure) {
     // Every rank knows: the lowest failing rank reports, and every rank ends without aborting the others.
-    if (failure.cause()) {
-      std::vector<int> others = failure.failed_ranks();
-      others.erase(others.begin());
-      std::cerr << failure_line(failure.cause(), rank_prefix)
-                << (others.empty() ? "" : " (also failed on " + ringtrain::describe_ranks(others) + ")")
-                << std::endl;
-    }
+    report(failure, rank_prefix);
     return 1;
   } catch (...) {
     std::cerr << failure_line(std::current_exception(), rank_prefix) << std::endl;

@@ -105,6 +105,17 @@ TEST_F(MpiRun, ABatchThatDoesNotDivideIsAClearError) {
   EXPECT_EQ(result.output().find("MPI_ABORT"), std::string::npos) << result.describe();
 }
 
+TEST_F(MpiRun, AnUnknownCommandIsPrintedOnceWithExitCode2) {
+  const CommandResult result = run_mpirun(3, {"trian", "--config", experiment("01_dense_softmax.ini")});
+  ASSERT_TRUE(result.exited) << result.describe();
+  EXPECT_EQ(result.exit_code, 2) << result.describe();
+  EXPECT_NE(result.err.find("rank 0: unknown command 'trian'"), std::string::npos) << result.describe();
+  EXPECT_NE(result.err.find("(also failed on ranks 1, 2)"), std::string::npos) << result.describe();
+  EXPECT_EQ(occurrences(result.output(), "unknown command"), 1u) << result.describe();
+  EXPECT_EQ(occurrences(result.out, "usage: ringtrain COMMAND"), 1u) << result.describe();
+  EXPECT_EQ(result.output().find("MPI_ABORT"), std::string::npos) << result.describe();
+}
+
 TEST_F(MpiRun, RunDirectoryAndResumeErrorsArePrintedOnceWithoutAnAbort) {
   const std::string run_dir = (dir_.path() / "run").string();
   const CommandResult first = run_mpirun(2, train_arguments({"--epochs", "1", "--run-dir", run_dir}));
