@@ -8,6 +8,7 @@
 #include "core/checkpoint/checkpoint.hpp"
 #include "core/checkpoint/run_directory.hpp"
 #include "core/cli/commands.hpp"
+#include "core/cli/help.hpp"
 #include "core/cli/session.hpp"
 #include "core/comm/agreement.hpp"
 #include "core/data/idx.hpp"
@@ -39,7 +40,7 @@ po::options_description checkpoint_options(bool predicting) {
 std::optional<ParsedOptions> parse_unless_help(const std::vector<std::string>& arguments,
                                                const std::string& usage, bool predicting) {
   const auto options = checkpoint_options(predicting);
-  if (std::find(arguments.begin(), arguments.end(), "--help") != arguments.end()) {
+  if (wants_help(arguments)) {
     print_help(usage, options);
     return std::nullopt;
   }
@@ -140,7 +141,7 @@ int report_command(const std::vector<std::string>& arguments, Replica& replica) 
       "threads", po::value<int>()->default_value(0), "CPU threads (0: the node's cores / processes)");
   po::positional_options_description positional;
   positional.add("run-dir", 1);
-  if (arguments.empty() || std::find(arguments.begin(), arguments.end(), "--help") != arguments.end()) {
+  if (arguments.empty() || wants_help(arguments)) {
     print_help(usage, options);
     return arguments.empty() ? 2 : 0;
   }

@@ -11,6 +11,7 @@
 #include "core/checkpoint/hdf5_file.hpp"
 #include "core/checkpoint/run_directory.hpp"
 #include "core/cli/commands.hpp"
+#include "core/cli/help.hpp"
 
 namespace ringtrain::cli {
 
@@ -61,7 +62,7 @@ std::optional<RunSummary> summarize(const fs::path& dir, const fs::path& root) {
 }  // namespace
 
 int gather_command(const std::vector<std::string>& arguments, Replica&) {
-  if (arguments.empty() || arguments[0] == "--help") {
+  if (arguments.empty() || wants_help(arguments)) {
     std::cout
         << "usage: ringtrain gather DIR...\n\nPrints one row per run directory (DIR itself, or the "
            "directories below it that hold a metrics.h5): the final and best validation accuracy and the "

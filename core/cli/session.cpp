@@ -127,11 +127,6 @@ Session open_checkpoint_session(const std::string& path, int threads, int proces
   return session;
 }
 
-void print_help(const std::string& usage, const po::options_description& options, bool takes_config) {
-  std::cout << "usage: " << usage << "\n\n" << options << "\n";
-  if (takes_config) std::cout << config_option() << "\n";
-}
-
 void require_images_fit(const Sequential& model, std::int64_t rows, std::int64_t cols,
                         const std::string& source, const std::string& images_option) {
   const Shape& input = model.input_shape();

@@ -36,8 +36,4 @@ void require_images_fit(const Sequential& model, std::int64_t rows, std::int64_t
 // One split of MNIST from `dir`, its images checked to fit the model and its labels the model's output.
 data::Dataset load_data_for(const Sequential& model, const std::filesystem::path& dir, data::Split split);
 
-// Prints the help of a command: its usage line and its option groups (and --config, for the commands that
-// take a config file).
-void print_help(const std::string& usage, const po::options_description& options, bool takes_config = false);
-
 }  // namespace ringtrain::cli

@@ -9,16 +9,11 @@
 #include <string>
 
 #include "core/check.hpp"
+#include "core/text_format.hpp"
 
 namespace ringtrain {
 
 namespace {
-
-std::string format(const char* pattern, double value) {
-  char buffer[64];
-  std::snprintf(buffer, sizeof buffer, pattern, value);
-  return buffer;
-}
 
 std::string bar(std::int64_t done, std::int64_t total) {
   constexpr int kWidth = 30;
@@ -40,11 +35,11 @@ std::string counter(std::int64_t done, std::int64_t total) {
 std::string metric(const char* name, double value) {
   const double size = std::fabs(value);
   const bool exponent = size >= 1e6 || (size > 0 && size < 1e-3);
-  return std::string(" - ") + name + ": " + format(exponent ? "%.4e" : "%.4f", value);
+  return std::string(" - ") + name + ": " + format_number(exponent ? "%.4e" : "%.4f", value);
 }
 
 std::string metrics_text(const StepMetrics& m) {
-  return format(" - %.0f img/s", m.images_per_second) + metric("loss", m.loss) +
+  return format_number(" - %.0f img/s", m.images_per_second) + metric("loss", m.loss) +
          metric("accuracy", m.accuracy);
 }
 
@@ -76,7 +71,7 @@ void ProgressPrinter::end_line() {
 
 void ProgressPrinter::on_epoch_begin(int epoch, int epochs, double learning_rate) {
   if (style_ == ProgressStyle::silent) return;
-  out_ << "Epoch " << epoch + 1 << "/" << epochs << format(" - learning rate %.6g", learning_rate)
+  out_ << "Epoch " << epoch + 1 << "/" << epochs << format_number(" - learning rate %.6g", learning_rate)
        << std::endl;
   last_print_ = {};
 }
@@ -92,7 +87,7 @@ void ProgressPrinter::on_step_end(const StepMetrics& metrics) {
       metrics.elapsed_seconds / static_cast<double>(metrics.step + 1 - metrics.first_step);
   const double eta = per_step * static_cast<double>(metrics.steps - metrics.step - 1);
   out_ << "\r" << counter(metrics.step + 1, metrics.steps) << " " << bar(metrics.step + 1, metrics.steps)
-       << format(" - ETA: %.0fs", eta) << metrics_text(metrics) << "\033[K" << std::flush;
+       << format_number(" - ETA: %.0fs", eta) << metrics_text(metrics) << "\033[K" << std::flush;
   line_open_ = true;
 }
 
@@ -101,10 +96,11 @@ void ProgressPrinter::on_epoch_end(const EpochMetrics& metrics) {
   const double per_step_ms =
       1000.0 * metrics.seconds / static_cast<double>(std::max<std::int64_t>(metrics.steps_run, 1));
   if (style_ == ProgressStyle::live) out_ << "\r";
-  out_ << counter(last_.steps, last_.steps) << " " << bar(1, 1) << format(" - %.0fs", metrics.seconds)
-       << format(" %.0fms/step", per_step_ms) << format(" - %.0f img/s", metrics.images_per_second)
-       << metric("loss", metrics.loss) << metric("accuracy", metrics.accuracy)
-       << metric("val_loss", metrics.val_loss) << metric("val_accuracy", metrics.val_accuracy);
+  out_ << counter(last_.steps, last_.steps) << " " << bar(1, 1) << format_number(" - %.0fs", metrics.seconds)
+       << format_number(" %.0fms/step", per_step_ms)
+       << format_number(" - %.0f img/s", metrics.images_per_second) << metric("loss", metrics.loss)
+       << metric("accuracy", metrics.accuracy) << metric("val_loss", metrics.val_loss)
+       << metric("val_accuracy", metrics.val_accuracy);
   if (style_ == ProgressStyle::live) out_ << "\033[K";
   out_ << std::endl;
   line_open_ = false;

@@ -1,0 +1,27 @@
+// The commands' help text, from the option table the parser uses.
+#include "core/cli/help.hpp"
+
+#include <iostream>
+
+namespace ringtrain::cli {
+
+bool wants_help(const std::vector<std::string>& arguments) {
+  for (const auto& argument : arguments) {
+    if (argument == "--help" || argument == "-h") return true;
+  }
+  return false;
+}
+
+void print_help(const std::string& usage, const po::options_description& options, bool takes_config) {
+  std::cout << "usage: " << usage << "\n\n" << options << "\n";
+  if (takes_config) std::cout << config_option() << "\n";
+}
+
+void print_model_command_help(const char* usage, const po::options_description& options) {
+  print_help(usage, options, true);
+  std::cout
+      << "A config file may also hold train's keys (run-dir, csv, keep, ...; see ringtrain train --help):\n"
+         "summary and bench read them and ignore them.\n";
+}
+
+}  // namespace ringtrain::cli

@@ -1,0 +1,176 @@
+// train: options, model and data agreed on by every rank, the run directory held, a resume position chosen,
+// then fit with its observers (progress, CSV, checkpoints, metrics.h5, report) until done or stopped.
+#include <chrono>
+#include <cmath>
+#include <iostream>
+
+#include "core/checkpoint/checkpointer.hpp"
+#include "core/checkpoint/metrics_file.hpp"
+#include "core/checkpoint/run_directory.hpp"
+#include "core/checkpoint/run_directory_lock.hpp"
+#include "core/cli/commands.hpp"
+#include "core/cli/help.hpp"
+#include "core/cli/run_files.hpp"
+#include "core/cli/session.hpp"
+#include "core/comm/agreement.hpp"
+#include "core/cuda/cuda_runtime.hpp"
+#include "core/model/summary.hpp"
+#include "core/report/report_observer.hpp"
+#include "core/text_format.hpp"
+#include "core/train/csv_logger.hpp"
+#include "core/train/progress.hpp"
+#include "core/train/stop_request.hpp"
+#include "core/train/trainer.hpp"
+
+namespace ringtrain::cli {
+
+namespace {
+
+// "2 process(es) of 4 thread(s)" or "2 process(es), each on its GPU (rank 0: GPU 0 (NVIDIA H200))".
+std::string placement(const TrainConfig& config, const Communicator& communicator) {
+  const std::string processes = std::to_string(communicator.size()) + " process(es)";
+  if (config.device == Device::cpu) return processes + " of " + std::to_string(config.threads) + " thread(s)";
+  return processes + ", each on its GPU (rank 0: " + cuda::current_device_name() + ")";
+}
+
+// Rank 0 takes the run directory's lock before anything there is read (the checkpoint to resume from is
+// chosen after it): a second run waits for the first here, up to --lock-wait, and fails naming it if it does
+// not end. The other ranks wait for rank 0 in a barrier whose timeout allows that wait.
+std::unique_ptr<RunDirectoryLock> hold_run_directory(const RunFiles& files, const TrainConfig& config,
+                                                     Replica& replica) {
+  if (files.run_dir.empty()) return nullptr;
+  const std::chrono::milliseconds wait(std::llround(files.lock_wait_seconds * 1000));
+  if (replica.watched != nullptr) {
+    replica.watched->set_timeout(wait + config.collective_timeout());
+  }
+  std::unique_ptr<RunDirectoryLock> lock;
+  if (replica.communicator.rank() == 0) {
+    create_run_directory(files.run_dir);
+    lock = std::make_unique<RunDirectoryLock>(files.run_dir, wait);
+  }
+  replica.communicator.barrier();
+  return lock;
+}
+
+}  // namespace
+
+int train_command(const std::vector<std::string>& arguments, Replica& replica) {
+  const auto options = run_options();
+  if (wants_help(arguments)) {
+    print_help("ringtrain train --config FILE [options]", options, true);
+    return 0;
+  }
+  // From here on a signal asks for a checkpoint and a stop at the next step boundary.
+  install_stop_signal_handlers(replica.communicator.rank() == 0);
+  take_stop_signals_on_a_thread_of_their_own();
+  // What every rank reads alone is agreed on before the collectives that follow it, so that an error in the
+  // options, the model or the data is printed once, not by every rank: the options and the model first, the
+  // data once the run directory is held (a second run on it waits for the lock before loading anything).
+  struct Setup {
+    ParsedOptions parsed;
+    Session session;
+    RunFiles files;
+    ProgressStyle progress_style;
+  };
+  Setup setup = agree_on(replica.communicator, [&] {
+    ParsedOptions parsed = parse(arguments, options);
+    Session session = open_session(parsed, replica.processes_on_node);
+    replica.watch_collectives(session.config);  // the agreement, as every collective, waits this long
+    require_batch_divides(session.config, replica.communicator.size());
+    RunFiles files = run_files(parsed);
+    announce_checkpoint_on_stop(!files.run_dir.empty());
+    const ProgressStyle style =
+        progress_style(parsed.values["verbose"].as<std::string>(), parsed.source_of("verbose"));
+    return Setup{std::move(parsed), std::move(session), std::move(files), style};
+  });
+  const ParsedOptions& parsed = setup.parsed;
+  Session& session = setup.session;
+  const RunFiles& files = setup.files;
+  // On the GPU the loss sums are read (and metrics.h5 gets its rows) every --log-every steps with a run
+  // directory, every 100 without.
+  if (!files.run_dir.empty()) session.config.gpu_read_every = files.log_every;
+  const TrainConfig& config = session.config;
+  const std::unique_ptr<RunDirectoryLock> lock = hold_run_directory(files, config, replica);
+  Communicator& communicator = replica.for_device(config);
+  struct Datasets {
+    data::Dataset train, validation;
+  };
+  const Datasets datasets = agree_on(replica.communicator, [&] {
+    return Datasets{load_data_for(*session.model, config.data_dir, data::Split::train),
+                    load_data_for(*session.model, config.data_dir, data::Split::test)};
+  });
+  const data::Dataset& train = datasets.train;
+  const data::Dataset& validation = datasets.validation;
+  std::cout << model_summary(*session.model, config.name);
+  const StartingPoint starting = resume_position(files, session, communicator, std::cout);
+  const TrainingPosition& start = starting.position;
+  std::cout << "Training on " << train.count() << " samples, validating on " << validation.count()
+            << " samples; global batch " << config.batch_size << " over " << placement(config, communicator)
+            << ", " << session.optimizer->describe() << ", lr " << config.schedule.initial << " * "
+            << config.schedule.decay << "^epoch, seed " << config.seed << "\n";
+
+  Trainer trainer(*session.model, *session.optimizer, config, &communicator);
+  ProgressPrinter progress(std::cout, setup.progress_style);
+  trainer.add_observer(progress);
+  std::unique_ptr<CsvLogger> csv;
+  if (!config.csv_path.empty() && communicator.rank() == 0) {
+    csv = std::make_unique<CsvLogger>(config.csv_path, starting.resuming, start.epoch);
+    trainer.add_observer(*csv);
+  }
+  std::unique_ptr<Checkpointer> checkpointer;
+  std::unique_ptr<MetricsFile> metrics;
+  std::unique_ptr<ReportObserver> report;
+  if (!files.run_dir.empty()) {
+    // Rank 0 checks the run directory (a fresh run refuses another run's files): agreed, reported once.
+    checkpointer = agree_on(replica.communicator, [&] {
+      return std::make_unique<Checkpointer>(
+          CheckpointSettings{files.run_dir, files.checkpoint_every, files.keep, files.keep_best,
+                             config_text(parsed), files.pause_in_checkpoint_write, starting.resuming,
+                             start.global_step, starting.val_accuracy},
+          *session.model, *session.optimizer, config.optimizer.name, communicator);
+    });
+    trainer.set_boundary_handler(*checkpointer);
+    if (communicator.rank() == 0) {
+      metrics = std::make_unique<MetricsFile>(metrics_path(files.run_dir), files.log_every, start);
+      trainer.add_observer(*metrics);
+      checkpointer->before_each_write([&metrics] {
+        if (metrics != nullptr) metrics->flush();
+      });
+      if (files.report) {
+        report = std::make_unique<ReportObserver>(
+            files.run_dir, *metrics, *session.model,
+            ReportContent{config.name, config_text(parsed), model_summary(*session.model, config.name)},
+            validation);
+        trainer.add_observer(*report);
+      }
+    }
+  }
+  const auto history = trainer.fit(train, validation, start);
+  if (trainer.stopped()) {
+    // Every file closed and the message out before any rank leaves: a launcher may end the other ranks as
+    // soon as the first exits with this code (srun --kill-on-bad-exit).
+    report.reset();
+    metrics.reset();
+    csv.reset();
+    progress.end_line();
+    std::cout << "stopped by a signal; "
+              << (checkpointer ? "checkpoint " + checkpointer->last_written().string()
+                               : "no --run-dir, no checkpoint")
+              << "; exit code " << kExitStoppedBySignal
+              << (checkpointer ? " (resume with --resume auto)" : "") << std::endl;
+    communicator.barrier();
+    return kExitStoppedBySignal;
+  }
+  double seconds = 0;
+  for (const auto& epoch : history)
+    seconds += epoch.seconds;
+  const Evaluation final_evaluation =
+      history.empty() ? trainer.evaluate(validation)
+                      : Evaluation{history.back().val_loss, history.back().val_accuracy, 0};
+  std::cout << format_number("final val_accuracy=%.4f", final_evaluation.accuracy)
+            << format_number(" val_loss=%.4f", final_evaluation.loss) << " epochs=" << history.size()
+            << format_number(" seconds=%.1f", seconds) << std::endl;
+  return 0;
+}
+
+}  // namespace ringtrain::cli
