@@ -65,6 +65,10 @@ void on_stop_signal(int signal) {
   const std::int64_t first = record_request(now);
   // Ctrl-C comes from a person at the terminal, never twice from a launcher: a second one ends at once.
   const bool again = first != 0 && (signal == SIGINT || now - first >= kSecondSignalAfterNs);
+  if (first != 0 && !again) {  // the first request again: nothing more to do or say
+    errno = saved_errno;
+    return;
+  }
   if (announce.load()) {
     if (signal == SIGTERM) say("ringtrain: SIGTERM received");
     if (signal == SIGUSR1) say("ringtrain: SIGUSR1 received");

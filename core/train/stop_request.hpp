@@ -6,13 +6,15 @@
 namespace ringtrain {
 
 // Installs the handlers: the first signal requests a stop; another one, 2 s or more later, ends the process
-// at once with 128 + the signal's number (sooner it is taken for the same request delivered twice), and so
-// does a second Ctrl-C at any time. With
-// `announce_on_stderr` (rank 0), each of the two says so on stderr as it arrives.
+// at once with 128 + the signal's number (sooner it is taken for the same request delivered twice, silently),
+// and so does a second Ctrl-C at any time. With `announce_on_stderr` (rank 0), the first and the one that
+// ends the process say so on stderr as they arrive.
 void install_stop_signal_handlers(bool announce_on_stderr = false);
 // Runs the handlers on a thread that does nothing else: the stop signals are blocked in the calling thread
-// and in every thread it starts later. A signal handled on a thread in the middle of a computation (an
-// optimised kernel, a library call) was seen to corrupt the heap; on this thread nothing is interrupted. Call
+// and in every thread it starts later (the OpenMP threads that run oneDNN among them). oneDNN's generated
+// f32 GEMM kernels (the CPU convolutions' and dense layers') point the stack pointer at a workspace on the
+// heap while they run (oneDNN issue 4845, fixed upstream in March 2026; Debian 12 ships 2.6): a signal
+// handled on such a thread has its frame written over the heap, which aborts the run later, in a free(). Call
 // it before starting other threads.
 void take_stop_signals_on_a_thread_of_their_own();
 // Whether the announcement of a first signal says a checkpoint is written (the default) or that none is (a

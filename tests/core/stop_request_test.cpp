@@ -7,12 +7,18 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include "core/ops/dense.hpp"
+#include "tests/reference/support.hpp"
 
 namespace ringtrain {
 namespace {
@@ -127,6 +133,48 @@ TEST_F(StopRequest, ARequestMadeInCodeIsAFirstRequest) {
   EXPECT_TRUE(stop_requested());
   ASSERT_EQ(std::raise(SIGUSR1), 0);  // soon after: the same request
   EXPECT_TRUE(stop_requested());
+}
+
+// oneDNN's generated f32 GEMM kernels point the stack pointer at a heap workspace while they run: a signal
+// handled on their thread writes its frame there, over the workspace and the heap around it. Runs GEMMs
+// under a storm of stop signals, with the signals taken on a thread of their own; exits 0 when no result
+// changed by a bit (a corrupted heap aborts the process instead, when a damaged block is freed).
+[[noreturn]] void gemms_under_a_storm_of_stop_signals() {
+  install_stop_signal_handlers();
+  take_stop_signals_on_a_thread_of_their_own();
+  const Tensor x = reference::random_tensor({64, 1568}, 1);
+  const Tensor w = reference::random_tensor({1568, 200}, 2);
+  const Tensor bias = reference::random_tensor({200}, 3);
+  Tensor expected = Tensor::empty({64, 200});
+  Tensor y = Tensor::empty({64, 200});
+  ops::dense_forward(x, w, bias, expected);
+  std::atomic<bool> storming = true;
+  std::thread storm([&] {
+    // SIGUSR1 every 100 us for 0.5 s: within the 2 s in which a repeated signal is the same request.
+    const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
+    while (std::chrono::steady_clock::now() < end) {
+      ::kill(::getpid(), SIGUSR1);
+      std::this_thread::sleep_for(std::chrono::microseconds(100));
+    }
+    storming = false;
+  });
+  int products = 0, changed = 0;
+  for (; storming; ++products) {
+    std::vector<Tensor> scratch;  // blocks allocated and freed around the workspace
+    for (int i = 0; i < 4; ++i)
+      scratch.push_back(Tensor::empty({1 + 97 * i}));
+    ops::dense_forward(x, w, bias, y);
+    changed += std::memcmp(y.data<float>(), expected.data<float>(), sizeof(float) * 64 * 200) != 0;
+  }
+  storm.join();
+  std::fprintf(stderr, "%d products, %d changed, stop requested: %d\n", products, changed,
+               static_cast<int>(stop_requested()));
+  std::exit(changed == 0 && products > 10 && stop_requested() ? 0 : 1);
+}
+
+TEST(StopSignalsDuringComputation, ChangeNoResultAndLeaveTheHeapWhole) {
+  EXPECT_EXIT(gemms_under_a_storm_of_stop_signals(), testing::ExitedWithCode(0),
+              " 0 changed, stop requested: 1");
 }
 
 }  // namespace

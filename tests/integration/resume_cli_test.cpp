@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <numeric>
+#include <optional>
 #include <random>
 #include <thread>
 
@@ -390,6 +391,58 @@ TEST_F(ResumeCli, Sigusr1CheckpointsAndExitsWithTheRequeueCodeOnOneAndTwoProcess
     ASSERT_TRUE(resumed.exited && resumed.exit_code == 0) << resumed.describe();
     EXPECT_TRUE(contents(final_checkpoint(run_dir)) == expected) << "not bitwise equal";
   }
+}
+
+// Sets an environment variable for this scope (and the processes it starts), restoring it after.
+class ScopedEnvironment {
+ public:
+  ScopedEnvironment(const char* name, const char* value) : name_(name) {
+    if (const char* old = std::getenv(name)) old_ = old;
+    ::setenv(name, value, 1);
+  }
+  ~ScopedEnvironment() {
+    if (old_) ::setenv(name_, old_->c_str(), 1);
+    if (!old_) ::unsetenv(name_);
+  }
+  ScopedEnvironment(const ScopedEnvironment&) = delete;
+  ScopedEnvironment& operator=(const ScopedEnvironment&) = delete;
+
+ private:
+  const char* name_;
+  std::optional<std::string> old_;
+};
+
+TEST_F(ResumeCli, AStormOfStopSignalsStopsTheRunOnceWithAReadableCheckpoint) {
+  // The heap is the unit test's (StopSignalsDuringComputation): here the whole run under a storm stops once,
+  // says so once, and leaves a checkpoint. Small blocks come from the heap, so that a damaged one is more
+  // likely to be found when it is freed.
+  const ScopedEnvironment small_blocks_on_the_heap("GLIBC_TUNABLES", "glibc.malloc.mmap_threshold=4194304");
+  const fs::path run_dir = dir_.path() / "storm";
+  std::atomic<pid_t> pid = 0;
+  std::atomic<int> sent = 0;
+  std::thread storm([&] {
+    // Once training is under way (its second step's checkpoint written): SIGUSR1 every 200 us for 0.5 s, all
+    // within the 2 s in which a repeated signal is the same request.
+    for (int attempt = 0; attempt < 6000 && (pid == 0 || list_checkpoints(run_dir).empty()); ++attempt)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    for (int i = 0; i < 2500 && pid != 0 && ::kill(pid, SIGUSR1) == 0; ++i) {
+      ++sent;
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+  });
+  const CommandResult stopped = train(1, run_dir, {}, [&](pid_t started) { pid = started; });
+  pid = 0;
+  storm.join();
+  ASSERT_GT(sent, 0) << stopped.describe();
+  EXPECT_TRUE(stopped.exited && stopped.exit_code == kExitStoppedBySignal)
+      << sent << " signals sent; " << stopped.describe();
+  EXPECT_THAT(stopped.out, HasSubstr("stopped by a signal; checkpoint "));
+  // Announced once: the repeats within 2 s are the same request, and say nothing.
+  const std::string announced = "ringtrain: SIGUSR1 received";
+  EXPECT_EQ(stopped.err.find(announced), stopped.err.rfind(announced)) << stopped.describe();
+  const auto checkpoints = list_checkpoints(run_dir);
+  ASSERT_FALSE(checkpoints.empty());
+  EXPECT_FALSE(contents(checkpoints.back()).empty());
 }
 
 TEST_F(ResumeCli, ASecondSignalEndsTheRunAtOnce) {
