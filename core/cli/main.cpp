@@ -77,10 +77,9 @@ const std::map<std::string, Command>& commands() {
 std::optional<int> refuse_unknown_command(const std::string& command, ringtrain::Communicator& communicator,
                                           const std::string& rank_prefix) {
   std::exception_ptr unknown;
-  try {
-    RT_CHECK(commands().count(command), "unknown command '" << command << "': ringtrain --help lists them");
-  } catch (...) {
-    unknown = std::current_exception();
+  if (!commands().count(command)) {
+    unknown = std::make_exception_ptr(
+        ringtrain::Error("unknown command '" + command + "': ringtrain --help lists them"));
   }
   try {
     ringtrain::agree_on_outcome(communicator, unknown);

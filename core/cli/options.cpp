@@ -109,8 +109,8 @@ po::options_description bench_options() {
 }
 // clang-format on
 
-// Train's own flags and the failure injection would do nothing on another command's command
-// line, so they are refused there. In a config file they are the run's settings, shared by every command.
+// Train's own flags and the failure injection would do nothing on another command's command line, so they
+// are refused there. In a config file they are the run's settings, shared by every command.
 void refuse_flags_of(const po::options_description& group, const ParsedOptions& parsed, const char* command) {
   for (const auto& option : group.options()) {
     const std::string& flag = option->long_name();

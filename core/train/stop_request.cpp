@@ -94,13 +94,13 @@ void install_stop_signal_handlers(bool announce_on_stderr) {
   action.sa_handler = on_stop_signal;
   sigemptyset(&action.sa_mask);
   action.sa_flags = SA_RESTART;
+  // A process started in the background by a shell that is not interactive has SIGINT ignored, so that the
+  // Ctrl-C meant for its parent leaves it alone: it stays ignored.
+  struct sigaction inherited_sigint {};
+  const bool sigint_ignored =
+      sigaction(SIGINT, nullptr, &inherited_sigint) == 0 && inherited_sigint.sa_handler == SIG_IGN;
   for (const int signal : kStopSignals) {
-    // A process started in the background by a shell that is not interactive has SIGINT ignored, so that
-    // the Ctrl-C meant for its parent leaves it alone: it stays ignored.
-    struct sigaction inherited {};
-    const bool ignored = sigaction(signal, nullptr, &inherited) == 0 && inherited.sa_handler == SIG_IGN;
-    if (signal == SIGINT && ignored) continue;
-    sigaction(signal, &action, nullptr);
+    if (signal != SIGINT || !sigint_ignored) sigaction(signal, &action, nullptr);
   }
 }
 

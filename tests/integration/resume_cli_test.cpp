@@ -439,6 +439,7 @@ TEST_F(ResumeCli, AStormOfStopSignalsStopsTheRunOnceWithAReadableCheckpoint) {
   EXPECT_THAT(stopped.out, HasSubstr("stopped by a signal; checkpoint "));
   // Announced once: the repeats within 2 s are the same request, and say nothing.
   const std::string announced = "ringtrain: SIGUSR1 received";
+  EXPECT_THAT(stopped.err, HasSubstr(announced + ": checkpointing and stopping at the next step boundary\n"));
   EXPECT_EQ(stopped.err.find(announced), stopped.err.rfind(announced)) << stopped.describe();
   const auto checkpoints = list_checkpoints(run_dir);
   ASSERT_FALSE(checkpoints.empty());
