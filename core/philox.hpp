@@ -36,11 +36,15 @@ RT_HOST_DEVICE inline Block block(std::uint32_t k0, std::uint32_t k1, std::uint6
                 k0, k1);
 }
 
-// Word `index` of the sequence at `high` turned into a float in [0, 1) with 24 random bits.
+// A float in [0, 1) from the top 24 bits of `word`.
+RT_HOST_DEVICE inline float to_uniform(std::uint32_t word) {
+  return static_cast<float>(word >> 8) * 5.9604644775390625e-08f;  // 2^-24
+}
+
+// Word `index` of the sequence at `high` (word index % 4 of block index / 4) as a uniform in [0, 1).
 RT_HOST_DEVICE inline float uniform(std::uint32_t k0, std::uint32_t k1, std::uint64_t high,
                                     std::uint64_t index) {
-  const std::uint32_t word = block(k0, k1, high, index / 4).word[index % 4];
-  return static_cast<float>(word >> 8) * 5.9604644775390625e-08f;  // 2^-24
+  return to_uniform(block(k0, k1, high, index / 4).word[index % 4]);
 }
 
 }  // namespace ringtrain::philox

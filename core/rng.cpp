@@ -42,4 +42,14 @@ float Philox::uniform(std::uint64_t high, std::uint64_t index) const {
   return philox::uniform(key_[0], key_[1], high, index);
 }
 
+void Philox::uniforms(std::uint64_t high, std::uint64_t first, std::int64_t count, float* out) const {
+  std::int64_t i = 0;
+  while (i < count) {
+    const std::uint64_t index = first + static_cast<std::uint64_t>(i);
+    const philox::Block drawn = philox::block(key_[0], key_[1], high, index / 4);
+    for (std::uint64_t word = index % 4; word < 4 && i < count; ++word, ++i)
+      out[i] = philox::to_uniform(drawn.word[word]);
+  }
+}
+
 }  // namespace ringtrain

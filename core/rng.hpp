@@ -25,6 +25,9 @@ class Philox {
   std::uint32_t word(std::uint64_t high, std::uint64_t index) const;
   // A float uniform in [0, 1) with 24 random bits, from word(high, index).
   float uniform(std::uint64_t high, std::uint64_t index) const;
+  // out[i] = uniform(high, first + i) for i in [0, count): one block for every four draws, where uniform()
+  // computes a block for each.
+  void uniforms(std::uint64_t high, std::uint64_t first, std::int64_t count, float* out) const;
   // The two key words (for kernels that draw with philox::uniform).
   std::array<std::uint32_t, 2> key() const { return key_; }
 

@@ -65,8 +65,9 @@ void ParameterStore::initialize(std::uint64_t seed) {
       const auto [fan_in, fan_out] = glorot_fans(parameter.shape);
       const float limit = static_cast<float>(std::sqrt(6.0 / (fan_in + fan_out)));
       const Philox generator(seed, RandomStream::initialization, index);
+      generator.uniforms(0, 0, count, out);
       for (std::int64_t i = 0; i < count; ++i)
-        out[i] = (2.0f * generator.uniform(0, i) - 1.0f) * limit;
+        out[i] = (2.0f * out[i] - 1.0f) * limit;
     } else {
       const float constant = parameter.initializer == Initializer::ones ? 1.0f : 0.0f;
       for (std::int64_t i = 0; i < count; ++i)

@@ -2,6 +2,8 @@
 // core/cuda/kernels.cu, the same draws).
 #include "core/ops/dropout.hpp"
 
+#include <vector>
+
 #include "core/cuda/kernels.hpp"
 #include "core/ops/op_checks.hpp"
 #include "core/rng.hpp"
@@ -25,13 +27,18 @@ void apply_mask(const char* op, const Tensor& in_tensor, float rate, const Dropo
   const float keep_scale = 1.0f / (1.0f - rate);
   const float* in = in_tensor.data<float>();
   float* out = out_tensor.data<float>();
-#pragma omp parallel for
-  for (std::int64_t r = 0; r < rows; ++r) {
-    const std::uint64_t base =
-        (key.first_sample + static_cast<std::uint64_t>(r)) * static_cast<std::uint64_t>(features);
-    for (std::int64_t f = 0; f < features; ++f) {
-      const bool kept = generator.uniform(key.step, base + static_cast<std::uint64_t>(f)) >= rate;
-      out[r * features + f] = kept ? in[r * features + f] * keep_scale : 0.0f;
+#pragma omp parallel
+  {
+    std::vector<float> draws(static_cast<std::size_t>(features));
+#pragma omp for
+    for (std::int64_t r = 0; r < rows; ++r) {
+      const std::uint64_t first =
+          (key.first_sample + static_cast<std::uint64_t>(r)) * static_cast<std::uint64_t>(features);
+      generator.uniforms(key.step, first, features, draws.data());
+      for (std::int64_t f = 0; f < features; ++f) {
+        const bool kept = draws[static_cast<std::size_t>(f)] >= rate;
+        out[r * features + f] = kept ? in[r * features + f] * keep_scale : 0.0f;
+      }
     }
   }
 }

@@ -6,6 +6,7 @@
 #include <array>
 #include <cstdint>
 #include <set>
+#include <vector>
 
 namespace ringtrain {
 namespace {
@@ -39,6 +40,23 @@ TEST(Philox, UniformTakesTheTop24BitsOfTheWord) {
   for (std::uint64_t index = 0; index < 64; ++index) {
     const float expected = static_cast<float>(philox.word(5, index) >> 8) / 16777216.0f;
     EXPECT_EQ(philox.uniform(5, index), expected);
+  }
+}
+
+TEST(Philox, UniformsAreTheDrawsOneByOne) {
+  const Philox philox(9, RandomStream::dropout, 4);
+  constexpr float kUntouched = -1.0f;
+  for (std::uint64_t first : {0ull, 1ull, 2ull, 3ull, 5ull, 4001ull, (1ull << 33) + 2}) {
+    for (std::int64_t count : {0, 1, 2, 3, 4, 5, 7, 9, 17}) {
+      std::vector<float> out(static_cast<std::size_t>(count) + 2, kUntouched);
+      philox.uniforms(13, first, count, out.data() + 1);
+      EXPECT_EQ(out.front(), kUntouched) << "first " << first << ", count " << count;
+      EXPECT_EQ(out.back(), kUntouched) << "first " << first << ", count " << count;
+      for (std::int64_t i = 0; i < count; ++i)
+        EXPECT_EQ(out[static_cast<std::size_t>(i) + 1],
+                  philox.uniform(13, first + static_cast<std::uint64_t>(i)))
+            << "first " << first << ", i " << i;
+    }
   }
 }
 

@@ -9,6 +9,7 @@
 
 #include "core/model/model_spec.hpp"
 #include "core/ops/softmax_cross_entropy.hpp"
+#include "core/rng.hpp"
 #include "tests/reference/activation.hpp"
 #include "tests/reference/gradient_check.hpp"
 
@@ -157,7 +158,9 @@ TEST(Sequential, InitializationIsSeededAndGlorotUniform) {
   EXPECT_NE(small_model(6)->parameters().values().to_vector(), first);
 
   auto model = built_model({8, 8, 16}, {"conv2d filters=32 kernel_size=5", "flatten", "dense units=100"}, 3);
-  for (const auto& parameter : model->parameters().parameters()) {
+  const auto& parameters = model->parameters().parameters();
+  for (std::size_t index = 0; index < parameters.size(); ++index) {
+    const auto& parameter = parameters[index];
     const std::vector<float> values = parameter->value.to_vector();
     if (parameter->initializer != Initializer::glorot_uniform) {
       EXPECT_EQ(values, std::vector<float>(values.size(), 0.0f)) << parameter->name;  // biases start at zero
@@ -165,6 +168,12 @@ TEST(Sequential, InitializationIsSeededAndGlorotUniform) {
     }
     const auto [fan_in, fan_out] = glorot_fans(parameter->shape);
     const double limit = std::sqrt(6.0 / (fan_in + fan_out));
+    // Value i is (2 u - 1) * limit, u the i-th uniform of the parameter's own Philox stream.
+    const Philox stream(3, RandomStream::initialization, index);
+    for (std::size_t i : {std::size_t{0}, std::size_t{1}, std::size_t{5}, values.size() - 1}) {
+      EXPECT_EQ(values[i], (2.0f * stream.uniform(0, i) - 1.0f) * static_cast<float>(limit))
+          << parameter->name << "[" << i << "]";
+    }
     double sum = 0, sum_sq = 0, low = limit, high = -limit;
     for (float value : values) {
       sum += value;
