@@ -1,7 +1,11 @@
 // MPI start-up and shutdown, world discovery (local rank by a shared-memory split), and the abort path.
 #include "distributed/world.hpp"
 
+#include <sched.h>
+#include <unistd.h>
+
 #include <cstdlib>
+#include <vector>
 
 #include "distributed/mpi_check.hpp"
 #include "distributed/mpi_communicator.hpp"
@@ -15,6 +19,31 @@ std::string mpi_error_text(int code) {
   MPI_Error_string(code, text, &length);
   return std::string(text, static_cast<std::size_t>(length));
 }
+
+namespace {
+
+// The cores that the processes of `node` may run on together: the union of their affinity masks (a process
+// whose mask cannot be read counts every online core). Collective over `node`.
+int cores_of_node_processes(MPI_Comm node) {
+  cpu_set_t mine;
+  CPU_ZERO(&mine);
+  if (sched_getaffinity(0, sizeof mine, &mine) != 0) {
+    const long online = sysconf(_SC_NPROCESSORS_ONLN);
+    for (long cpu = 0; cpu < online && cpu < CPU_SETSIZE; ++cpu)
+      CPU_SET(static_cast<int>(cpu), &mine);
+  }
+  int processes = 1;
+  MPI_CHECK(MPI_Comm_size(node, &processes));
+  std::vector<cpu_set_t> masks(static_cast<std::size_t>(processes));
+  MPI_CHECK(MPI_Allgather(&mine, sizeof mine, MPI_BYTE, masks.data(), sizeof mine, MPI_BYTE, node));
+  cpu_set_t together;
+  CPU_ZERO(&together);
+  for (cpu_set_t& mask : masks)
+    CPU_OR(&together, &together, &mask);
+  return CPU_COUNT(&together);
+}
+
+}  // namespace
 
 bool started_by_a_launcher() {
   // Open MPI's mpirun, PMIx (mpirun and srun --mpi=pmix), PMI-1/2 (srun --mpi=pmi2, MPICH's hydra).
@@ -49,6 +78,7 @@ MpiRuntime::MpiRuntime(int& argc, char**& argv, MpiStart start) {
   MPI_CHECK(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, world_.rank, MPI_INFO_NULL, &node));
   MPI_CHECK(MPI_Comm_rank(node, &world_.local_rank));
   MPI_CHECK(MPI_Comm_size(node, &world_.local_size));
+  world_.local_cores = cores_of_node_processes(node);
   MPI_Comm_free(&node);
 }
 

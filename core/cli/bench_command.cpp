@@ -77,7 +77,7 @@ int bench_command(const std::vector<std::string>& arguments, Replica& replica) {
     ParsedOptions parsed = parse(arguments, options);
     refuse_flags_of(train_output_options(), parsed, "bench");
     refuse_flags_of(failure_injection_options(), parsed, "bench");
-    Session session = open_session(parsed, replica.processes_on_node);
+    Session session = open_session(parsed, replica.node);
     replica.watch_collectives(session.config);
     const int steps = parsed.values["steps"].as<int>(), warmup = parsed.values["warmup"].as<int>();
     RT_CHECK(steps > 0 && warmup >= 0,

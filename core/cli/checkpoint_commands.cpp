@@ -55,7 +55,7 @@ std::string required(const ParsedOptions& parsed, const std::string& option, con
 // The model of the required --checkpoint, with --threads applied.
 Session checkpoint_session(const ParsedOptions& parsed, const std::string& usage, const Replica& replica) {
   return open_checkpoint_session(required(parsed, "checkpoint", usage), parsed.values["threads"].as<int>(),
-                                 replica.processes_on_node);
+                                 replica.node);
 }
 
 }  // namespace
@@ -162,8 +162,8 @@ int report_command(const std::vector<std::string>& arguments, Replica& replica) 
   RT_CHECK(!checkpoints.empty(), run_dir.string()
                                      << " holds no checkpoint: train with --run-dir " << run_dir.string());
   RT_CHECK(std::filesystem::exists(metrics_path(run_dir)), metrics_path(run_dir).string() << " is missing");
-  Session session = open_checkpoint_session(checkpoints.back().string(), values["threads"].as<int>(),
-                                            replica.processes_on_node);
+  Session session =
+      open_checkpoint_session(checkpoints.back().string(), values["threads"].as<int>(), replica.node);
   const std::filesystem::path data_dir = values.count("data")
                                              ? std::filesystem::path(values["data"].as<std::string>())
                                              : session.config.data_dir;

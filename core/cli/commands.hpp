@@ -11,15 +11,16 @@
 #include "core/comm/communicator.hpp"
 #include "core/comm/watched_communicator.hpp"
 #include "core/device.hpp"
+#include "core/thread_budget.hpp"
 #include "core/train/train_config.hpp"
 
 namespace ringtrain::cli {
 
-// Where this process runs: its communicator and how many processes share its node (they share its cores
-// and GPUs).
+// Where this process runs: its communicator, and its node's processes of the run with the cores they may use
+// (they share the node's cores and GPUs).
 struct Replica {
   Communicator& communicator;  // for CPU tensors and every scalar
-  int processes_on_node = 1;
+  NodeCores node;
   // Makes the communicator for CUDA tensors (NCCL) of a run with more than one process; a collective that
   // has not finished after `timeout` aborts it.
   std::function<std::unique_ptr<Communicator>(std::chrono::milliseconds timeout)> make_gpu_communicator;

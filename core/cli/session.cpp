@@ -2,7 +2,6 @@
 #include "core/cli/session.hpp"
 
 #include <omp.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -33,38 +32,15 @@ Device choose_device(const TrainConfig& config, int processes_on_node) {
   return Device::cuda;
 }
 
-// A warning (or "") when the threads of this node's processes outnumber their cores. A launcher that binds
-// each process to cores of its own (mpirun -np 2 binds each to one) leaves it fewer than the node's: its
-// threads then count against its own cores; unbound, the node's processes share the node's cores. Processes
-// that share one smaller set (taskset around mpirun --bind-to none) look bound here and go unwarned.
-std::string oversubscription_warning(int threads, int processes_on_node) {
-  const int process_cores = omp_get_num_procs();  // the cores this process may run on
-  const int node_cores = static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN));
-  const int processes = std::max(processes_on_node, 1);
-  const std::string advice =
-      ": threads beyond the cores wait on each other and slow every step (--threads 0 shares the cores)\n";
-  if (process_cores < node_cores) {
-    if (threads <= process_cores) return "";
-    return "ringtrain: warning: " + std::to_string(threads) + " threads in each process, bound to " +
-           std::to_string(process_cores) + " of the node's " + std::to_string(node_cores) + " cores" + advice;
-  }
-  if (threads * processes <= node_cores) return "";
-  return "ringtrain: warning: " + std::to_string(threads * processes) + " threads (" +
-         std::to_string(threads) + " in each of " + std::to_string(processes) + " process(es)) on " +
-         std::to_string(node_cores) + " cores" + advice;
-}
-
-// The device, threads (0: the node's cores shared among its processes), the model laid out for `use` (built
+// The device, threads (0: this process's share of the node's cores), the model laid out for `use` (built
 // from the seed, with its optimizer, to run it).
-Session build_session(TrainConfig config, int processes_on_node, ModelUse use) {
+Session build_session(TrainConfig config, const NodeCores& node, ModelUse use) {
   Session session;
   session.config = std::move(config);
-  session.config.device = choose_device(session.config, processes_on_node);
-  if (session.config.threads == 0) {
-    session.config.threads = std::max(1, omp_get_num_procs() / std::max(processes_on_node, 1));
-  }
+  session.config.device = choose_device(session.config, node.processes);
+  if (session.config.threads == 0) session.config.threads = default_threads(node);
   // On standard output, which rank 0 alone writes: one warning for the node's processes.
-  std::cout << oversubscription_warning(session.config.threads, processes_on_node);
+  std::cout << oversubscription_warning(session.config.threads, node);
   omp_set_num_threads(session.config.threads);
   session.model = make_model(session.config.model);
   try {
@@ -98,7 +74,7 @@ Communicator& Replica::for_device(const TrainConfig& config) {
   return *gpu_communicator;
 }
 
-Session open_session(const ParsedOptions& options, int processes_on_node, ModelUse use) {
+Session open_session(const ParsedOptions& options, const NodeCores& node, ModelUse use) {
   TrainConfig config = train_config(options);
   // The user's own options only: a checkpoint's stored configuration from before this rule still opens.
   RT_CHECK(
@@ -113,15 +89,15 @@ Session open_session(const ParsedOptions& options, int processes_on_node, ModelU
                << config.optimizer.name
                << " (Adam keeps its own moving averages): leave momentum out, or use "
                << "--optimizer sgd");
-  return build_session(std::move(config), processes_on_node, use);
+  return build_session(std::move(config), node, use);
 }
 
-Session open_checkpoint_session(const std::string& path, int threads, int processes_on_node) {
+Session open_checkpoint_session(const std::string& path, int threads, const NodeCores& node) {
   TrainConfig config =
       train_config(parse_config_text(checkpoint_config_text(path), path + " (its stored configuration)"));
   check_threads(threads, "command line");
   config.threads = threads;
-  Session session = build_session(std::move(config), processes_on_node, ModelUse::run);
+  Session session = build_session(std::move(config), node, ModelUse::run);
   // Every dataset it loads is read back with its checksum verified.
   restore_checkpoint(path, *session.model, nullptr);
   return session;

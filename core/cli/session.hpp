@@ -8,6 +8,7 @@
 #include "core/data/mnist.hpp"
 #include "core/model/sequential.hpp"
 #include "core/optim/optimizer.hpp"
+#include "core/thread_budget.hpp"
 
 namespace ringtrain::cli {
 
@@ -21,12 +22,12 @@ struct Session {
 // run it (parameters initialized from the seed, and an optimizer).
 enum class ModelUse { describe, run };
 
-// Applies --threads (default: this node's cores shared among its processes) and builds the model for `use`.
-Session open_session(const ParsedOptions& options, int processes_on_node, ModelUse use = ModelUse::run);
+// Applies --threads (default: this process's share of the node's cores) and builds the model for `use`.
+Session open_session(const ParsedOptions& options, const NodeCores& node, ModelUse use = ModelUse::run);
 
 // The model (and its run's configuration) a checkpoint holds, with the checkpoint's parameters and state; its
-// optimizer is fresh. threads 0: the node's cores divided among its processes.
-Session open_checkpoint_session(const std::string& path, int threads, int processes_on_node);
+// optimizer is fresh. threads 0: this process's share of the node's cores.
+Session open_checkpoint_session(const std::string& path, int threads, const NodeCores& node);
 
 // Images of rows x cols pixels from `source` (given by the option `images_option`) must give the model its
 // values per sample; an error says otherwise, naming both.

@@ -74,7 +74,7 @@ int train_command(const std::vector<std::string>& arguments, Replica& replica) {
   };
   Setup setup = agree_on(replica.communicator, [&] {
     ParsedOptions parsed = parse(arguments, options);
-    Session session = open_session(parsed, replica.processes_on_node);
+    Session session = open_session(parsed, replica.node);
     replica.watch_collectives(session.config);  // the agreement, as every collective, waits this long
     require_batch_divides(session.config, replica.communicator.size());
     RunFiles files = run_files(parsed);

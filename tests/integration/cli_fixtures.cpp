@@ -38,8 +38,15 @@ void prepare_mpirun_environment() {
 
 CommandResult run_mpirun(int processes, const std::vector<std::string>& arguments,
                          std::chrono::seconds timeout, const std::function<void(pid_t)>& started) {
-  std::vector<std::string> argv{RINGTRAIN_MPIEXEC, "-np", std::to_string(processes), "--oversubscribe",
-                                ringtrain_binary()};
+  return run_mpirun_with_options({}, processes, arguments, timeout, started);
+}
+
+CommandResult run_mpirun_with_options(const std::vector<std::string>& mpirun_options, int processes,
+                                      const std::vector<std::string>& arguments, std::chrono::seconds timeout,
+                                      const std::function<void(pid_t)>& started) {
+  std::vector<std::string> argv{RINGTRAIN_MPIEXEC};
+  argv.insert(argv.end(), mpirun_options.begin(), mpirun_options.end());
+  argv.insert(argv.end(), {"-np", std::to_string(processes), "--oversubscribe", ringtrain_binary()});
   argv.insert(argv.end(), arguments.begin(), arguments.end());
   return run_command(argv, timeout, started);
 }

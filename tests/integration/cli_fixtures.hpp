@@ -27,6 +27,12 @@ CommandResult run_mpirun(int processes, const std::vector<std::string>& argument
                          std::chrono::seconds timeout = std::chrono::seconds(300),
                          const std::function<void(pid_t)>& started = {});
 
+// The same with mpirun's own options (binding, CPU sets) before `-np`.
+CommandResult run_mpirun_with_options(const std::vector<std::string>& mpirun_options, int processes,
+                                      const std::vector<std::string>& arguments,
+                                      std::chrono::seconds timeout = std::chrono::seconds(300),
+                                      const std::function<void(pid_t)>& started = {});
+
 // Runs one job of one ringtrain process per entry, each with its own arguments (mpirun's `-np 1 ... : -np 1
 // ...`).
 CommandResult run_mpirun_per_rank(const std::vector<std::vector<std::string>>& rank_arguments,

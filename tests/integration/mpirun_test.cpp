@@ -1,4 +1,5 @@
 // ringtrain under mpirun, as a user starts it: the run on 2 processes prints once and ends like the run on 1;
+// processes bound to one core are warned that they share it;
 // a rank that fails (the test-only --fail-at-step flag) or is killed with SIGKILL ends the whole job within
 // 60 seconds, non-zero, with output that names the rank; a rank that stops without a word ends it after the
 // collective timeout.
@@ -71,6 +72,23 @@ TEST_F(MpiRun, TwoProcessesPrintOnceAndEndLikeOne) {
   if (std::thread::hardware_concurrency() >= 2) {
     EXPECT_EQ(two.output().find("warning"), std::string::npos) << two.describe();
   }
+}
+
+// Bound to one core each looks like fitting one thread each, until one sees that the core is the same.
+TEST_F(MpiRun, ProcessesBoundToOneSharedCoreAreWarnedOnce) {
+  const std::vector<std::string> summary{"summary", "--config", experiment("01_dense_softmax.ini"),
+                                         "--threads", "1"};
+  const CommandResult shared = run_mpirun_with_options({"--cpu-set", "0", "--bind-to", "core"}, 2, summary);
+  ASSERT_TRUE(shared.exited && shared.exit_code == 0) << shared.describe();
+  EXPECT_EQ(occurrences(shared.out,
+                        "ringtrain: warning: 2 threads (1 in each of 2 process(es)) on the 1 core "
+                        "that the node's processes may run on"),
+            1u)
+      << shared.describe();
+  if (std::thread::hardware_concurrency() < 2) return;
+  const CommandResult own = run_mpirun_with_options({"--bind-to", "core"}, 2, summary);
+  ASSERT_TRUE(own.exited && own.exit_code == 0) << own.describe();
+  EXPECT_EQ(own.output().find("warning"), std::string::npos) << own.describe();
 }
 
 TEST_F(MpiRun, BenchSplitsTheStepIntoComputeAndExposedCommunication) {

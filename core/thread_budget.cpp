@@ -1,0 +1,52 @@
+// Default thread counts and the oversubscription warning, from a node's cores as a process sees them.
+#include "core/thread_budget.hpp"
+
+#include <omp.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+namespace ringtrain {
+
+namespace {
+
+std::string cores_text(int count) {
+  return std::to_string(count) + (count == 1 ? " core" : " cores");
+}
+
+}  // namespace
+
+NodeCores node_cores(int processes, int shared) {
+  NodeCores cores;
+  cores.processes = std::max(processes, 1);
+  cores.own = std::max(omp_get_num_procs(), 1);
+  cores.online = std::max(static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN)), cores.own);
+  cores.shared = shared > 0 ? std::min(shared, cores.online) : cores.own;
+  return cores;
+}
+
+int default_threads(const NodeCores& cores) {
+  return std::max(1, std::min(cores.own, cores.shared / std::max(cores.processes, 1)));
+}
+
+std::string oversubscription_warning(int threads, const NodeCores& cores) {
+  const std::string prefix = "ringtrain: warning: ";
+  const std::string slowdown = ": threads beyond the cores wait on each other and slow every step";
+  if (threads > cores.own && cores.own < cores.online) {
+    return prefix + std::to_string(threads) + " threads in each process, which may run on " +
+           std::to_string(cores.own) + " of the node's " + cores_text(cores.online) + slowdown +
+           " (--threads 0 takes the process's share)\n";
+  }
+  const int total = threads * cores.processes;
+  if (total <= cores.shared) return "";
+  const std::string where = cores.shared < cores.online ? " that the node's processes may run on (of its " +
+                                                              std::to_string(cores.online) + ")"
+                                                        : "";
+  const std::string advice =
+      threads > 1 ? " (--threads 0 shares the cores)" : " (give the processes more cores, or start fewer)";
+  return prefix + std::to_string(total) + " threads (" + std::to_string(threads) + " in each of " +
+         std::to_string(cores.processes) + " process(es)) on the " + cores_text(cores.shared) + where +
+         slowdown + advice + "\n";
+}
+
+}  // namespace ringtrain

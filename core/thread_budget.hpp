@@ -1,0 +1,29 @@
+// The cores of a node as one of its processes of a run sees them: how many threads that process runs by
+// default, and the warning when the node's threads outnumber the cores its processes may use.
+#pragma once
+
+#include <string>
+
+namespace ringtrain {
+
+struct NodeCores {
+  int processes = 1;  // this node's processes of the run
+  int own = 1;        // the cores this process may run on (its affinity mask)
+  int shared = 1;     // the cores the node's processes may run on together (the union of their masks)
+  int online = 1;     // the node's cores
+};
+
+// This process's view, from the node's process count and the cores they may use together (0: not known,
+// taken as this process's own: a process alone, or masks that could not be gathered).
+NodeCores node_cores(int processes, int shared);
+
+// --threads 0: the shared cores divided among the node's processes, at most this process's own, at least 1.
+// Processes bound to cores of their own each get all of theirs; unbound ones split the node's.
+int default_threads(const NodeCores& cores);
+
+// "" when `threads` in each process fit: no more than the cores a bound process may run on, and the node's
+// threads no more than the cores its processes may use together. Else a warning line that says which, and
+// what to do.
+std::string oversubscription_warning(int threads, const NodeCores& cores);
+
+}  // namespace ringtrain

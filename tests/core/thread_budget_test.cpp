@@ -1,0 +1,70 @@
+// Tests of core/thread_budget: --threads 0 gives each process its share of the cores it may use, and the
+// warning appears exactly when threads outnumber the cores, whether the processes are bound to cores of
+// their own, share one set, or are not bound at all.
+#include "core/thread_budget.hpp"
+
+#include <gtest/gtest.h>
+
+namespace ringtrain {
+namespace {
+
+NodeCores cores(int processes, int own, int shared, int online) {
+  return NodeCores{.processes = processes, .own = own, .shared = shared, .online = online};
+}
+
+TEST(DefaultThreads, SplitTheSharedCoresAndKeepToTheProcesssOwn) {
+  EXPECT_EQ(default_threads(cores(1, 16, 16, 16)), 16);  // alone
+  EXPECT_EQ(default_threads(cores(2, 16, 16, 16)), 8);   // unbound: the node split
+  EXPECT_EQ(default_threads(cores(2, 8, 16, 16)), 8);    // bound to 8 cores each: all 8
+  EXPECT_EQ(default_threads(cores(2, 1, 2, 2)), 1);      // mpirun -np 2 on 2 cores: one each
+  EXPECT_EQ(default_threads(cores(2, 4, 4, 16)), 2);     // a 4-core allocation shared by 2 unbound tasks
+  EXPECT_EQ(default_threads(cores(3, 1, 1, 2)), 1);      // more processes than cores: never 0
+  EXPECT_EQ(default_threads(cores(2, 3, 16, 16)), 3);    // the union is larger: still no more than its own
+}
+
+TEST(OversubscriptionWarning, SilentWhereTheThreadsFit) {
+  EXPECT_EQ(oversubscription_warning(16, cores(1, 16, 16, 16)), "");
+  EXPECT_EQ(oversubscription_warning(8, cores(2, 16, 16, 16)), "");
+  EXPECT_EQ(oversubscription_warning(8, cores(2, 8, 16, 16)), "");
+  EXPECT_EQ(oversubscription_warning(1, cores(2, 1, 2, 2)), "");
+  EXPECT_EQ(oversubscription_warning(2, cores(2, 4, 4, 16)), "");
+}
+
+TEST(OversubscriptionWarning, ABoundProcessWithMoreThreadsThanItsCores) {
+  EXPECT_EQ(
+      oversubscription_warning(2, cores(2, 1, 2, 2)),
+      "ringtrain: warning: 2 threads in each process, which may run on 1 of the node's 2 cores: threads "
+      "beyond the cores wait on each other and slow every step (--threads 0 takes the process's share)\n");
+}
+
+TEST(OversubscriptionWarning, UnboundProcessesWithMoreThreadsThanTheNode) {
+  EXPECT_EQ(oversubscription_warning(2, cores(2, 2, 2, 2)),
+            "ringtrain: warning: 4 threads (2 in each of 2 process(es)) on the 2 cores: threads beyond the "
+            "cores wait on each other and slow every step (--threads 0 shares the cores)\n");
+  EXPECT_EQ(oversubscription_warning(3, cores(1, 2, 2, 2)),
+            "ringtrain: warning: 3 threads (3 in each of 1 process(es)) on the 2 cores: threads beyond the "
+            "cores wait on each other and slow every step (--threads 0 shares the cores)\n");
+}
+
+// Each process looks bound (one core of two), but both are bound to the same core.
+TEST(OversubscriptionWarning, ProcessesSharingOneSmallerSetOfCores) {
+  EXPECT_EQ(
+      oversubscription_warning(1, cores(2, 1, 1, 2)),
+      "ringtrain: warning: 2 threads (1 in each of 2 process(es)) on the 1 core that the node's "
+      "processes may run on (of its 2): threads beyond the cores wait on each other and slow every step "
+      "(give the processes more cores, or start fewer)\n");
+}
+
+TEST(NodeCores, AnUnknownUnionIsTheProcesssOwnCores) {
+  const NodeCores alone = node_cores(1, 0);
+  EXPECT_EQ(alone.processes, 1);
+  EXPECT_GE(alone.own, 1);
+  EXPECT_EQ(alone.shared, alone.own);
+  EXPECT_GE(alone.online, alone.own);
+  // A union larger than the node (a count from elsewhere) is held to the node's cores.
+  EXPECT_EQ(node_cores(2, 100000).shared, alone.online);
+  EXPECT_EQ(node_cores(0, 0).processes, 1);
+}
+
+}  // namespace
+}  // namespace ringtrain
