@@ -42,8 +42,9 @@ std::string oversubscription_warning(int threads, const NodeCores& cores) {
   const std::string where = cores.shared < cores.online ? " that the node's processes may run on (of its " +
                                                               std::to_string(cores.online) + ")"
                                                         : "";
+  const bool sharing_fits = default_threads(cores) * cores.processes <= cores.shared;
   const std::string advice =
-      threads > 1 ? " (--threads 0 shares the cores)" : " (give the processes more cores, or start fewer)";
+      sharing_fits ? " (--threads 0 shares the cores)" : " (give the processes more cores, or start fewer)";
   return prefix + std::to_string(total) + " threads (" + std::to_string(threads) + " in each of " +
          std::to_string(cores.processes) + " process(es)) on the " + cores_text(cores.shared) + where +
          slowdown + advice + "\n";

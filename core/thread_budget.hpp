@@ -6,6 +6,10 @@
 
 namespace ringtrain {
 
+// The --threads option's help, for every command that takes it.
+inline constexpr const char* kThreadsHelp =
+    "CPU threads per process (0: this process's share of the cores its node's processes may run on)";
+
 struct NodeCores {
   int processes = 1;  // this node's processes of the run
   int own = 1;        // the cores this process may run on (its affinity mask)
@@ -18,12 +22,13 @@ struct NodeCores {
 NodeCores node_cores(int processes, int shared);
 
 // --threads 0: the shared cores divided among the node's processes, at most this process's own, at least 1.
-// Processes bound to cores of their own each get all of theirs; unbound ones split the node's.
+// Processes bound to equal sets of cores of their own each get all of theirs; unbound ones split the node's.
 int default_threads(const NodeCores& cores);
 
 // "" when `threads` in each process fit: no more than the cores a bound process may run on, and the node's
 // threads no more than the cores its processes may use together. Else a warning line that says which, and
-// what to do.
+// what to do. It is this process's view (rank 0 prints it): the node's processes are taken to run as many
+// threads as this one and, when bound, to as many cores.
 std::string oversubscription_warning(int threads, const NodeCores& cores);
 
 }  // namespace ringtrain

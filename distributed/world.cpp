@@ -1,9 +1,12 @@
-// MPI start-up and shutdown, world discovery (local rank by a shared-memory split), and the abort path.
+// MPI start-up and shutdown, world discovery (local rank by a shared-memory split, the cores the node's
+// processes may run on from their affinity masks), and the abort path.
 #include "distributed/world.hpp"
 
 #include <sched.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <bit>
 #include <cstdlib>
 #include <vector>
 
@@ -22,25 +25,32 @@ std::string mpi_error_text(int code) {
 
 namespace {
 
-// The cores that the processes of `node` may run on together: the union of their affinity masks (a process
-// whose mask cannot be read counts every online core). Collective over `node`.
+// The cores that the processes of `node` may run on together: the union of their affinity masks, or 0 where
+// some process could not read its mask. Collective over `node`.
 int cores_of_node_processes(MPI_Comm node) {
-  cpu_set_t mine;
-  CPU_ZERO(&mine);
-  if (sched_getaffinity(0, sizeof mine, &mine) != 0) {
-    const long online = sysconf(_SC_NPROCESSORS_ONLN);
-    for (long cpu = 0; cpu < online && cpu < CPU_SETSIZE; ++cpu)
-      CPU_SET(static_cast<int>(cpu), &mine);
-  }
+  // Masks sized for the node's CPUs (a cpu_set_t holds only 1024), the same size on each of its processes.
+  const int cpus = std::max(static_cast<int>(sysconf(_SC_NPROCESSORS_CONF)), 1);
+  const std::size_t bytes = CPU_ALLOC_SIZE(cpus);
+  const std::size_t words = bytes / sizeof(unsigned long);
+  // Each process sends whether it read its mask (1 or 0), then the mask.
+  std::vector<unsigned long> mine(1 + words, 0);
+  mine[0] = sched_getaffinity(0, bytes, reinterpret_cast<cpu_set_t*>(mine.data() + 1)) == 0 ? 1 : 0;
   int processes = 1;
   MPI_CHECK(MPI_Comm_size(node, &processes));
-  std::vector<cpu_set_t> masks(static_cast<std::size_t>(processes));
-  MPI_CHECK(MPI_Allgather(&mine, sizeof mine, MPI_BYTE, masks.data(), sizeof mine, MPI_BYTE, node));
-  cpu_set_t together;
-  CPU_ZERO(&together);
-  for (cpu_set_t& mask : masks)
-    CPU_OR(&together, &together, &mask);
-  return CPU_COUNT(&together);
+  std::vector<unsigned long> all(mine.size() * static_cast<std::size_t>(processes));
+  MPI_CHECK(MPI_Allgather(mine.data(), static_cast<int>(mine.size()), MPI_UNSIGNED_LONG, all.data(),
+                          static_cast<int>(mine.size()), MPI_UNSIGNED_LONG, node));
+  std::vector<unsigned long> together(words, 0);
+  for (std::size_t process = 0; process < static_cast<std::size_t>(processes); ++process) {
+    const unsigned long* sent = all.data() + process * mine.size();
+    if (sent[0] == 0) return 0;
+    for (std::size_t word = 0; word < words; ++word)
+      together[word] |= sent[1 + word];
+  }
+  int count = 0;
+  for (unsigned long word : together)
+    count += std::popcount(word);
+  return count;
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 #include "core/data/mnist.hpp"
 #include "core/model/summary.hpp"
 #include "core/report/report.hpp"
+#include "core/thread_budget.hpp"
 #include "core/train/trainer.hpp"
 
 namespace ringtrain::cli {
@@ -24,8 +25,7 @@ namespace {
 po::options_description checkpoint_options(bool predicting) {
   po::options_description options(predicting ? "Predict" : "Evaluate");
   options.add_options()("checkpoint", po::value<std::string>(), "the checkpoint file (.h5) to load")(
-      "threads", po::value<int>()->default_value(0),
-      "CPU threads per process (0: the node's cores / processes)");
+      "threads", po::value<int>()->default_value(0), kThreadsHelp);
   if (predicting) {
     options.add_options()("images", po::value<std::string>(), "IDX image file (raw or .gz) to classify");
   } else {
@@ -138,7 +138,7 @@ int report_command(const std::vector<std::string>& arguments, Replica& replica) 
   po::options_description options("Report");
   options.add_options()("run-dir", po::value<std::string>(), "the run directory")(
       "data", po::value<std::string>(), "directory of the MNIST IDX files (default: as train)")(
-      "threads", po::value<int>()->default_value(0), "CPU threads (0: the node's cores / processes)");
+      "threads", po::value<int>()->default_value(0), kThreadsHelp);
   po::positional_options_description positional;
   positional.add("run-dir", 1);
   if (arguments.empty() || wants_help(arguments)) {

@@ -13,6 +13,7 @@
 
 #include "core/check.hpp"
 #include "core/data/mnist.hpp"
+#include "core/thread_budget.hpp"
 
 namespace ringtrain::cli {
 
@@ -33,8 +34,7 @@ po::options_description model_and_training_options() {
       ("lr-decay", po::value<double>()->default_value(1.0), "learning rate at epoch e is lr * lr-decay^e")
       ("momentum", po::value<double>()->default_value(0.0), "SGD momentum")
       ("seed", po::value<std::int64_t>()->default_value(42), "seed of initialization, shuffling and dropout")
-      ("threads", po::value<int>()->default_value(0),
-       "CPU threads per process (0: the node's cores divided among its processes)")
+      ("threads", po::value<int>()->default_value(0), kThreadsHelp)
       ("device", po::value<std::string>()->default_value("auto"),
        "cpu, cuda, or auto: cuda when every process of the node can have a GPU of its own")
       ("deterministic", po::value<bool>()->default_value(true),

@@ -14,7 +14,8 @@ std::string TrainConfig::source_of(const std::string& option) const {
 
 void check_threads(int threads, const std::string& source) {
   RT_CHECK(threads >= 0 && threads <= kMaxThreads,
-           source << ": threads=" << threads << " must be from 0 (all cores) to " << kMaxThreads);
+           source << ": threads=" << threads << " must be from 0 (this process's share of the cores) to "
+                  << kMaxThreads);
 }
 
 void validate(const TrainConfig& config) {

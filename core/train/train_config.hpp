@@ -31,7 +31,7 @@ struct TrainConfig {
   int epochs = 10;
   std::int64_t batch_size = 128;
   std::uint64_t seed = 42;
-  int threads = 0;                      // 0: all cores
+  int threads = 0;                      // 0: this process's share of the cores (core/thread_budget)
   std::string device_request = "auto";  // as asked: auto, cpu or cuda
   Device device = Device::cpu;          // where the model runs: the request resolved for this machine
   bool deterministic = true;            // cuDNN restricted to algorithms that give the same bits every run
@@ -62,7 +62,7 @@ struct TrainConfig {
 // Checks ranges (positive epochs, batch and rate, decay in (0, 1], ...); errors name the source and field.
 void validate(const TrainConfig& config);
 
-// CPU threads per process: 0 (the node's cores shared among its processes) up to this many.
+// CPU threads per process: 0 (this process's share of the cores) up to this many.
 inline constexpr int kMaxThreads = 1024;
 // Throws Error unless 0 <= threads <= kMaxThreads; `source` is where the value came from.
 void check_threads(int threads, const std::string& source);

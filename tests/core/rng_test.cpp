@@ -46,7 +46,7 @@ TEST(Philox, UniformTakesTheTop24BitsOfTheWord) {
 TEST(Philox, UniformsAreTheDrawsOneByOne) {
   const Philox philox(9, RandomStream::dropout, 4);
   constexpr float kUntouched = -1.0f;
-  for (std::uint64_t first : {0ull, 1ull, 2ull, 3ull, 5ull, 4001ull, (1ull << 33) + 2}) {
+  for (std::uint64_t first : {0ull, 1ull, 2ull, 3ull, 5ull, 4001ull, (1ull << 33) + 2, ~0ull - 2}) {
     for (std::int64_t count : {0, 1, 2, 3, 4, 5, 7, 9, 17}) {
       std::vector<float> out(static_cast<std::size_t>(count) + 2, kUntouched);
       philox.uniforms(13, first, count, out.data() + 1);

@@ -12,7 +12,7 @@ NodeCores cores(int processes, int own, int shared, int online) {
   return NodeCores{.processes = processes, .own = own, .shared = shared, .online = online};
 }
 
-TEST(DefaultThreads, SplitTheSharedCoresAndKeepToTheProcesssOwn) {
+TEST(DefaultThreads, SplitTheSharedCoresAndKeepWithinEachProcessOwn) {
   EXPECT_EQ(default_threads(cores(1, 16, 16, 16)), 16);  // alone
   EXPECT_EQ(default_threads(cores(2, 16, 16, 16)), 8);   // unbound: the node split
   EXPECT_EQ(default_threads(cores(2, 8, 16, 16)), 8);    // bound to 8 cores each: all 8
@@ -46,6 +46,13 @@ TEST(OversubscriptionWarning, UnboundProcessesWithMoreThreadsThanTheNode) {
             "cores wait on each other and slow every step (--threads 0 shares the cores)\n");
 }
 
+// More processes than cores: one thread each is already too many, and --threads 0 would not help.
+TEST(OversubscriptionWarning, MoreProcessesThanCoresAreToldToStartFewer) {
+  EXPECT_EQ(oversubscription_warning(2, cores(3, 2, 2, 2)),
+            "ringtrain: warning: 6 threads (2 in each of 3 process(es)) on the 2 cores: threads beyond the "
+            "cores wait on each other and slow every step (give the processes more cores, or start fewer)\n");
+}
+
 // Each process looks bound (one core of two), but both are bound to the same core.
 TEST(OversubscriptionWarning, ProcessesSharingOneSmallerSetOfCores) {
   EXPECT_EQ(
@@ -55,7 +62,7 @@ TEST(OversubscriptionWarning, ProcessesSharingOneSmallerSetOfCores) {
       "(give the processes more cores, or start fewer)\n");
 }
 
-TEST(NodeCores, AnUnknownUnionIsTheProcesssOwnCores) {
+TEST(NodeCores, AnUnknownUnionIsThisProcessOwnCores) {
   const NodeCores alone = node_cores(1, 0);
   EXPECT_EQ(alone.processes, 1);
   EXPECT_GE(alone.own, 1);

@@ -308,7 +308,7 @@ TEST_F(BrokenData, AModelWithoutAScorePerClassIsRefusedBeforeTraining) {
 TEST_F(BrokenData, ThreadsMustBeFromZeroTo1024ForEveryCommand) {
   expect_failure(run_ringtrain({"train", "--config", kExperiment1, "--data", data_dir().string(), "--threads",
                                 "100000"}),
-                 {"command line: threads=100000", "from 0 (all cores) to 1024"});
+                 {"command line: threads=100000", "from 0 (this process's share of the cores) to 1024"});
   const fs::path run_dir = path("run");
   const auto trained = run_ringtrain({"train", "--config", kExperiment1, "--data", data_dir().string(),
                                       "--epochs", "1", "--batch-size", "16", "--run-dir", run_dir.string()});
@@ -316,7 +316,7 @@ TEST_F(BrokenData, ThreadsMustBeFromZeroTo1024ForEveryCommand) {
   const std::string checkpoint = checkpoint_path(run_dir, 4).string();
   expect_failure(run_ringtrain({"evaluate", "--checkpoint", checkpoint, "--data", data_dir().string(),
                                 "--threads", "-1"}),
-                 {"command line: threads=-1", "from 0 (all cores) to 1024"});
+                 {"command line: threads=-1", "from 0 (this process's share of the cores) to 1024"});
 }
 
 TEST_F(CliErrors, ImagesOfAnotherSizeThanTheModelTakesAreNamed) {

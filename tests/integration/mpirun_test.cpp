@@ -5,6 +5,7 @@
 // collective timeout.
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -74,18 +75,32 @@ TEST_F(MpiRun, TwoProcessesPrintOnceAndEndLikeOne) {
   }
 }
 
+// The CPUs this process may run on.
+std::vector<int> allowed_cpus() {
+  cpu_set_t mask;
+  CPU_ZERO(&mask);
+  std::vector<int> cpus;
+  if (sched_getaffinity(0, sizeof mask, &mask) != 0) return cpus;
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu)
+    if (CPU_ISSET(cpu, &mask)) cpus.push_back(cpu);
+  return cpus;
+}
+
 // Bound to one core each looks like fitting one thread each, until one sees that the core is the same.
 TEST_F(MpiRun, ProcessesBoundToOneSharedCoreAreWarnedOnce) {
+  const std::vector<int> cpus = allowed_cpus();
+  ASSERT_FALSE(cpus.empty());
   const std::vector<std::string> summary{"summary", "--config", experiment("01_dense_softmax.ini"),
                                          "--threads", "1"};
-  const CommandResult shared = run_mpirun_with_options({"--cpu-set", "0", "--bind-to", "core"}, 2, summary);
+  const CommandResult shared =
+      run_mpirun_with_options({"--cpu-set", std::to_string(cpus.front()), "--bind-to", "core"}, 2, summary);
   ASSERT_TRUE(shared.exited && shared.exit_code == 0) << shared.describe();
   EXPECT_EQ(occurrences(shared.out,
                         "ringtrain: warning: 2 threads (1 in each of 2 process(es)) on the 1 core "
                         "that the node's processes may run on"),
             1u)
       << shared.describe();
-  if (std::thread::hardware_concurrency() < 2) return;
+  if (cpus.size() < 2) return;
   const CommandResult own = run_mpirun_with_options({"--bind-to", "core"}, 2, summary);
   ASSERT_TRUE(own.exited && own.exit_code == 0) << own.describe();
   EXPECT_EQ(own.output().find("warning"), std::string::npos) << own.describe();
