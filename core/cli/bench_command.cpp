@@ -75,8 +75,7 @@ int bench_command(const std::vector<std::string>& arguments, Replica& replica) {
   };
   Setup setup = agree_on(replica.communicator, [&] {
     ParsedOptions parsed = parse(arguments, options);
-    refuse_flags_of(train_output_options(), parsed, "bench");
-    refuse_flags_of(failure_injection_options(), parsed, "bench");
+    refuse_train_only_flags(parsed, "bench");
     Session session = open_session(parsed, replica.node);
     replica.watch_collectives(session.config);
     const int steps = parsed.values["steps"].as<int>(), warmup = parsed.values["warmup"].as<int>();

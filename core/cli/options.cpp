@@ -111,11 +111,13 @@ po::options_description bench_options() {
 
 // Train's own flags and the failure injection would do nothing on another command's command line, so they
 // are refused there. In a config file they are the run's settings, shared by every command.
-void refuse_flags_of(const po::options_description& group, const ParsedOptions& parsed, const char* command) {
-  for (const auto& option : group.options()) {
-    const std::string& flag = option->long_name();
-    RT_CHECK(!parsed.from_command_line.count(flag),
-             "--" << flag << " is train's: " << command << " does not use it, leave it out");
+void refuse_train_only_flags(const ParsedOptions& parsed, const char* command) {
+  for (const po::options_description& group : {train_output_options(), failure_injection_options()}) {
+    for (const auto& option : group.options()) {
+      const std::string& flag = option->long_name();
+      RT_CHECK(!parsed.from_command_line.count(flag),
+               "--" << flag << " is train's: " << command << " does not use it, leave it out");
+    }
   }
 }
 

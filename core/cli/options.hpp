@@ -42,9 +42,10 @@ ParsedOptions parse(const std::vector<std::string>& arguments, const po::options
 ParsedOptions parse_config_text(const std::string& text, const std::string& source);
 // The options that define the model and its training, as config-file text (one "key = value" per line).
 std::string config_text(const ParsedOptions& options);
-// Refuses each option of `group` given on the command line of `command` (which would do nothing with it),
-// naming it; in a config file such options are the run's settings, shared by every command.
-void refuse_flags_of(const po::options_description& group, const ParsedOptions& parsed, const char* command);
+// Refuses train's own options and the failure injection given on the command line of `command` (which would
+// do nothing with them), naming the flag; in a config file they are the run's settings, shared by every
+// command.
+void refuse_train_only_flags(const ParsedOptions& parsed, const char* command);
 // Builds the run's configuration from the parsed options, validated.
 TrainConfig train_config(const ParsedOptions& options);
 

@@ -16,8 +16,7 @@ int summary_command(const std::vector<std::string>& arguments, Replica& replica)
   }
   const Session session = agree_on(replica.communicator, [&] {
     const ParsedOptions parsed = parse(arguments, run_options());
-    refuse_flags_of(train_output_options(), parsed, "summary");
-    refuse_flags_of(failure_injection_options(), parsed, "summary");
+    refuse_train_only_flags(parsed, "summary");
     Session opened = open_session(parsed, replica.node, ModelUse::describe);
     replica.watch_collectives(opened.config);
     return opened;

@@ -106,7 +106,7 @@ void Sequential::backward(const Tensor& dlogits, const StepContext& context,
 }
 
 std::int64_t Sequential::training_multiply_adds() const {
-  RT_CHECK(laid_out_, "training_multiply_adds before build");
+  RT_CHECK(laid_out_, "training_multiply_adds before lay_out");
   std::int64_t total = 0;
   for (std::size_t i = 0; i < logits_layers(); ++i) {
     const std::int64_t forward = layers_[i]->multiply_adds(i == 0 ? input_shape_ : output_shapes_[i - 1]);

@@ -2,11 +2,11 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
-#include <optional>
 
 #include "core/check.hpp"
 #include "core/data/mnist.hpp"
 #include "tests/data/idx_test_files.hpp"
+#include "tests/scoped_environment.hpp"
 
 namespace ringtrain::data {
 namespace {
@@ -87,30 +87,6 @@ TEST(Dataset, GatherBatchScalesPixelsAndKeepsTheOrderOfIndices) {
   expect_error_mentioning([&] { dataset.gather_batch(std::vector<std::int64_t>{6}, images, labels); },
                           {"sample index 6"});
 }
-
-// Sets an environment variable for one scope, restoring it afterwards.
-class ScopedEnvironment {
- public:
-  ScopedEnvironment(const char* name, const char* value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_value_ = old;
-    if (value != nullptr) {
-      ::setenv(name, value, 1);
-    } else {
-      ::unsetenv(name);
-    }
-  }
-  ~ScopedEnvironment() {
-    if (old_value_) {
-      ::setenv(name_, old_value_->c_str(), 1);
-    } else {
-      ::unsetenv(name_);
-    }
-  }
-
- private:
-  const char* name_;
-  std::optional<std::string> old_value_;
-};
 
 TEST(DefaultMnistDir, PrefersRingtrainDataThenXdgCacheThenHome) {
   ScopedEnvironment home("HOME", "/home/someone");

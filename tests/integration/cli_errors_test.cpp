@@ -13,6 +13,7 @@
 #include "core/data/mnist.hpp"
 #include "tests/data/idx_test_files.hpp"
 #include "tests/integration/cli_fixtures.hpp"
+#include "tests/scoped_environment.hpp"
 
 namespace ringtrain::integration {
 namespace {
@@ -58,10 +59,7 @@ class CliErrors : public ::testing::Test {
 
 TEST_F(CliErrors, SrunTasksWithoutMpiWireUpAreRefused) {
   // What srun --mpi=none leaves a task: its step's task count, no PMIx or PMI variables.
-  struct SrunTask {
-    SrunTask() { setenv("SLURM_STEP_NUM_TASKS", "2", 1); }
-    ~SrunTask() { unsetenv("SLURM_STEP_NUM_TASKS"); }
-  } task;
+  const ScopedEnvironment srun_task("SLURM_STEP_NUM_TASKS", "2");
   expect_failure(run_ringtrain({"train", "--config", kExperiment1}), {"one of 2 tasks", "srun --mpi=pmix"});
 }
 

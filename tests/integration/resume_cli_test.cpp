@@ -14,7 +14,6 @@
 #include <cstdlib>
 #include <fstream>
 #include <numeric>
-#include <optional>
 #include <random>
 #include <thread>
 
@@ -23,6 +22,7 @@
 #include "core/checkpoint/run_directory.hpp"
 #include "tests/data/idx_test_files.hpp"
 #include "tests/integration/cli_fixtures.hpp"
+#include "tests/scoped_environment.hpp"
 
 namespace ringtrain::integration {
 namespace {
@@ -392,25 +392,6 @@ TEST_F(ResumeCli, Sigusr1CheckpointsAndExitsWithTheRequeueCodeOnOneAndTwoProcess
     EXPECT_TRUE(contents(final_checkpoint(run_dir)) == expected) << "not bitwise equal";
   }
 }
-
-// Sets an environment variable for this scope (and the processes it starts), restoring it after.
-class ScopedEnvironment {
- public:
-  ScopedEnvironment(const char* name, const char* value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old;
-    ::setenv(name, value, 1);
-  }
-  ~ScopedEnvironment() {
-    if (old_) ::setenv(name_, old_->c_str(), 1);
-    if (!old_) ::unsetenv(name_);
-  }
-  ScopedEnvironment(const ScopedEnvironment&) = delete;
-  ScopedEnvironment& operator=(const ScopedEnvironment&) = delete;
-
- private:
-  const char* name_;
-  std::optional<std::string> old_;
-};
 
 TEST_F(ResumeCli, AStormOfStopSignalsStopsTheRunOnceWithAReadableCheckpoint) {
   // The heap is the unit test's (StopSignalsDuringComputation): here the whole run under a storm stops once,

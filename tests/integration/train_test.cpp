@@ -12,6 +12,7 @@
 
 #include "tests/data/idx_test_files.hpp"
 #include "tests/integration/cli_fixtures.hpp"
+#include "tests/scoped_environment.hpp"
 
 namespace ringtrain::integration {
 namespace {
@@ -108,10 +109,7 @@ TEST_F(TrainExperiment1, SameSeedGivesSameResult) {
 
 TEST_F(TrainExperiment1, AProcessStartedAloneTrainsWithoutStartingMpi) {
   // An MPI that cannot start (its components not found) would end the run in MPI_Init.
-  struct BrokenMpi {
-    BrokenMpi() { setenv("OMPI_MCA_mca_base_component_path", "/nonexistent", 1); }
-    ~BrokenMpi() { unsetenv("OMPI_MCA_mca_base_component_path"); }
-  } broken_mpi;
+  const ScopedEnvironment broken_mpi("OMPI_MCA_mca_base_component_path", "/nonexistent");
   const FinalLine final_line = train({"--epochs", "1"});
   EXPECT_FALSE(final_line.accuracy_text.empty());
 }
