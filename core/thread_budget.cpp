@@ -16,25 +16,34 @@ std::string cores_text(int count) {
 
 }  // namespace
 
-NodeCores node_cores(int processes, int shared) {
+NodeCores node_cores(int processes, int fewest, int shared) {
   NodeCores cores;
   cores.processes = std::max(processes, 1);
   cores.own = std::max(omp_get_num_procs(), 1);
+  cores.fewest = fewest > 0 ? std::min(fewest, cores.own) : cores.own;
   cores.online = std::max(static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN)), cores.own);
   cores.shared = shared > 0 ? std::min(shared, cores.online) : cores.own;
   return cores;
 }
 
 int default_threads(const NodeCores& cores) {
-  return std::max(1, std::min(cores.own, cores.shared / std::max(cores.processes, 1)));
+  const int share = cores.shared / std::max(cores.processes, 1);
+  return std::max(1, std::min({cores.own, share, kMaxThreads}));
 }
 
 std::string oversubscription_warning(int threads, const NodeCores& cores) {
   const std::string prefix = "ringtrain: warning: ";
   const std::string slowdown = ": threads beyond the cores wait on each other and slow every step";
-  if (threads > cores.own && cores.own < cores.online) {
-    return prefix + std::to_string(threads) + " threads in each process, which may run on " +
-           std::to_string(cores.own) + " of the node's " + cores_text(cores.online) + slowdown +
+  // A process's default never exceeds its own cores. It may differ between processes bound to different
+  // numbers of cores, but never past the shared cores: more processes than those cores give 1 each.
+  const bool by_default = threads == 0;
+  if (by_default) threads = default_threads(cores);
+  if (!by_default && threads > cores.fewest && cores.fewest < cores.online) {
+    const std::string which = cores.fewest == cores.own
+                                  ? ", which may run on "
+                                  : ", and one of the node's processes may run on only ";
+    return prefix + std::to_string(threads) + " threads in each process" + which +
+           std::to_string(cores.fewest) + " of the node's " + cores_text(cores.online) + slowdown +
            " (--threads 0 takes the process's share)\n";
   }
   const int total = threads * cores.processes;

@@ -10,25 +10,30 @@ namespace ringtrain {
 inline constexpr const char* kThreadsHelp =
     "CPU threads per process (0: this process's share of the cores its node's processes may run on)";
 
+// CPU threads per process: 0 (this process's share of the cores) up to this many.
+inline constexpr int kMaxThreads = 1024;
+
 struct NodeCores {
   int processes = 1;  // this node's processes of the run
   int own = 1;        // the cores this process may run on (its affinity mask)
+  int fewest = 1;     // the fewest cores any of the node's processes may run on (at most `own`)
   int shared = 1;     // the cores the node's processes may run on together (the union of their masks)
   int online = 1;     // the node's cores
 };
 
-// This process's view, from the node's process count and the cores they may use together (0: not known,
-// taken as this process's own: a process alone, or masks that could not be gathered).
-NodeCores node_cores(int processes, int shared);
+// This process's view, from the node's process count, the fewest cores one of them may run on and the cores
+// they may use together (0: not known, taken as this process's own: a process alone, or masks that could not
+// be gathered).
+NodeCores node_cores(int processes, int fewest, int shared);
 
-// --threads 0: the shared cores divided among the node's processes, at most this process's own, at least 1.
+// --threads 0: the shared cores divided among the node's processes, at most this process's own (and
+// kMaxThreads), at least 1.
 // Processes bound to equal sets of cores of their own each get all of theirs; unbound ones split the node's.
 int default_threads(const NodeCores& cores);
 
-// "" when `threads` in each process fit: no more than the cores a bound process may run on, and the node's
-// threads no more than the cores its processes may use together. Else a warning line that says which, and
-// what to do. It is this process's view (rank 0 prints it): the node's processes are taken to run as many
-// threads as this one and, when bound, to as many cores.
+// "" when the --threads value `threads` (0: each process's default) fits in each process: no more than the
+// cores a bound process may run on, and the node's threads no more than the cores its processes may use
+// together. Else a warning line that says which, and what to do. Rank 0 prints it for its node.
 std::string oversubscription_warning(int threads, const NodeCores& cores);
 
 }  // namespace ringtrain

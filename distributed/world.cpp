@@ -25,9 +25,14 @@ std::string mpi_error_text(int code) {
 
 namespace {
 
-// The cores that the processes of `node` may run on together: the union of their affinity masks, or 0 where
-// some process could not read its mask. Collective over `node`.
-int cores_of_node_processes(MPI_Comm node) {
+struct NodeCoreCounts {
+  int together = 0;  // the union of the masks
+  int fewest = 0;    // the smallest mask
+};
+
+// The cores that the processes of `node` may run on together and the fewest that one of them may, from
+// their affinity masks; zeros where some process could not read its mask. Collective over `node`.
+NodeCoreCounts cores_of_node_processes(MPI_Comm node) {
   // Masks sized for the node's CPUs (a cpu_set_t holds only 1024), the same size on each of its processes.
   const int cpus = std::max(static_cast<int>(sysconf(_SC_NPROCESSORS_CONF)), 1);
   const std::size_t bytes = CPU_ALLOC_SIZE(cpus);
@@ -41,16 +46,20 @@ int cores_of_node_processes(MPI_Comm node) {
   MPI_CHECK(MPI_Allgather(mine.data(), static_cast<int>(mine.size()), MPI_UNSIGNED_LONG, all.data(),
                           static_cast<int>(mine.size()), MPI_UNSIGNED_LONG, node));
   std::vector<unsigned long> together(words, 0);
+  NodeCoreCounts counts;
   for (std::size_t process = 0; process < static_cast<std::size_t>(processes); ++process) {
     const unsigned long* sent = all.data() + process * mine.size();
-    if (sent[0] == 0) return 0;
-    for (std::size_t word = 0; word < words; ++word)
+    if (sent[0] == 0) return {};
+    int own = 0;
+    for (std::size_t word = 0; word < words; ++word) {
       together[word] |= sent[1 + word];
+      own += std::popcount(sent[1 + word]);
+    }
+    counts.fewest = process == 0 ? own : std::min(counts.fewest, own);
   }
-  int count = 0;
   for (unsigned long word : together)
-    count += std::popcount(word);
-  return count;
+    counts.together += std::popcount(word);
+  return counts;
 }
 
 }  // namespace
@@ -88,7 +97,9 @@ MpiRuntime::MpiRuntime(int& argc, char**& argv, MpiStart start) {
   MPI_CHECK(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, world_.rank, MPI_INFO_NULL, &node));
   MPI_CHECK(MPI_Comm_rank(node, &world_.local_rank));
   MPI_CHECK(MPI_Comm_size(node, &world_.local_size));
-  world_.local_cores = cores_of_node_processes(node);
+  const NodeCoreCounts cores = cores_of_node_processes(node);
+  world_.local_cores = cores.together;
+  world_.local_fewest_cores = cores.fewest;
   MPI_Comm_free(&node);
 }
 

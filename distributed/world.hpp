@@ -15,7 +15,8 @@ struct World {
   int size = 1;
   int local_rank = 0;  // among the processes of this node (shared-memory split), picks the GPU
   int local_size = 1;
-  int local_cores = 0;  // the cores this node's processes may run on together (0: not known)
+  int local_cores = 0;         // the cores this node's processes may run on together (0: not known)
+  int local_fewest_cores = 0;  // the fewest cores one of this node's processes may run on (0: not known)
 };
 
 // When MPI is started: only for a process that a launcher started as a rank of a run (mpirun, srun with

@@ -132,7 +132,11 @@ int main(int argc, char** argv) {
       communicator = std::move(watching);
     }
     ringtrain::cli::Replica replica{
-        *communicator, ringtrain::node_cores(world.local_size, world.local_cores), {}, nullptr, watched};
+        *communicator,
+        ringtrain::node_cores(world.local_size, world.local_fewest_cores, world.local_cores),
+        {},
+        nullptr,
+        watched};
     replica.make_gpu_communicator =
         [&mpi, &world, gpus](std::chrono::milliseconds timeout) -> std::unique_ptr<ringtrain::Communicator> {
       auto nccl = mpi.gpu_communicator(gpus > 0 ? world.local_rank % gpus : 0, timeout);

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <utility>
 
 #include "core/check.hpp"
 #include "core/data/mnist.hpp"
@@ -112,11 +113,13 @@ po::options_description bench_options() {
 // Train's own flags and the failure injection would do nothing on another command's command line, so they
 // are refused there. In a config file they are the run's settings, shared by every command.
 void refuse_train_only_flags(const ParsedOptions& parsed, const char* command) {
-  for (const po::options_description& group : {train_output_options(), failure_injection_options()}) {
+  const std::pair<po::options_description, const char*> groups[] = {
+      {train_output_options(), "is train's"}, {failure_injection_options(), "injects failures into train"}};
+  for (const auto& [group, what_it_is] : groups) {
     for (const auto& option : group.options()) {
       const std::string& flag = option->long_name();
       RT_CHECK(!parsed.from_command_line.count(flag),
-               "--" << flag << " is train's: " << command << " does not use it, leave it out");
+               "--" << flag << " " << what_it_is << ": " << command << " does not use it, leave it out");
     }
   }
 }

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "core/check.hpp"
+#include "core/thread_budget.hpp"
 
 namespace ringtrain {
 

@@ -62,9 +62,8 @@ struct TrainConfig {
 // Checks ranges (positive epochs, batch and rate, decay in (0, 1], ...); errors name the source and field.
 void validate(const TrainConfig& config);
 
-// CPU threads per process: 0 (this process's share of the cores) up to this many.
-inline constexpr int kMaxThreads = 1024;
-// Throws Error unless 0 <= threads <= kMaxThreads; `source` is where the value came from.
+// Throws Error unless 0 <= threads <= kMaxThreads (core/thread_budget.hpp); `source` is where the value came
+// from.
 void check_threads(int threads, const std::string& source);
 
 }  // namespace ringtrain

@@ -186,7 +186,7 @@ TEST_F(CliErrors, TrainsOwnFlagsGivenToSummaryOrBenchAreRefused) {
   expect_failure(run_ringtrain({"bench", "--config", kExperiment1, "--csv", path("rows.csv").string()}),
                  {"--csv is train's: bench does not use it"});
   expect_failure(run_ringtrain({"bench", "--config", kExperiment1, "--fail-at-step", "3"}),
-                 {"--fail-at-step is train's: bench does not use it"});
+                 {"--fail-at-step injects failures into train: bench does not use it"});
   EXPECT_FALSE(fs::exists(path("run")));
   // In a config file they are the run's settings, which summary reads along with the model.
   const auto config = write_config("with_run_dir.ini", config_text() + "keep = 5\n");

@@ -36,6 +36,16 @@ std::size_t occurrences(const std::string& text, const std::string& part) {
   return count;
 }
 
+// A run that succeeded and printed `warning` once (rank 0 alone), or none at all.
+void expect_warned_once(const CommandResult& result, const std::string& warning) {
+  ASSERT_TRUE(result.exited && result.exit_code == 0) << result.describe();
+  EXPECT_EQ(occurrences(result.out, "ringtrain: warning: " + warning), 1u) << result.describe();
+}
+void expect_no_warning(const CommandResult& result) {
+  ASSERT_TRUE(result.exited && result.exit_code == 0) << result.describe();
+  EXPECT_EQ(result.output().find("warning"), std::string::npos) << result.describe();
+}
+
 class MpiRun : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -92,18 +102,30 @@ TEST_F(MpiRun, ProcessesBoundToOneSharedCoreAreWarnedOnce) {
   ASSERT_FALSE(cpus.empty());
   const std::vector<std::string> summary{"summary", "--config", experiment("01_dense_softmax.ini"),
                                          "--threads", "1"};
-  const CommandResult shared =
-      run_mpirun_with_options({"--cpu-set", std::to_string(cpus.front()), "--bind-to", "core"}, 2, summary);
-  ASSERT_TRUE(shared.exited && shared.exit_code == 0) << shared.describe();
-  EXPECT_EQ(occurrences(shared.out,
-                        "ringtrain: warning: 2 threads (1 in each of 2 process(es)) on the 1 core "
-                        "that the node's processes may run on"),
-            1u)
-      << shared.describe();
+  expect_warned_once(
+      run_mpirun_with_options({"--cpu-set", std::to_string(cpus.front()), "--bind-to", "core"}, 2, summary),
+      "2 threads (1 in each of 2 process(es)) on the 1 core that the node's processes may run on");
   if (cpus.size() < 2) return;
-  const CommandResult own = run_mpirun_with_options({"--bind-to", "core"}, 2, summary);
-  ASSERT_TRUE(own.exited && own.exit_code == 0) << own.describe();
-  EXPECT_EQ(own.output().find("warning"), std::string::npos) << own.describe();
+  expect_no_warning(run_mpirun_with_options({"--bind-to", "core"}, 2, summary));
+}
+
+// Rank 0 may run on two cores and rank 1 on one of them: rank 0 warns of rank 1's cores, which it learns
+// from the masks the node's ranks gather; each one's default stays within its own.
+TEST_F(MpiRun, AProcessBoundToFewerCoresThanRankZeroIsWarnedOf) {
+  const std::vector<int> cpus = allowed_cpus();
+  if (cpus.size() < 2) GTEST_SKIP() << "needs two CPUs this process may use";
+  const std::string first = std::to_string(cpus[0]), second = std::to_string(cpus[1]);
+  const fs::path rankfile = dir_.path() / "rankfile";
+  std::ofstream(rankfile) << "rank 0=localhost slots=" << first << "," << second << "\n"
+                          << "rank 1=localhost slots=" << first << "\n";
+  const std::vector<std::string> summary{"summary", "--config", experiment("01_dense_softmax.ini")};
+  const std::vector<std::string> uneven{"--rankfile", rankfile.string()};
+  std::vector<std::string> two_threads = summary;
+  two_threads.insert(two_threads.end(), {"--threads", "2"});
+  expect_warned_once(
+      run_mpirun_with_options(uneven, 2, two_threads),
+      "2 threads in each process, and one of the node's processes may run on only 1 of the node's ");
+  expect_no_warning(run_mpirun_with_options(uneven, 2, summary));
 }
 
 TEST_F(MpiRun, BenchSplitsTheStepIntoComputeAndExposedCommunication) {
