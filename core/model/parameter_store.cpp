@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <vector>
 
 #include "core/rng.hpp"
 
@@ -56,10 +57,18 @@ std::pair<double, double> glorot_fans(const Shape& shape) {
 
 void ParameterStore::initialize(std::uint64_t seed) {
   RT_CHECK(values_.defined(), "initialize() before allocate()");
-  std::vector<float> host(static_cast<std::size_t>(total_));
+  // Drawn in place on the CPU; for a GPU into host memory, then copied once.
+  std::vector<float> staging;
+  float* values = nullptr;
+  if (values_.device() == Device::cpu) {
+    values = values_.data<float>();
+  } else {
+    staging.resize(static_cast<std::size_t>(total_));
+    values = staging.data();
+  }
   for (std::size_t index = 0; index < parameters_.size(); ++index) {
     const Parameter& parameter = *parameters_[index];
-    float* out = host.data() + parameter.offset;
+    float* out = values + parameter.offset;
     const std::int64_t count = parameter.shape.numel();
     if (parameter.initializer == Initializer::glorot_uniform) {
       const auto [fan_in, fan_out] = glorot_fans(parameter.shape);
@@ -74,7 +83,8 @@ void ParameterStore::initialize(std::uint64_t seed) {
         out[i] = constant;
     }
   }
-  values_.copy_from(Tensor::from_vector({total_}, host));
+  if (!staging.empty())
+    device_copy(values_.data<float>(), values_.device(), staging.data(), Device::cpu, values_.bytes());
 }
 
 }  // namespace ringtrain
