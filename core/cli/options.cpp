@@ -25,9 +25,10 @@ po::options_description model_and_training_options() {
       ("name", po::value<std::string>()->default_value("model"), "model name shown in the summary")
       ("input-shape", po::value<std::string>()->default_value("28,28,1"),
        "per-sample input shape, e.g. 784 or 28,28,1")
-      ("layer", po::value<std::vector<std::string>>()->composing(),
+      ("layer", po::value<std::vector<std::string>>(),
        "a layer, in order: TYPE key=value ... (dense, conv2d, batch_normalization, activation, dropout, "
-       "reshape, flatten, max_pooling2d, global_average_pooling2d)")
+       "reshape, flatten, max_pooling2d, global_average_pooling2d); given as flags, the layers replace the "
+       "config file's")
       ("epochs", po::value<int>()->default_value(10), "training epochs")
       ("batch-size", po::value<std::int64_t>()->default_value(128), "samples per training step")
       ("optimizer", po::value<std::string>()->default_value("adam"), "sgd or adam")
@@ -318,7 +319,7 @@ TrainConfig train_config(const ParsedOptions& parsed) {
     config.sources[key] = parsed.source_of(key);
   const std::string source = parsed.config_path.empty() ? "command line" : parsed.config_path;
   config.name = options["name"].as<std::string>();
-  config.model.source = source;
+  config.model.source = parsed.from_command_line.count("layer") ? "command line" : source;
   config.model.input_shape =
       parse_shape(options["input-shape"].as<std::string>(), "input-shape", parsed.source_of("input-shape"));
   if (options.count("layer")) config.model.layers = options["layer"].as<std::vector<std::string>>();

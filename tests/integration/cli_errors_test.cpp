@@ -139,6 +139,22 @@ TEST_F(CliErrors, AModelTooLargeForMemoryIsAnErrorNamingTheFile) {
                  {with_batch_norm + ": ", "dense/kernel", "do not fit in memory"});
 }
 
+// Flags override the config file, layers too: --layer flags are the whole model, not layers added to the
+// file's, and errors in them are the command line's.
+TEST_F(CliErrors, LayerFlagsReplaceTheConfigFilesLayers) {
+  const CommandResult replaced = run_ringtrain({"summary", "--config", kExperiment1, "--layer", "flatten",
+                                                "--layer", "dense units=32 activation=relu"});
+  ASSERT_TRUE(replaced.exited && replaced.exit_code == 0) << replaced.describe();
+  EXPECT_NE(replaced.out.find("Total params: 25,120"), std::string::npos) << replaced.describe();
+  EXPECT_EQ(replaced.out.find("flatten_1"), std::string::npos) << replaced.describe();
+  expect_failure(run_ringtrain({"summary", "--config", kExperiment1, "--layer", "flatten", "--layer",
+                                "dense units=10 activatio=softmax"}),
+                 {"command line: layer 2 'dense units=10 activatio=softmax'"});
+  // Without the flags, the file's layers.
+  const CommandResult from_file = run_ringtrain({"summary", "--config", kExperiment1});
+  EXPECT_NE(from_file.out.find("Total params: 7,850"), std::string::npos) << from_file.describe();
+}
+
 TEST_F(CliErrors, UnknownCommandLineOptionIsNamed) {
   expect_failure(run_ringtrain({"train", "--config", kExperiment1, "--epochz", "3"}), {"epochz", "--help"});
 }
