@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cmath>
 #include <iostream>
+#include <optional>
 
 #include "core/checkpoint/checkpointer.hpp"
 #include "core/checkpoint/metrics_file.hpp"
@@ -114,7 +115,9 @@ int train_command(const std::vector<std::string>& arguments, Replica& replica) {
   trainer.add_observer(progress);
   std::unique_ptr<CsvLogger> csv;
   if (!config.csv_path.empty() && communicator.rank() == 0) {
-    csv = std::make_unique<CsvLogger>(config.csv_path, starting.resuming, start.epoch);
+    std::optional<CsvResumePoint> resumed;
+    if (starting.resuming) resumed = CsvResumePoint{start.epoch, starting.val_accuracy};
+    csv = std::make_unique<CsvLogger>(config.csv_path, resumed);
     trainer.add_observer(*csv);
   }
   std::unique_ptr<Checkpointer> checkpointer;

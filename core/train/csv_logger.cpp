@@ -1,6 +1,7 @@
 // CsvLogger: the header, the rows a resumed run keeps, and one flushed row per epoch.
 #include "core/train/csv_logger.hpp"
 
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -12,8 +13,24 @@ namespace {
 
 constexpr const char* kHeader = "epoch,loss,accuracy,val_loss,val_accuracy,lr,seconds";
 
-// The rows of `path` for epochs before `first_epoch` (none when the file does not exist).
-std::vector<std::string> rows_before(const std::filesystem::path& path, std::int64_t first_epoch) {
+// Column 4 of a row (epoch,loss,accuracy,val_loss,val_accuracy,...), or -1 where it has none.
+double val_accuracy_of(const std::string& row) {
+  std::size_t start = 0;
+  for (int comma = 0; comma < 4 && start != std::string::npos; ++comma) {
+    start = row.find(',', start);
+    if (start != std::string::npos) ++start;
+  }
+  if (start == std::string::npos) return -1;
+  try {
+    return std::stod(row.substr(start));
+  } catch (const std::logic_error&) {
+    return -1;
+  }
+}
+
+// The rows of `path` for epochs before the resumed one (none when the file does not exist); the one of the
+// epoch just before must agree with the run's validation accuracy.
+std::vector<std::string> rows_before(const std::filesystem::path& path, const CsvResumePoint& resumed) {
   std::vector<std::string> kept;
   std::error_code error;
   if (!std::filesystem::exists(path, error)) return kept;
@@ -26,21 +43,29 @@ std::vector<std::string> rows_before(const std::filesystem::path& path, std::int
   while (std::getline(in, line)) {
     std::size_t digits = 0;
     const std::int64_t epoch = std::stoll(line, &digits);
-    if (digits > 0 && epoch < first_epoch) kept.push_back(line);
+    if (digits == 0 || epoch >= resumed.first_epoch) continue;
+    // Written with 9 significant digits: the same run's value agrees far within 1e-7.
+    const double val_accuracy = val_accuracy_of(line);
+    RT_CHECK(epoch + 1 < resumed.first_epoch || resumed.last_val_accuracy < 0 ||
+                 std::abs(val_accuracy - resumed.last_val_accuracy) <= 1e-7,
+             "the CSV file " << path.string() << " is another run's: its epoch " << epoch
+                             << " has val_accuracy " << val_accuracy
+                             << " where the checkpoint resumed from has " << resumed.last_val_accuracy
+                             << ": give this run's CSV file, or another path, with --csv");
+    kept.push_back(line);
   }
   return kept;
 }
 
 }  // namespace
 
-CsvLogger::CsvLogger(const std::filesystem::path& path, bool resuming, std::int64_t first_epoch)
-    : path_(path) {
+CsvLogger::CsvLogger(const std::filesystem::path& path, std::optional<CsvResumePoint> resumed) : path_(path) {
   std::error_code error;
   RT_CHECK(!std::filesystem::is_directory(path, error),
            "the CSV file " << path.string() << " is a directory: give a file's path with --csv");
   std::vector<std::string> kept;
   try {
-    if (resuming) kept = rows_before(path, first_epoch);
+    if (resumed) kept = rows_before(path, *resumed);
   } catch (const std::logic_error&) {  // a row that does not start with an epoch number
     RT_FAIL("the CSV file " << path.string() << " has a row that does not start with an epoch number: give "
                             << "the run's own CSV file, or another path, with --csv");

@@ -5,16 +5,24 @@
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
 #include "core/train/observer.hpp"
 
 namespace ringtrain {
 
+// Where a resumed run starts: its first epoch, and the validation accuracy of the epoch before (-1: none).
+struct CsvResumePoint {
+  std::int64_t first_epoch = 0;
+  double last_val_accuracy = -1;
+};
+
 class CsvLogger final : public TrainingObserver {
  public:
-  // A resumed run (`resuming`, starting in `first_epoch`) keeps the rows of earlier epochs already in the
-  // file, which must then be one that CsvLogger wrote.
-  explicit CsvLogger(const std::filesystem::path& path, bool resuming = false, std::int64_t first_epoch = 0);
+  // A resumed run keeps the rows of earlier epochs already in the file, which must then be one that
+  // CsvLogger wrote for this run: its row of the epoch before `resumed.first_epoch`, when it has one, has
+  // the run's validation accuracy.
+  explicit CsvLogger(const std::filesystem::path& path, std::optional<CsvResumePoint> resumed = std::nullopt);
   void on_epoch_end(const EpochMetrics& metrics) override;
 
  private:

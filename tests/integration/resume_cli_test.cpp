@@ -494,6 +494,26 @@ TEST_F(ResumeCli, AResumedRunKeepsTheCsvRowsOfTheEpochsBeforeIt) {
   EXPECT_EQ(after_resume[1], after_first[1]);
   EXPECT_THAT(after_resume[2], testing::StartsWith("1,"));
 
+  // Another run's CSV file (here: the epoch before the resumed one with another validation accuracy) is
+  // refused and left as it was.
+  std::vector<std::string> other_rows = after_resume;
+  std::string& epoch_1 = other_rows[2];  // epoch,loss,accuracy,val_loss,val_accuracy,lr,seconds
+  std::size_t val_accuracy_at = 0;
+  for (int comma = 0; comma < 4; ++comma)
+    val_accuracy_at = epoch_1.find(',', val_accuracy_at) + 1;
+  epoch_1.replace(val_accuracy_at, epoch_1.find(',', val_accuracy_at) - val_accuracy_at, "0.123");
+  const fs::path other = dir_.path() / "other.csv";
+  {
+    std::ofstream out(other);
+    for (const std::string& row : other_rows)
+      out << row << '\n';
+  }
+  const CommandResult another_runs = run(3, other);
+  EXPECT_TRUE(another_runs.exited && another_runs.exit_code == 1) << another_runs.describe();
+  EXPECT_THAT(another_runs.err, HasSubstr(other.string() + " is another run's: its epoch 1 has val_accuracy "
+                                                           "0.123 where the checkpoint resumed from has"));
+  EXPECT_EQ(lines_of(other), other_rows);
+
   // A file ringtrain did not write is left alone by a resumed run.
   const fs::path foreign = dir_.path() / "notes.csv";
   std::ofstream(foreign) << "my,own,notes\n";
