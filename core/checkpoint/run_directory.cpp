@@ -94,7 +94,8 @@ void prepare_run_directory(const fs::path& run_dir, std::int64_t start_step, boo
   }
 }
 
-std::optional<UsableCheckpoint> newest_usable_checkpoint(const fs::path& run_dir, std::ostream& report) {
+std::optional<UsableCheckpoint> newest_usable_checkpoint(const fs::path& run_dir, const std::string& reader,
+                                                         std::ostream& report) {
   const auto paths = list_checkpoints(run_dir);
   for (auto path = paths.rbegin(); path != paths.rend(); ++path) {
     // A checkpoint this user may not read is not damaged: passing over it would resume from an older one, or
@@ -107,7 +108,7 @@ std::optional<UsableCheckpoint> newest_usable_checkpoint(const fs::path& run_dir
     try {
       return UsableCheckpoint{*path, read_checkpoint(*path)};
     } catch (const std::exception& error) {
-      report << "resume: skipping " << path->string() << ": " << error.what() << "\n";
+      report << reader << ": skipping " << path->string() << ": " << error.what() << "\n";
     }
   }
   return std::nullopt;

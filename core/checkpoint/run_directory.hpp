@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <optional>
 #include <ostream>
+#include <string>
 #include <vector>
 
 #include "core/checkpoint/checkpoint.hpp"
@@ -37,8 +38,9 @@ struct UsableCheckpoint {
 };
 
 // The newest step checkpoint that reads back completely and passes its checksums; each newer one that does
-// not is reported on `report`, with the reason. None when the directory holds no usable checkpoint.
+// not is reported on `report` ("<reader>: skipping <path>: <reason>"). None when the directory holds no
+// usable checkpoint.
 std::optional<UsableCheckpoint> newest_usable_checkpoint(const std::filesystem::path& run_dir,
-                                                         std::ostream& report);
+                                                         const std::string& reader, std::ostream& report);
 
 }  // namespace ringtrain

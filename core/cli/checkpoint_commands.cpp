@@ -133,6 +133,30 @@ int predict_command(const std::vector<std::string>& arguments, Replica& replica)
   return 0;
 }
 
+namespace {
+
+// The checkpoint whose model the report shows: the newest that reads back whole (newer damaged ones are
+// named on standard output), else best.h5.
+std::filesystem::path model_checkpoint_of(const std::filesystem::path& run_dir) {
+  if (const auto newest = newest_usable_checkpoint(run_dir, "report", std::cout)) return newest->path;
+  const std::filesystem::path best = best_checkpoint_path(run_dir);
+  std::error_code error;
+  RT_CHECK(std::filesystem::exists(best, error),
+           run_dir.string() << (list_checkpoints(run_dir).empty()
+                                    ? " holds no checkpoint"
+                                    : " holds no step checkpoint that reads back whole (named above)")
+                            << " and no best.h5: train with --run-dir " << run_dir.string());
+  try {
+    read_checkpoint(best);
+  } catch (const std::exception& damaged) {
+    RT_FAIL(run_dir.string() << " holds no checkpoint that reads back whole: " << best.string() << ": "
+                             << damaged.what());
+  }
+  return best;
+}
+
+}  // namespace
+
 int report_command(const std::vector<std::string>& arguments, Replica& replica) {
   const std::string usage = "ringtrain report RUN_DIR [--data DIR]";
   po::options_description options("Report");
@@ -158,18 +182,15 @@ int report_command(const std::vector<std::string>& arguments, Replica& replica) 
   RT_CHECK(std::filesystem::is_directory(run_dir, error),
            run_dir.string()
                << " is not a directory: give report a run directory (the --run-dir of a training run)");
-  const auto checkpoints = list_checkpoints(run_dir);
-  RT_CHECK(!checkpoints.empty(), run_dir.string()
-                                     << " holds no checkpoint: train with --run-dir " << run_dir.string());
   RT_CHECK(std::filesystem::exists(metrics_path(run_dir)), metrics_path(run_dir).string() << " is missing");
-  Session session =
-      open_checkpoint_session(checkpoints.back().string(), values["threads"].as<int>(), replica.node);
+  const std::filesystem::path checkpoint = model_checkpoint_of(run_dir);
+  Session session = open_checkpoint_session(checkpoint.string(), values["threads"].as<int>(), replica.node);
   const std::filesystem::path data_dir = values.count("data")
                                              ? std::filesystem::path(values["data"].as<std::string>())
                                              : session.config.data_dir;
   const data::Dataset validation = load_data_for(*session.model, data_dir, data::Split::test);
   const Hdf5File metrics = Hdf5File::open_for_reading(metrics_path(run_dir));
-  const ReportContent content{session.config.name, checkpoint_config_text(checkpoints.back()),
+  const ReportContent content{session.config.name, checkpoint_config_text(checkpoint),
                               model_summary(*session.model, session.config.name)};
   const ReportCounts counts =
       write_report(run_dir, metrics, *session.model, content, validation, Font::default_font());

@@ -54,8 +54,15 @@ std::optional<RunSummary> summarize(const fs::path& dir, const fs::path& root) {
   run.epochs = static_cast<std::int64_t>(accuracies.size());
   run.final_accuracy = accuracies.back();
   run.best_accuracy = *std::max_element(accuracies.begin(), accuracies.end());
+  // The options from the newest checkpoint whose configuration reads back (a damaged one is passed over).
   const auto checkpoints = list_checkpoints(dir);
-  if (!checkpoints.empty()) run.options = options_of(checkpoint_config_text(checkpoints.back()));
+  for (auto checkpoint = checkpoints.rbegin(); checkpoint != checkpoints.rend(); ++checkpoint) {
+    try {
+      run.options = options_of(checkpoint_config_text(*checkpoint));
+      break;
+    } catch (const Error&) {
+    }
+  }
   return run;
 }
 
@@ -70,6 +77,7 @@ int gather_command(const std::vector<std::string>& arguments, Replica&) {
     return arguments.empty() ? 2 : 0;
   }
   std::vector<RunSummary> runs;
+  int skipped = 0;
   for (const auto& argument : arguments) {
     const fs::path root = argument;
     RT_CHECK(fs::is_directory(root), "gather: " << argument << " is not a directory");
@@ -79,9 +87,11 @@ int gather_command(const std::vector<std::string>& arguments, Replica&) {
         if (auto run = summarize(dir, root)) runs.push_back(*run);
       } catch (const Error& error) {
         std::cerr << "ringtrain: warning: gather skips " << dir.string() << ": " << error.what() << "\n";
+        ++skipped;
       } catch (const fs::filesystem_error& error) {  // a link loop, a file this user may not read
         std::cerr << "ringtrain: warning: gather skips " << dir.string() << ": " << error.code().message()
                   << "\n";
+        ++skipped;
       }
     };
     add(root);
@@ -97,7 +107,11 @@ int gather_command(const std::vector<std::string>& arguments, Replica&) {
                 << "\n";
   }
   RT_CHECK(!runs.empty(),
-           "gather: no run directory with a finished epoch (metrics.h5) under the given directories");
+           "gather: no run directory with a finished epoch (metrics.h5) under the given "
+           "directories"
+               << (skipped > 0 ? " that could be read (" + std::to_string(skipped) +
+                                     " skipped, see the warnings above)"
+                               : std::string()));
   // The options worth a column: those whose values are not the same in every run.
   std::set<std::string> keys;
   for (const auto& run : runs)

@@ -95,7 +95,7 @@ ChosenCheckpoint choose_checkpoint(const RunFiles& files, std::ostream& out) {
     chosen.info = read_checkpoint(chosen.path);
     return chosen;
   }
-  auto newest = newest_usable_checkpoint(files.run_dir, out);
+  auto newest = newest_usable_checkpoint(files.run_dir, "resume", out);
   chosen.found = newest.has_value();
   if (chosen.found) {
     chosen.path = newest->path;

@@ -69,7 +69,7 @@ TEST_F(Permissions, ACheckpointThisUserMayNotReadStopsResumeAutoInsteadOfBeingPa
   fs::permissions(newest, fs::perms::none);
   std::ostringstream report;
   try {
-    newest_usable_checkpoint(dir_.path(), report);
+    newest_usable_checkpoint(dir_.path(), "resume", report);
     FAIL() << "resume auto passed over a checkpoint it may not read: " << report.str();
   } catch (const Error& error) {
     EXPECT_THAT(error.what(), HasSubstr(newest.string() + " cannot be read (Permission denied)"));

@@ -139,7 +139,7 @@ TEST_F(Resume, StoppedAndResumedAtAnyStepEndsBitwiseEqualToTheUninterruptedRun) 
       clear_stop_request();
     }
     std::ostringstream report;
-    const auto newest = newest_usable_checkpoint(run_dir, report);
+    const auto newest = newest_usable_checkpoint(run_dir, "resume", report);
     ASSERT_TRUE(newest.has_value());
     EXPECT_EQ(newest->path, checkpoint_path(run_dir, stop_after));
     const CheckpointInfo& info = newest->info;
@@ -176,7 +176,7 @@ TEST_F(Resume, TheNewestDamagedCheckpointIsReportedAndThePreviousOneUsed) {
 
   fs::resize_file(paths.back(), fs::file_size(paths.back()) / 3);
   std::ostringstream report;
-  const auto usable = newest_usable_checkpoint(dir_.path(), report);
+  const auto usable = newest_usable_checkpoint(dir_.path(), "resume", report);
   ASSERT_TRUE(usable.has_value());
   EXPECT_EQ(usable->path, paths[paths.size() - 2]);
   EXPECT_EQ(usable->info.position.global_step, 16);
@@ -229,8 +229,8 @@ TEST_F(Resume, AFreshRunRefusesADirectoryWithAnotherRunsMetricsOrBestCheckpoint)
 
 TEST_F(Resume, AnEmptyRunDirectoryHasNoCheckpoint) {
   std::ostringstream report;
-  EXPECT_FALSE(newest_usable_checkpoint(dir_.path(), report).has_value());
-  EXPECT_FALSE(newest_usable_checkpoint(dir_.path() / "absent", report).has_value());
+  EXPECT_FALSE(newest_usable_checkpoint(dir_.path(), "resume", report).has_value());
+  EXPECT_FALSE(newest_usable_checkpoint(dir_.path() / "absent", "resume", report).has_value());
 }
 
 }  // namespace

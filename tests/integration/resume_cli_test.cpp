@@ -563,6 +563,35 @@ TEST_F(ResumeCli, GatherListsEachRunWithTheOptionsThatDifferAndItsAccuracies) {
                                                    std::to_string(kEpochs) + "\t"));
 }
 
+// As --resume auto does, report and gather pass over a newest checkpoint that does not read back whole.
+TEST_F(ResumeCli, ReportAndGatherPassOverADamagedNewestCheckpoint) {
+  const fs::path runs = dir_.path() / "runs";
+  const fs::path run_dir = runs / "damaged";
+  ASSERT_EQ(train(1, run_dir).exit_code, 0);
+  std::vector<std::string> other_run = train_arguments(runs / "other", {"--lr", "0.02"});
+  ASSERT_EQ(run_command(with_binary(other_run)).exit_code, 0);
+  const fs::path newest = final_checkpoint(run_dir);
+  fs::resize_file(newest, fs::file_size(newest) / 2);
+
+  const CommandResult report = run_command(
+      {ringtrain_binary(), "report", run_dir.string(), "--data", data_.string(), "--threads", "1"});
+  ASSERT_TRUE(report.exited && report.exit_code == 0) << report.describe();
+  EXPECT_THAT(report.out, HasSubstr("report: skipping " + newest.string() + ": "));
+  EXPECT_TRUE(fs::exists(run_dir / "report.html"));
+  // Its options still come from a checkpoint: the lr column has both runs' values.
+  const CommandResult gathered = run_command({ringtrain_binary(), "gather", runs.string()});
+  ASSERT_EQ(gathered.exit_code, 0) << gathered.describe();
+  EXPECT_THAT(gathered.out, testing::ContainsRegex("\ndamaged\t0\\.01\t"));
+  EXPECT_THAT(gathered.out, testing::ContainsRegex("\nother\t0\\.02\t"));
+
+  for (const fs::path& checkpoint : list_checkpoints(run_dir))
+    fs::remove(checkpoint);
+  const CommandResult none = run_command(
+      {ringtrain_binary(), "report", run_dir.string(), "--data", data_.string(), "--threads", "1"});
+  EXPECT_TRUE(none.exited && none.exit_code == 1) << none.describe();
+  EXPECT_THAT(none.err, HasSubstr(run_dir.string() + " holds no checkpoint and no best.h5"));
+}
+
 TEST_F(ResumeCli, AnotherArchitecturesCheckpointIsRefusedNamingTheLayerBeforeAnythingElse) {
   const fs::path run_dir = dir_.path() / "experiment7";
   std::vector<std::string> arguments = train_arguments(run_dir);
