@@ -124,17 +124,20 @@ StartingPoint continue_from(const ChosenCheckpoint& chosen, const RunFiles& file
   RT_CHECK(info.position.seed == config.seed,
            path.string() << " was written by a run with seed " << info.position.seed << ", this one has seed "
                          << config.seed << ": resume with --seed " << info.position.seed);
-  RT_CHECK(info.position.samples_seen == info.position.global_step * config.batch_size,
-           path.string() << " was written at global step " << info.position.global_step << " after "
-                         << info.position.samples_seen << " samples, which is not global batch "
-                         << config.batch_size << ": resume with the run's --batch-size");
+  const std::int64_t steps = info.position.global_step, samples = info.position.samples_seen;
+  RT_CHECK(
+      samples == steps * config.batch_size,
+      path.string() << " was written at global step " << steps << " after " << samples
+                    << " samples, which is not global batch " << config.batch_size << ": resume with "
+                    << (steps > 0 && samples % steps == 0 ? "--batch-size " + std::to_string(samples / steps)
+                                                          : std::string("the run's --batch-size")));
   // A configuration that could not be compared above still has its shapes checked here, naming a parameter.
   restore_checkpoint(path, *session.model, session.optimizer.get());
   out << "resume: from " << path.string() << " (after " << info.position.global_step << " steps; written by "
       << info.world_size << " process(es), now " << ranks << ")\n";
   if (info.position.epoch >= config.epochs) {
-    out << "resume: the run has trained its " << config.epochs
-        << " epoch(s): nothing is left to train (give a larger --epochs to go on)\n";
+    out << "resume: the run has trained " << info.position.epoch << " epoch(s), and --epochs is "
+        << config.epochs << ": nothing is left to train (give a larger --epochs to go on)\n";
   } else {
     out << "resume: continuing at epoch " << info.position.epoch + 1 << ", step " << info.position.step + 1
         << "\n";

@@ -542,9 +542,41 @@ TEST_F(ResumeCli, ResumingAFinishedRunSaysThereIsNothingLeftToTrain) {
   EXPECT_THAT(again.out, HasSubstr("(after " + std::to_string(kEpochs * kStepsPerEpoch) +
                                    " steps; written by 1 "
                                    "process(es), now 1)"));
-  EXPECT_THAT(again.out, HasSubstr("resume: the run has trained its " + std::to_string(kEpochs) +
-                                   " epoch(s): nothing is left to train"));
+  EXPECT_THAT(again.out, HasSubstr("resume: the run has trained " + std::to_string(kEpochs) +
+                                   " epoch(s), and --epochs is " + std::to_string(kEpochs) +
+                                   ": nothing is left to train"));
   EXPECT_THAT(again.out, testing::Not(HasSubstr("continuing at epoch")));
+  // Fewer epochs than it has trained: the count is the run's, not the flag's.
+  std::vector<std::string> fewer = train_arguments(run_dir, {"--resume", "auto"});
+  fewer[6] = "1";  // the value after --epochs
+  const CommandResult shorter = run_command(with_binary(fewer));
+  ASSERT_TRUE(shorter.exited && shorter.exit_code == 0) << shorter.describe();
+  EXPECT_THAT(shorter.out, HasSubstr("resume: the run has trained " + std::to_string(kEpochs) +
+                                     " epoch(s), and --epochs is 1: nothing is left to train"));
+}
+
+// A checkpoint of another seed, global batch or optimizer is refused, and the error says what to resume with.
+TEST_F(ResumeCli, AnotherSeedBatchOrOptimizerIsRefusedNamingTheRunsValue) {
+  const fs::path checkpoint = uninterrupted(1);
+  const auto resumed_with = [&](const std::vector<std::string>& changes, const std::string& batch) {
+    std::vector<std::string> arguments =
+        train_arguments(dir_.path() / "other", {"--resume", checkpoint.string()});
+    arguments[8] = batch;  // the value after --batch-size
+    arguments.insert(arguments.end(), changes.begin(), changes.end());
+    return run_command(with_binary(arguments));
+  };
+  const struct {
+    std::vector<std::string> changes;
+    std::string batch, advice;
+  } cases[] = {{{"--seed", "7"}, "64", "resume with --seed 42"},
+               {{}, "32", "which is not global batch 32: resume with --batch-size 64"},
+               {{"--optimizer", "sgd"}, "64", "resume with --optimizer adam"}};
+  for (const auto& [changes, batch, advice] : cases) {
+    const CommandResult refused = resumed_with(changes, batch);
+    EXPECT_TRUE(refused.exited && refused.exit_code == 1) << refused.describe();
+    EXPECT_THAT(refused.err, HasSubstr(checkpoint.string())) << advice;
+    EXPECT_THAT(refused.err, HasSubstr(advice)) << refused.describe();
+  }
 }
 
 TEST_F(ResumeCli, GatherListsEachRunWithTheOptionsThatDifferAndItsAccuracies) {
