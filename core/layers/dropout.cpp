@@ -48,7 +48,7 @@ class Dropout final : public Layer {
 }  // namespace
 
 LayerList make_dropout(LayerOptions& options) {
-  const double rate = options.number("rate", -1);
+  const double rate = options.required_number("rate");
   RT_CHECK(rate >= 0 && rate < 1, options.where() << ": dropout rate=" << rate << " must be in [0, 1)");
   LayerList layers;
   layers.push_back(std::make_unique<Dropout>(static_cast<float>(rate)));

@@ -52,6 +52,11 @@ double LayerOptions::number(const std::string& key, double fallback) {
   return out;
 }
 
+double LayerOptions::required_number(const std::string& key) {
+  RT_CHECK(values_.count(key) != 0, where_ << ": option " << key << " is required");
+  return number(key, 0);
+}
+
 bool LayerOptions::boolean(const std::string& key, bool fallback) {
   const std::string* value = find(key);
   if (value == nullptr) return fallback;

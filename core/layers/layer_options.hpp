@@ -21,6 +21,7 @@ class LayerOptions {
   std::int64_t integer(const std::string& key, std::int64_t fallback);
   std::int64_t required_integer(const std::string& key);
   double number(const std::string& key, double fallback);
+  double required_number(const std::string& key);
   bool boolean(const std::string& key, bool fallback);
   std::string text(const std::string& key, const std::string& fallback);
   // "3" or "3,3" -> {3, 3}; `count` numbers after expansion of a single one.

@@ -101,6 +101,7 @@ TEST(ModelSpecErrors, BadPaddingAndActivationNameTheLine) {
 TEST(ModelSpecErrors, MissingRequiredOptionsAndMalformedTokens) {
   EXPECT_THAT(model_error({"dense"}), HasSubstr("units is required"));
   EXPECT_THAT(model_error({"conv2d filters=4"}), HasSubstr("kernel_size is required"));
+  EXPECT_THAT(model_error({"dropout"}), HasSubstr("layer 1 'dropout': option rate is required"));
   EXPECT_THAT(model_error({"reshape"}), HasSubstr("target_shape"));
   EXPECT_THAT(model_error({"dense 10"}), HasSubstr("no main option"));
   EXPECT_THAT(model_error({"dense units=3 units=4"}), HasSubstr("units given twice"));
