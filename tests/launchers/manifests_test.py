@@ -1,7 +1,8 @@
 """The cloud launchers' output, checked without a cluster: the MPIJob and its volume claim, and the Vertex AI
 job spec, parse as YAML, have the fields their services require, and ask for resources consistent with the
-workers and GPUs requested; bad parameters are refused; the container recipe builds with the README's own
-scripts. Exit 77 (CTest: skipped) when Debian's python3-yaml is missing.
+workers and GPUs requested; bad parameters are refused, and so is a job that train would refuse (a batch
+that does not divide among the ranks, a bad option), with or without a ringtrain binary ($RINGTRAIN, default
+SOURCE_DIR/build/ringtrain) here; the container recipe builds with the README's own scripts. Exit 77 (CTest: skipped) when Debian's python3-yaml is missing.
 
 usage: manifests_test.py SOURCE_DIR
 """
@@ -24,9 +25,12 @@ def check(condition, message):
         failures.append(message)
 
 
-def run(script, *arguments):
+BINARY = os.environ.get("RINGTRAIN") or os.path.join(SOURCE, "build", "ringtrain")
+
+
+def run(script, *arguments, binary=BINARY):
     return subprocess.run([os.path.join(SOURCE, "launchers", "cloud", script), *arguments],
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, env={**os.environ, "RINGTRAIN": binary})
 
 
 def mpijob_checks(workers, gpus):
@@ -94,6 +98,38 @@ for arguments in (("--name", "x", "--workers", "0", "--image", "i"), ("--name", 
     check(run("make-mpijob", *arguments).returncode != 0, f"make-mpijob accepted {arguments}")
 check(run("make-vertex-job", "--name", "x", "--bucket", "b", "--image", "i", "--gpus", "3").returncode != 0,
       "make-vertex-job accepted 3 GPUs")
+# A job that train would refuse, and that every pod restart would only repeat, is refused: experiment 9's
+# batch of 64 does not divide among 3x8 ranks; a bad value or an option given twice, with the binary. Without
+# a binary here, the batch is still checked and the rest is said to be skipped.
+image = ("--image", "registry.example/ringtrain:1")
+for binary in (BINARY, "/nonexistent/ringtrain"):
+    refused = run("make-mpijob", "--name", "codelab", "--workers", "3", "--gpus-per-worker", "8", *image,
+                  binary=binary)
+    check(refused.returncode == 2 and refused.stdout == "" and "batch-size=64" in refused.stderr
+          and "does not divide among its 24 ranks" in refused.stderr,
+          f"make-mpijob 3x8 with a batch of 64 (binary {binary}): {refused.returncode} {refused.stderr}")
+    refused = run("make-vertex-job", "--name", "x", "--bucket", "b", *image, "--gpus", "8", "--",
+                  "--batch-size", "100", binary=binary)
+    check(refused.returncode == 2 and "batch-size=100 (from train's options)" in refused.stderr,
+          f"make-vertex-job, batch of 100 on 8 GPUs (binary {binary}): {refused.returncode} {refused.stderr}")
+skipped = run("make-mpijob", "--name", "codelab", "--workers", "2", "--gpus-per-worker", "8", *image, "--",
+              "--lr", "abc", binary="/nonexistent/ringtrain")
+check(skipped.returncode == 0 and "make-mpijob: note: no ringtrain binary at /nonexistent/ringtrain" in skipped.stderr
+      and "not checked" in skipped.stderr, f"make-mpijob without a binary: {skipped.returncode} {skipped.stderr}")
+if os.access(BINARY, os.X_OK):
+    for arguments, refusal in ((("--lr", "abc"), "would refuse the job: command line: the argument ('abc')"),
+                               (("--lr", "0.1", "--lr=0.2"), "'--lr' cannot be specified more than once"),
+                               (("--keep", "2", "--keep", "3"), "--keep is given twice")):
+        refused = run("make-mpijob", "--name", "codelab", "--workers", "2", "--gpus-per-worker", "8", *image, "--",
+                      *arguments)
+        check(refused.returncode == 2 and refusal in refused.stderr,
+              f"make-mpijob -- {' '.join(arguments)}: {refused.returncode} {refused.stderr}")
+    # Train's own options are not summary's, and the GPUs are the cluster's, not this machine's.
+    accepted = run("make-mpijob", "--name", "codelab", "--workers", "2", "--gpus-per-worker", "8", *image, "--",
+                   "--device", "cuda", "--keep-best", "--keep", "2", "--csv", "/runs/codelab/m.csv")
+    check(accepted.returncode == 0 and accepted.stderr == "", f"make-mpijob refused a good job: {accepted.stderr}")
+else:
+    print(f"NOTE: no ringtrain binary at {BINARY} (set RINGTRAIN): the checks that need one were skipped")
 for script, option in (("make-mpijob", "--workers"), ("make-vertex-job", "--bucket")):
     helped = run(script, "--help")
     check(helped.returncode == 0 and option in helped.stdout, f"{script} --help: {helped.stdout}{helped.stderr}")
@@ -110,5 +146,5 @@ check("openssh-server" in text, "the container must have sshd for the MPIJob's w
 if failures:
     print("FAILED:\n  " + "\n  ".join(failures))
     sys.exit(1)
-print("manifests: MPIJob (1x1, 2x8, 4x4), Vertex AI (1, 8 GPUs), bad parameters refused, --help, missing values "
-      "named, Dockerfile uses setup.sh/build.sh")
+print("manifests: MPIJob (1x1, 2x8, 4x4), Vertex AI (1, 8 GPUs), bad parameters refused, jobs train would refuse "
+      "refused (with and without a binary), --help, missing values named, Dockerfile uses setup.sh/build.sh")

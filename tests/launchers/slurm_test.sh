@@ -6,8 +6,10 @@
 # SIGUSR1 that --signal=B:USR1@120 sends before the time limit, must checkpoint, exit 75, requeue itself and
 # end the same way; and the batch script must requeue after that warning even when srun ends a rank still
 # leaving (a stand-in whose ranks exit 75 seconds apart). Before that, wherever it runs: submit's and sweep's
-# --help, their dry runs (train's options passed on with their values, nothing created), and their errors for
-# an option without its value. Exit 77 (CTest: skipped) with the reason when the daemons cannot run here.
+# --help, their dry runs (train's options passed on with their values, nothing created), their errors for
+# an option without its value, and their refusal, dry run or not, of a job that train would refuse (unknown
+# options, bad values, an option given twice, a batch that does not divide among the ranks), in sweep's name
+# and for every point of a sweep. Exit 77 (CTest: skipped) with the reason when the daemons cannot run here.
 # Needs: RINGTRAIN (binary), RINGTRAIN_SOURCE_DIR.
 set -uo pipefail
 
@@ -78,14 +80,47 @@ expect_error "^submit: error: --time needs a value" "${submit}" --run-dir "${dry
 expect_error "^submit: error: unexpected argument 'stray'" "${submit}" --run-dir "${dry}/run" --config "${config}" stray
 expect_error "^sweep: error: --vary needs a value" "${sweep}" --run-dir "${dry}/sweep" --config "${config}" --vary
 expect_error "^sweep: error: --run-dir needs a value" "${sweep}" --vary lr=1,2 --run-dir
-expect_error "^submit: error: --cpus-per-task needs a value" "${sweep}" --run-dir "${dry}/sweep" --config "${config}" \
+expect_error "^sweep: error: --cpus-per-task needs a value" "${sweep}" --run-dir "${dry}/sweep" --config "${config}" \
   --vary lr=1,2 --cpus-per-task
 expect_error "^submit: error: --gpu-per-node is neither an option of submit nor of ringtrain train" "${submit}" \
   --run-dir "${dry}/run" --config "${config}" --gpu-per-node 8 --dry-run
 expect_error "^submit: error: --thread is neither" "${submit}" --run-dir "${dry}/run" --config "${config}" \
   -- --thread=4
-expect_error "^submit: error: --lrr is neither" "${sweep}" --run-dir "${dry}/sweep" --config "${config}" \
-  --vary lrr=0.1,0.2
+# A job that train would refuse is refused before anything is queued, by a dry run as by a real one, with the
+# name of the command the user ran; sweep checks every point. The batch must divide among the ranks.
+for dry_run in --dry-run ""; do
+  expect_error "^sweep: error: --lrr is not an option of ringtrain train" "${sweep}" --run-dir "${dry}/sweep" \
+    --config "${config}" --vary lrr=0.1,0.2 ${dry_run}
+  expect_error "^sweep: error: ringtrain train would refuse point-0 (--lr abc): .*'--lr' is invalid" "${sweep}" \
+    --run-dir "${dry}/sweep" --config "${config}" --vary lr=abc,-1 ${dry_run}
+  expect_error "^sweep: error: ringtrain train would refuse point-1 (--lr -1): .*lr=-1 must be a positive" \
+    "${sweep}" --run-dir "${dry}/sweep" --config "${config}" --vary lr=0.01,-1 ${dry_run}
+  expect_error "^sweep: error: --lr is given both ways, as --vary lr=0.1 and as --lr" "${sweep}" --run-dir \
+    "${dry}/sweep" --config "${config}" --vary lr=0.1 --lr 0.2 ${dry_run}
+  expect_error "^sweep: error: --seed is given both ways, as --vary seed=1,2 and as --seed=3" "${sweep}" --run-dir \
+    "${dry}/sweep" --config "${config}" --vary seed=1,2 ${dry_run} -- --seed=3
+  expect_error "^sweep: error: point-1 (--batch-size 64): batch-size=64 .* does not divide among its 3 ranks" \
+    "${sweep}" --run-dir "${dry}/sweep" --config "${config}" --vary batch-size=63,64 --tasks-per-node 3 ${dry_run}
+  expect_error "^submit: error: the job: batch-size=64 (from .*09_batch_norm.ini) .* does not divide among its 3" \
+    "${submit}" --run-dir "${dry}/run" --config "${source_dir}/experiments/09_batch_norm.ini" --tasks-per-node 3 \
+    ${dry_run}
+  expect_error "^submit: error: the job: batch-size=100 (from train's options) .* among its 16 ranks" "${submit}" \
+    --run-dir "${dry}/run" --config "${config}" --nodes 2 --gpus-per-node 8 ${dry_run} -- --batch-size=100
+  expect_error "^submit: error: ringtrain train would refuse the job: .*'--lr' cannot be specified more than once" \
+    "${submit}" --run-dir "${dry}/run" --config "${config}" --lr 0.1 ${dry_run} -- --lr 0.2
+  expect_error "^submit: error: the job: --keep is given twice" "${submit}" --run-dir "${dry}/run" \
+    --config "${config}" --keep 2 --keep=3 ${dry_run}
+  expect_error "^submit: error: ringtrain train would refuse the job: .*threads=2000" "${submit}" --run-dir \
+    "${dry}/run" --config "${config}" --cpus-per-task 2000 ${dry_run}
+done
+# The check takes train's own options out of what summary reads, and a --device cuda for a GPU elsewhere.
+printed=$("${submit}" --run-dir "${dry}/run" --config "${config}" --gpus-per-node 8 --dry-run --device cuda \
+  --keep-best --keep 2 --csv "${dry}/run/m.csv" --log-every 5 2>&1) || fail "submit refused a good GPU job: ${printed}"
+# A real sweep, its points checked, writes sweep.txt and submits (here to echo) with the same options.
+printed=$(SBATCH="echo" "${sweep}" --run-dir "${dry}/real" --config "${config}" --vary lr=0.1,0.2 --epochs 1 2>&1) ||
+  fail "sweep refused a good sweep: ${printed}"
+[[ "$(cat "${dry}/real/sweep.txt")" == $'--lr 0.1\n--lr 0.2' ]] || fail "sweep.txt: $(cat "${dry}/real/sweep.txt")"
+grep -q -- "^--nodes 1 .* --array 0-1 .* --threads 1 --epochs 1$" <<<"${printed}" || fail "sweep's submit: ${printed}"
 expect_error "^submit: error: --threads: each rank runs --cpus-per-task threads" "${submit}" --run-dir "${dry}/run" \
   --config "${config}" --threads 4
 expect_error "^submit: error: --resume=auto: every start of the job resumes" "${submit}" --run-dir "${dry}/run" \
