@@ -89,8 +89,17 @@ void Dataset::gather_batch(std::span<const std::int64_t> indices, Tensor& images
 
 Dataset load_mnist(const std::filesystem::path& dir, Split split) {
   std::error_code error;
-  RT_CHECK(std::filesystem::is_directory(dir, error),
-           "MNIST directory '" << dir.string() << "' does not exist: " << kHowToGetMnist);
+  if (!std::filesystem::is_directory(dir, error)) {
+    const std::string from_environment = dir == env_or_empty("RINGTRAIN_DATA") ? " (RINGTRAIN_DATA)" : "";
+    RT_CHECK(
+        !std::filesystem::exists(dir, error),
+        "MNIST directory '" << dir.string() << "'" << from_environment << " is a file: give the directory "
+                            << "that holds the IDX files, such as '" << dir.parent_path().string() << "'");
+    RT_FAIL(
+        "MNIST directory '" << dir.string() << "'" << from_environment
+                            << " does not exist: " << kHowToGetMnist
+                            << (from_environment.empty() ? "" : ", or set RINGTRAIN_DATA to the directory"));
+  }
   const std::filesystem::path images_path = find_idx_file(dir, mnist_images_file(split));
   const std::filesystem::path labels_path = find_idx_file(dir, mnist_labels_file(split));
   IdxImages images = read_idx_images(images_path);

@@ -47,6 +47,23 @@ TEST(LoadMnist, MissingDirectoryOrFileSaysHowToGetTheData) {
                           {"t10k-images-idx3-ubyte", "t10k-images-idx3-ubyte.gz", "scripts/fetch-mnist.sh"});
 }
 
+// One of the files given where its directory belongs; a missing directory that RINGTRAIN_DATA named.
+TEST(LoadMnist, AFileOrADirectoryFromTheEnvironmentIsSaidSo) {
+  TemporaryDirectory dir;
+  write_split(dir.path(), Split::train, testing::patterned_images(1, 2, 2), {3}, Compression::none);
+  const auto file = dir.path() / mnist_images_file(Split::train);
+  expect_error_mentioning([&] { load_mnist(file, Split::train); },
+                          {"'" + file.string() +
+                           "' is a file: give the directory that holds the IDX files, "
+                           "such as '" +
+                           dir.path().string() + "'"});
+  const auto missing = dir.path() / "nowhere";
+  ScopedEnvironment data("RINGTRAIN_DATA", missing.string().c_str());
+  expect_error_mentioning([&] { load_mnist(missing, Split::train); },
+                          {"'" + missing.string() + "' (RINGTRAIN_DATA) does not exist",
+                           "or set RINGTRAIN_DATA to the directory"});
+}
+
 TEST(LoadMnist, CountMismatchNamesBothFilesAndCounts) {
   TemporaryDirectory dir;
   write_split(dir.path(), Split::train, testing::patterned_images(3, 2, 2), {1, 2}, Compression::none);
