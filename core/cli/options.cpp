@@ -86,7 +86,8 @@ po::options_description failure_injection_options() {
   po::options_description testing("Failure injection, for ringtrain's own tests");
   testing.add_options()
       ("fail-at-step", po::value<std::int64_t>()->default_value(-1),
-       "make --fail-rank fail at this global step (counted from 0)")
+       "make --fail-rank fail in the step after this many global steps (0: the first; messages count "
+       "steps from 1)")
       ("fail-rank", po::value<int>()->default_value(1), "the rank --fail-at-step fails")
       ("pause-in-checkpoint-write", po::value<std::int64_t>()->default_value(-1),
        "rank 0 sleeps inside the write of this global step's checkpoint, before its rename");

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <iostream>
 #include <optional>
+#include <sstream>
+#include <string>
 
 #include "core/checkpoint/checkpointer.hpp"
 #include "core/checkpoint/metrics_file.hpp"
@@ -51,6 +53,18 @@ std::unique_ptr<RunDirectoryLock> hold_run_directory(const RunFiles& files, cons
   }
   replica.communicator.barrier();
   return lock;
+}
+
+// "lr 0.001 * 0.6^epoch", and the linear scaling by the process count where it applies.
+std::string describe_learning_rate(const TrainConfig& config, int ranks) {
+  std::ostringstream text;
+  text << "lr " << config.schedule.initial << " * " << config.schedule.decay << "^epoch";
+  if (config.lr_scaling == LearningRateScaling::linear) {
+    text << " x " << ranks << " (--lr-scaling linear";
+    if (config.warmup_epochs > 0) text << ", reached after " << config.warmup_epochs << " warm-up epoch(s)";
+    text << ")";
+  }
+  return text.str();
 }
 
 }  // namespace
@@ -107,8 +121,8 @@ int train_command(const std::vector<std::string>& arguments, Replica& replica) {
   const TrainingPosition& start = starting.position;
   std::cout << "Training on " << train.count() << " samples, validating on " << validation.count()
             << " samples; global batch " << config.batch_size << " over " << placement(config, communicator)
-            << ", " << session.optimizer->describe() << ", lr " << config.schedule.initial << " * "
-            << config.schedule.decay << "^epoch, seed " << config.seed << "\n";
+            << ", " << session.optimizer->describe() << ", "
+            << describe_learning_rate(config, communicator.size()) << ", seed " << config.seed << "\n";
 
   Trainer trainer(*session.model, *session.optimizer, config, &communicator);
   ProgressPrinter progress(std::cout, setup.progress_style);

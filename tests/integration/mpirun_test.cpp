@@ -128,6 +128,16 @@ TEST_F(MpiRun, AProcessBoundToFewerCoresThanRankZeroIsWarnedOf) {
   expect_no_warning(run_mpirun_with_options(uneven, 2, summary));
 }
 
+// The run's header gives the learning rate it trains with: scaled by the processes under --lr-scaling
+// linear, and the epoch line shows the scaled rate.
+TEST_F(MpiRun, TheHeaderShowsTheLinearlyScaledLearningRate) {
+  const CommandResult scaled = run_mpirun(2, train_arguments({"--epochs", "1", "--lr-scaling", "linear"}));
+  ASSERT_TRUE(scaled.exited && scaled.exit_code == 0) << scaled.describe();
+  EXPECT_NE(scaled.out.find(", lr 0.01 * 1^epoch x 2 (--lr-scaling linear), seed 42"), std::string::npos)
+      << scaled.describe();
+  EXPECT_NE(scaled.out.find("Epoch 1/1 - learning rate 0.02"), std::string::npos) << scaled.describe();
+}
+
 TEST_F(MpiRun, BenchSplitsTheStepIntoComputeAndExposedCommunication) {
   const CommandResult result =
       run_mpirun(2, {"bench", "--config", experiment("01_dense_softmax.ini"), "--data", dir_.path().string(),
