@@ -87,6 +87,19 @@ TEST(ProgressPrinter, AnEpochResumedPartWayTimesOnlyTheStepsThisRunTook) {
   EXPECT_THAT(out.str(), HasSubstr("40/40 [==============================] - 2s 200ms/step - 1500 img/s"));
 }
 
+// As Keras: a step under a millisecond in microseconds.
+TEST(ProgressPrinter, StepsUnderAMillisecondAreInMicroseconds) {
+  std::ostringstream out;
+  ProgressPrinter printer(out, ProgressStyle::plain);
+  printer.on_epoch_begin(0, 1, 0.01);
+  printer.on_step_end(step(39, 40));
+  EpochMetrics end = epoch_end();
+  end.seconds = 0.014;
+  end.steps_run = 40;
+  printer.on_epoch_end(end);
+  EXPECT_THAT(out.str(), HasSubstr("40/40 [==============================] - 0s 350us/step - 1500 img/s"));
+}
+
 TEST(ProgressPrinter, SilentPrintsNothing) {
   std::ostringstream out;
   {
