@@ -106,12 +106,12 @@ int gather_command(const std::vector<std::string>& arguments, Replica&) {
       std::cerr << "ringtrain: warning: gather stops listing " << root.string() << ": " << error.message()
                 << "\n";
   }
-  RT_CHECK(!runs.empty(),
-           "gather: no run directory with a finished epoch (metrics.h5) under the given "
-           "directories"
-               << (skipped > 0 ? " that could be read (" + std::to_string(skipped) +
-                                     " skipped, see the warnings above)"
-                               : std::string()));
+  const std::string unread =
+      skipped > 0 ? " that could be read (" + std::to_string(skipped) + " skipped, see the warnings above)"
+                  : "";
+  RT_CHECK(
+      !runs.empty(),
+      "gather: no run directory with a finished epoch (metrics.h5) under the given directories" << unread);
   // The options worth a column: those whose values are not the same in every run.
   std::set<std::string> keys;
   for (const auto& run : runs)

@@ -616,6 +616,15 @@ TEST_F(ResumeCli, ReportAndGatherPassOverADamagedNewestCheckpoint) {
   EXPECT_THAT(gathered.out, testing::ContainsRegex("\ndamaged\t0\\.01\t"));
   EXPECT_THAT(gathered.out, testing::ContainsRegex("\nother\t0\\.02\t"));
 
+  // A directory whose only metrics.h5 cannot be read is warned of, and the error says it was skipped.
+  const fs::path broken = dir_.path() / "broken";
+  fs::create_directories(broken);
+  std::ofstream(metrics_path(broken)) << "not HDF5";
+  const CommandResult nothing = run_command({ringtrain_binary(), "gather", broken.string()});
+  EXPECT_TRUE(nothing.exited && nothing.exit_code == 1) << nothing.describe();
+  EXPECT_THAT(nothing.err, HasSubstr("ringtrain: warning: gather skips " + broken.string()));
+  EXPECT_THAT(nothing.err, HasSubstr("that could be read (1 skipped, see the warnings above)"));
+
   for (const fs::path& checkpoint : list_checkpoints(run_dir))
     fs::remove(checkpoint);
   const CommandResult none = run_command(
