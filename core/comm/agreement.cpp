@@ -44,4 +44,9 @@ void agree_on_outcome(Communicator& communicator, const std::exception_ptr& fail
   throw AgreedFailure(reports ? failure : nullptr, std::move(failed_ranks));
 }
 
+void fail_on_every_rank(const Communicator& communicator, const std::exception_ptr& failure) {
+  if (communicator.size() == 1) std::rethrow_exception(failure);
+  throw AgreedFailure(communicator.rank() == 0 ? failure : nullptr, {0});
+}
+
 }  // namespace ringtrain

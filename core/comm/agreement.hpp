@@ -36,6 +36,10 @@ std::string describe_ranks(const std::vector<int>& ranks);
 // well) is set on any. With one process the error is rethrown as it is.
 void agree_on_outcome(Communicator& communicator, const std::exception_ptr& failure);
 
+// Ends every rank with `failure`, one that every rank met at once because it follows from values they share
+// (reduced sums): rank 0 alone reports it, and no rank is aborted. With one process it is rethrown as it is.
+[[noreturn]] void fail_on_every_rank(const Communicator& communicator, const std::exception_ptr& failure);
+
 // Runs `work` on every rank and returns its result once it succeeded on all of them. `work` must enter no
 // collective: a rank that fails before it would leave the others waiting there.
 template <class Work>

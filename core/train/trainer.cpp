@@ -300,11 +300,15 @@ std::vector<EpochMetrics> Trainer::fit(const data::Dataset& train, const data::D
       if (!reads_after(step, steps, static_cast<std::int64_t>(global_step) + 1)) continue;
       StepResult result;
       naming_the_step(epoch, first_unread, step, [&] { result = read_totals(); });
-      RT_CHECK(std::isfinite(result.loss_sum),
-               "the loss became " << (std::isnan(result.loss_sum) ? "NaN" : "infinite") << " at epoch "
-                                  << epoch + 1 << ' ' << steps_text(first_unread, step)
-                                  << non_finite_ranks_text(result.non_finite_ranks)
-                                  << ": training stopped; lower the learning rate (lr) and try again");
+      if (!std::isfinite(result.loss_sum)) {
+        // Every rank read the same sums: each stops here, and rank 0 alone says why.
+        std::ostringstream message;
+        message << "the loss became " << (std::isnan(result.loss_sum) ? "NaN" : "infinite") << " at epoch "
+                << epoch + 1 << ' ' << steps_text(first_unread, step)
+                << non_finite_ranks_text(result.non_finite_ranks)
+                << ": training stopped; lower the learning rate (lr) and try again";
+        fail_on_every_rank(*communicator_, std::make_exception_ptr(Error(message.str())));
+      }
       first_unread = step + 1;
       position.loss_sum += result.loss_sum;
       position.correct += result.correct;

@@ -202,6 +202,20 @@ TEST_F(MpiRun, RunDirectoryAndResumeErrorsArePrintedOnceWithoutAnAbort) {
   EXPECT_EQ(resumed.output().find("MPI_ABORT"), std::string::npos) << resumed.describe();
 }
 
+// A diverging loss is seen by every rank in the same reduced sums: rank 0 alone says so, and no rank aborts.
+TEST_F(MpiRun, ADivergingLossIsReportedOnceWithoutAnAbort) {
+  std::vector<std::string> arguments = train_arguments({"--epochs", "1", "--lr", "1e30"});
+  std::replace(arguments.begin(), arguments.end(), experiment("01_dense_softmax.ini"),
+               experiment("03_relu_adam.ini"));
+  const CommandResult diverged = run_mpirun(2, arguments);
+  EXPECT_TRUE(diverged.exited && diverged.exit_code == 1) << diverged.describe();
+  EXPECT_EQ(occurrences(diverged.err, "the loss became"), 1u) << diverged.describe();
+  EXPECT_NE(diverged.err.find("rank 0: the loss became NaN at epoch 1 step "), std::string::npos)
+      << diverged.describe();
+  EXPECT_EQ(diverged.output().find("MPI_ABORT"), std::string::npos) << diverged.describe();
+  EXPECT_EQ(diverged.output().find("SIGTERM"), std::string::npos) << diverged.describe();
+}
+
 TEST_F(MpiRun, AFailingRankEndsEveryRankNamingItself) {
   const auto start = Clock::now();
   const CommandResult result =
