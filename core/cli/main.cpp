@@ -107,8 +107,12 @@ int main(int argc, char** argv) {
   }
   ringtrain::MpiRuntime& mpi = *started;
   const ringtrain::World& world = mpi.world();
-  // Rank 0 alone writes to standard output; every rank reports its own errors, prefixed with its rank.
-  if (world.rank != 0) std::cout.rdbuf(nullptr);
+  // Rank 0 alone writes to standard output and warns (std::clog, on standard error); every rank reports its
+  // own errors (std::cerr), prefixed with its rank.
+  if (world.rank != 0) {
+    std::cout.rdbuf(nullptr);
+    std::clog.rdbuf(nullptr);
+  }
   const std::string rank_prefix = world.size > 1 ? "rank " + std::to_string(world.rank) + ": " : "";
   std::vector<std::string> arguments(argv + std::min(argc, 2), argv + argc);
   std::string command = argc >= 2 ? argv[1] : "";

@@ -38,8 +38,8 @@ Session build_session(TrainConfig config, const NodeCores& node, ModelUse use) {
   Session session;
   session.config = std::move(config);
   session.config.device = choose_device(session.config, node.processes);
-  // On standard output, which rank 0 alone writes: one warning for the node's processes.
-  std::cout << oversubscription_warning(session.config.threads, node);
+  // On std::clog, which rank 0 alone writes: one warning for the node's processes.
+  std::clog << oversubscription_warning(session.config.threads, node) << std::flush;
   if (session.config.threads == 0) session.config.threads = default_threads(node);
   omp_set_num_threads(session.config.threads);
   session.model = make_model(session.config.model);

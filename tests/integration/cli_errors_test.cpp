@@ -155,6 +155,16 @@ TEST_F(CliErrors, LayerFlagsReplaceTheConfigFilesLayers) {
   EXPECT_NE(from_file.out.find("Total params: 7,850"), std::string::npos) << from_file.describe();
 }
 
+// Warnings go to standard error: what a command prints on standard output (a summary, predictions) stays
+// clean to pipe on.
+TEST_F(CliErrors, TheThreadsWarningIsOnStandardError) {
+  const CommandResult result = run_ringtrain({"summary", "--config", kExperiment1, "--threads", "1024"});
+  ASSERT_TRUE(result.exited && result.exit_code == 0) << result.describe();
+  EXPECT_NE(result.err.find("ringtrain: warning: 1024 threads"), std::string::npos) << result.describe();
+  EXPECT_EQ(result.out.find("warning"), std::string::npos) << result.describe();
+  EXPECT_EQ(result.out.rfind("Model: \"dense_softmax\"", 0), 0u) << result.describe();
+}
+
 TEST_F(CliErrors, UnknownCommandLineOptionIsNamed) {
   expect_failure(run_ringtrain({"train", "--config", kExperiment1, "--epochz", "3"}), {"epochz", "--help"});
 }

@@ -36,10 +36,10 @@ std::size_t occurrences(const std::string& text, const std::string& part) {
   return count;
 }
 
-// A run that succeeded and printed `warning` once (rank 0 alone), or none at all.
+// A run that succeeded and printed `warning` once (rank 0 alone, on standard error), or none at all.
 void expect_warned_once(const CommandResult& result, const std::string& warning) {
   ASSERT_TRUE(result.exited && result.exit_code == 0) << result.describe();
-  EXPECT_EQ(occurrences(result.out, "ringtrain: warning: " + warning), 1u) << result.describe();
+  EXPECT_EQ(occurrences(result.err, "ringtrain: warning: " + warning), 1u) << result.describe();
 }
 void expect_no_warning(const CommandResult& result) {
   ASSERT_TRUE(result.exited && result.exit_code == 0) << result.describe();
