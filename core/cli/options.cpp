@@ -243,11 +243,19 @@ ParsedOptions parse(const std::vector<std::string>& arguments, const po::options
   try {
     // Whole names only: a prefix (--thread for --threads) would get past the launchers' checks of train's
     // options, and a later option could make it ambiguous.
-    po::store(po::command_line_parser(arguments)
-                  .options(all)
-                  .style(po::command_line_style::default_style & ~po::command_line_style::allow_guessing)
-                  .run(),
-              options);
+    const po::parsed_options given =
+        po::command_line_parser(arguments)
+            .options(all)
+            .style(po::command_line_style::default_style & ~po::command_line_style::allow_guessing)
+            .run();
+    // A word that follows no option, or follows a switch (--keep-best false), would be dropped silently.
+    for (const po::option& option : given.options) {
+      RT_CHECK(option.position_key < 0, "command line: unexpected argument '"
+                                            << option.value.front()
+                                            << "': it follows no option that takes a value (a switch such "
+                                               "as --keep-best takes none; see --help)");
+    }
+    po::store(given, options);
   } catch (const po::unknown_option& error) {
     RT_FAIL("command line: " << error.what() << dashed_suggestion(error.get_option_name(), all, "--")
                              << " (see --help)");

@@ -165,6 +165,17 @@ TEST_F(CliErrors, TheThreadsWarningIsOnStandardError) {
   EXPECT_EQ(result.out.rfind("Model: \"dense_softmax\"", 0), 0u) << result.describe();
 }
 
+// A word that follows no option taking a value is an error, not dropped: --keep-best false would keep
+// best.h5.
+TEST_F(CliErrors, AStrayArgumentIsRefused) {
+  expect_failure(run_ringtrain({"summary", "--config", kExperiment1, "banana"}),
+                 {"command line: unexpected argument 'banana'"});
+  expect_failure(run_ringtrain({"train", "--config", kExperiment1, "--run-dir", path("run").string(),
+                                "--keep-best", "false"}),
+                 {"command line: unexpected argument 'false'", "a switch such as --keep-best takes none"});
+  EXPECT_FALSE(fs::exists(path("run")));
+}
+
 TEST_F(CliErrors, UnknownCommandLineOptionIsNamed) {
   expect_failure(run_ringtrain({"train", "--config", kExperiment1, "--epochz", "3"}), {"epochz", "--help"});
 }
