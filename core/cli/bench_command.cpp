@@ -86,6 +86,7 @@ int bench_command(const std::vector<std::string>& arguments, Replica& replica) {
     return Setup{std::move(parsed), std::move(session), std::move(train), steps, warmup};
   });
   const ParsedOptions& parsed = setup.parsed;
+  require_same_configuration(replica.communicator, parsed);
   Session& session = setup.session;
   const data::Dataset& train = setup.train;
   const int steps = setup.steps, warmup = setup.warmup;

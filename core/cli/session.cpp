@@ -6,10 +6,14 @@
 #include <algorithm>
 #include <cmath>
 #include <iostream>
+#include <sstream>
+#include <vector>
 
 #include "core/checkpoint/checkpoint.hpp"
 #include "core/cli/commands.hpp"
+#include "core/comm/agreement.hpp"
 #include "core/cuda/cuda_runtime.hpp"
+#include "core/fnv1a.hpp"
 
 namespace ringtrain::cli {
 
@@ -90,6 +94,17 @@ Session open_session(const ParsedOptions& options, const NodeCores& node, ModelU
                << " (Adam keeps its own moving averages): leave momentum out, or use "
                << "--optimizer sgd");
   return build_session(std::move(config), node, use);
+}
+
+void require_same_configuration(Communicator& communicator, const ParsedOptions& parsed) {
+  const std::string text = config_text(parsed);
+  const std::vector<int> differing =
+      ranks_differing_from_rank_0(communicator, fnv1a(text.data(), text.size()));
+  if (differing.empty()) return;
+  std::ostringstream message;
+  message << describe_ranks(differing) << " started with another model or training configuration than rank 0 "
+          << "(the options or the config file differ): start every rank with the same ones";
+  fail_on_every_rank(communicator, std::make_exception_ptr(Error(message.str())));
 }
 
 Session open_checkpoint_session(const std::string& path, int threads, const NodeCores& node) {

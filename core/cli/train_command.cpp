@@ -99,6 +99,7 @@ int train_command(const std::vector<std::string>& arguments, Replica& replica) {
     return Setup{std::move(parsed), std::move(session), std::move(files), style};
   });
   const ParsedOptions& parsed = setup.parsed;
+  require_same_configuration(replica.communicator, parsed);
   Session& session = setup.session;
   const RunFiles& files = setup.files;
   // On the GPU the loss sums are read (and metrics.h5 gets its rows) every --log-every steps with a run

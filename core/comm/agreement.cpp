@@ -44,6 +44,16 @@ void agree_on_outcome(Communicator& communicator, const std::exception_ptr& fail
   throw AgreedFailure(reports ? failure : nullptr, std::move(failed_ranks));
 }
 
+std::vector<int> ranks_differing_from_rank_0(Communicator& communicator, std::uint64_t value) {
+  if (communicator.size() == 1) return {};
+  const std::vector<std::uint64_t> values = communicator.all_gather(value);
+  std::vector<int> differing;
+  for (std::size_t rank = 1; rank < values.size(); ++rank) {
+    if (values[rank] != values[0]) differing.push_back(static_cast<int>(rank));
+  }
+  return differing;
+}
+
 void fail_on_every_rank(const Communicator& communicator, const std::exception_ptr& failure) {
   if (communicator.size() == 1) std::rethrow_exception(failure);
   throw AgreedFailure(communicator.rank() == 0 ? failure : nullptr, {0});

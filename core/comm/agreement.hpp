@@ -2,6 +2,7 @@
 // building the model): it succeeds on every rank, or every rank ends together with the error printed once.
 #pragma once
 
+#include <cstdint>
 #include <exception>
 #include <optional>
 #include <string>
@@ -35,6 +36,9 @@ std::string describe_ranks(const std::vector<int>& ranks);
 // A collective: throws AgreedFailure on every rank when `failure` (this rank's error, null when its work went
 // well) is set on any. With one process the error is rethrown as it is.
 void agree_on_outcome(Communicator& communicator, const std::exception_ptr& failure);
+
+// The ranks whose `value` differs from rank 0's, in rank order (a collective; none with one process).
+std::vector<int> ranks_differing_from_rank_0(Communicator& communicator, std::uint64_t value);
 
 // Ends every rank with `failure`, one that every rank met at once because it follows from values they share
 // (reduced sums): rank 0 alone reports it, and no rank is aborted. With one process it is rethrown as it is.

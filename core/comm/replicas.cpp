@@ -3,23 +3,24 @@
 
 #include <sstream>
 
+#include "core/comm/agreement.hpp"
+#include "core/fnv1a.hpp"
+
 namespace ringtrain {
 
 namespace {
 
-std::uint64_t fnv1a(std::uint64_t hash, const std::vector<float>& values) {
-  const auto* bytes = reinterpret_cast<const unsigned char*>(values.data());
-  for (std::size_t i = 0; i < values.size() * sizeof(float); ++i)
-    hash = (hash ^ bytes[i]) * 0x100000001b3ull;
-  return hash;
+std::uint64_t fnv1a_of(const Tensor& tensor, std::uint64_t hash) {
+  const std::vector<float> values = tensor.to_vector();
+  return fnv1a(values.data(), values.size() * sizeof(float), hash);
 }
 
 }  // namespace
 
 std::uint64_t replica_checksum(const ParameterStore& store, const std::vector<StateTensor>& state) {
-  std::uint64_t hash = fnv1a(0xcbf29ce484222325ull, store.values().to_vector());
+  std::uint64_t hash = fnv1a_of(store.values(), kFnv1aStart);
   for (const StateTensor& tensor : state)
-    hash = fnv1a(hash, tensor.value.to_vector());
+    hash = fnv1a_of(tensor.value, hash);
   return hash;
 }
 
@@ -46,14 +47,13 @@ void average_state(const std::vector<StateTensor>& state, Communicator& communic
 
 void check_replicas_agree(const ParameterStore& store, const std::vector<StateTensor>& state,
                           Communicator& communicator, const char* when) {
-  const std::vector<std::uint64_t> checksums = communicator.all_gather(replica_checksum(store, state));
-  std::ostringstream differing;
-  for (std::size_t rank = 1; rank < checksums.size(); ++rank) {
-    if (checksums[rank] != checksums[0]) differing << (differing.tellp() > 0 ? ", " : "") << "rank " << rank;
-  }
-  RT_CHECK(differing.tellp() == 0, "parameters or batch-norm statistics "
-                                       << when << " differ between rank 0 and " << differing.str()
-                                       << ": the replicas are no longer identical");
+  const std::vector<int> differing =
+      ranks_differing_from_rank_0(communicator, replica_checksum(store, state));
+  if (differing.empty()) return;
+  std::ostringstream message;
+  message << "parameters or batch-norm statistics " << when << " differ between rank 0 and "
+          << describe_ranks(differing) << ": the replicas are no longer identical";
+  fail_on_every_rank(communicator, std::make_exception_ptr(Error(message.str())));
 }
 
 }  // namespace ringtrain

@@ -216,6 +216,26 @@ TEST_F(MpiRun, ADivergingLossIsReportedOnceWithoutAnAbort) {
   EXPECT_EQ(diverged.output().find("SIGTERM"), std::string::npos) << diverged.describe();
 }
 
+// Ranks started with different training options (mpirun's form for several programs) would train apart in
+// silence: they are refused before training, once, naming the rank; a different --threads is not a
+// different run.
+TEST_F(MpiRun, RanksStartedWithAnotherConfigurationAreRefused) {
+  const CommandResult refused = run_mpirun_per_rank(
+      {train_arguments({"--epochs", "1"}), train_arguments({"--epochs", "1", "--lr", "0.5"})},
+      std::chrono::seconds(120));
+  EXPECT_TRUE(refused.exited && refused.exit_code == 1) << refused.describe();
+  EXPECT_EQ(
+      occurrences(refused.err, "rank 1 started with another model or training configuration than rank 0"), 1u)
+      << refused.describe();
+  EXPECT_EQ(refused.output().find("Epoch 1/1"), std::string::npos) << refused.describe();
+  EXPECT_EQ(refused.output().find("MPI_ABORT"), std::string::npos) << refused.describe();
+  std::vector<std::string> two_threads = train_arguments({"--epochs", "1"});
+  two_threads[6] = "2";  // the value after --threads
+  const CommandResult threads =
+      run_mpirun_per_rank({train_arguments({"--epochs", "1"}), two_threads}, std::chrono::seconds(120));
+  EXPECT_TRUE(threads.exited && threads.exit_code == 0) << threads.describe();
+}
+
 TEST_F(MpiRun, AFailingRankEndsEveryRankNamingItself) {
   const auto start = Clock::now();
   const CommandResult result =
