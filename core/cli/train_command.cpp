@@ -91,8 +91,9 @@ int train_command(const std::vector<std::string>& arguments, Replica& replica) {
     ParsedOptions parsed = parse(arguments, options);
     Session session = open_session(parsed, replica.node);
     replica.watch_collectives(session.config);  // the agreement, as every collective, waits this long
-    require_batch_divides(session.config, replica.communicator.size());
     RunFiles files = run_files(parsed);
+    require_batch_divides(session.config, replica.communicator.size(),
+                          files.resume.empty() ? Resuming::no : Resuming::maybe);
     announce_checkpoint_on_stop(!files.run_dir.empty());
     const ProgressStyle style =
         progress_style(parsed.values["verbose"].as<std::string>(), parsed.source_of("verbose"));

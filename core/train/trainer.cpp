@@ -69,14 +69,34 @@ std::string nearest_multiples(std::int64_t value, int ranks) {
   return text.str();
 }
 
+// ", such as 2 or 4" for 128 on 3 processes: the process counts just below and above `ranks` that divide
+// `batch` (only the one below when none is above).
+std::string nearest_divisors(std::int64_t batch, int ranks) {
+  std::int64_t below = ranks - 1, above = ranks + 1;
+  while (below > 1 && batch % below != 0)
+    --below;
+  while (above <= batch && batch % above != 0)
+    ++above;
+  std::ostringstream text;
+  text << ", such as " << below;
+  if (above <= batch) text << " or " << above;
+  return text.str();
+}
+
 }  // namespace
 
-void require_batch_divides(const TrainConfig& config, int ranks) {
-  RT_CHECK(config.batch_size % ranks == 0,
-           config.source_of("batch-size")
-               << ": batch-size=" << config.batch_size << " is the global batch and must "
-               << "divide among the " << ranks << " processes: use a multiple of " << ranks
-               << nearest_multiples(config.batch_size, ranks));
+void require_batch_divides(const TrainConfig& config, int ranks, Resuming resuming) {
+  if (config.batch_size % ranks == 0) return;
+  std::ostringstream message;
+  message << config.source_of("batch-size") << ": batch-size=" << config.batch_size
+          << " is the global batch and must divide among the " << ranks << " processes: use a multiple of "
+          << ranks << nearest_multiples(config.batch_size, ranks);
+  if (resuming == Resuming::maybe) {
+    message << "; or, to resume a run trained at batch-size " << config.batch_size
+            << " (a resumed run keeps its global batch), start a number of processes that divides it"
+            << nearest_divisors(config.batch_size, ranks);
+  }
+  throw Error(message.str());
 }
 
 Trainer::~Trainer() = default;

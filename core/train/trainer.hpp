@@ -60,9 +60,12 @@ class BoundaryHandler {
   virtual bool wants_boundary_after(std::int64_t /*global_step*/) const { return false; }
 };
 
+// Whether a run may be resuming, which keeps the global batch its checkpoint was trained with.
+enum class Resuming { no, maybe };
+
 // The global batch (config.batch_size) must divide among `ranks` processes; the error names the batch and
-// the nearest sizes that do.
-void require_batch_divides(const TrainConfig& config, int ranks);
+// the nearest sizes that do, and for a run that may be resuming, the nearest process counts that divide it.
+void require_batch_divides(const TrainConfig& config, int ranks, Resuming resuming = Resuming::no);
 
 // Data parallel over `communicator`'s ranks: every rank holds the same model, takes its contiguous slice of
 // each global batch (config.batch_size), and the gradients are summed over ranks in buckets during backward.

@@ -168,6 +168,18 @@ TEST_F(MpiRun, ABatchThatDoesNotDivideIsAClearError) {
   EXPECT_NE(result.err.find("(also failed on ranks 1, 2)"), std::string::npos) << result.describe();
   EXPECT_EQ(occurrences(result.err, "batch-size=128"), 1u) << result.describe();
   EXPECT_EQ(result.output().find("MPI_ABORT"), std::string::npos) << result.describe();
+  EXPECT_EQ(result.err.find("to resume"), std::string::npos) << result.describe();
+  // A resumed run keeps its batch: the error also gives the process counts that divide it.
+  const CommandResult resumed =
+      run_mpirun(3, train_arguments({"--batch-size", "128", "--run-dir", (dir_.path() / "run").string(),
+                                     "--resume", "auto"}));
+  EXPECT_FALSE(resumed.exited && resumed.exit_code == 0) << resumed.describe();
+  EXPECT_NE(
+      resumed.err.find("such as 126 or 129; or, to resume a run trained at batch-size 128 (a resumed run "
+                       "keeps its global batch), start a number of processes that divides it, such as 2 "
+                       "or 4"),
+      std::string::npos)
+      << resumed.describe();
 }
 
 TEST_F(MpiRun, AnUnknownCommandIsPrintedOnceWithExitCode2) {
