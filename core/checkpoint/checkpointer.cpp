@@ -21,7 +21,8 @@ Checkpointer::Checkpointer(CheckpointSettings settings, Sequential& model, Optim
       last_val_accuracy_(settings_.val_accuracy_at_start) {
   if (communicator_.rank() != 0) return;
   create_run_directory(settings_.run_dir);
-  prepare_run_directory(settings_.run_dir, settings_.start_step, settings_.resuming);
+  for (const auto& aside : prepare_run_directory(settings_.run_dir, settings_.start_step, settings_.resuming))
+    std::cout << "resume: set aside " << aside.string() << ", written after the step this run resumes from\n";
   for (const auto& entry : std::filesystem::directory_iterator(settings_.run_dir)) {
     const std::string name = entry.path().filename().string();
     const auto partial = name.find(".partial-");

@@ -62,7 +62,7 @@ void keep_newest_checkpoints(const fs::path& run_dir, int keep) {
     fs::remove(paths[i]);
 }
 
-void prepare_run_directory(const fs::path& run_dir, std::int64_t start_step, bool resuming) {
+std::vector<fs::path> prepare_run_directory(const fs::path& run_dir, std::int64_t start_step, bool resuming) {
   const auto paths = list_checkpoints(run_dir);
   RT_CHECK(resuming || paths.empty(),
            run_dir.string() << " already holds the checkpoints of a run (newest: "
@@ -83,6 +83,7 @@ void prepare_run_directory(const fs::path& run_dir, std::int64_t start_step, boo
   // Checkpoints past the starting point belong to a line of training this run abandons: kept, renamed so that
   // neither pruning nor a later --resume auto takes them for this run's.
   const std::string suffix = ".superseded-" + utc_timestamp();
+  std::vector<fs::path> set_aside;
   for (const auto& path : paths) {
     const std::string name = path.filename().string();
     std::int64_t step = 0;
@@ -91,7 +92,9 @@ void prepare_run_directory(const fs::path& run_dir, std::int64_t start_step, boo
     fs::path aside = path;
     aside += suffix;
     fs::rename(path, aside);
+    set_aside.push_back(aside);
   }
+  return set_aside;
 }
 
 std::optional<UsableCheckpoint> newest_usable_checkpoint(const fs::path& run_dir, const std::string& reader,

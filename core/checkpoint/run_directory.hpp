@@ -29,8 +29,9 @@ void keep_newest_checkpoints(const std::filesystem::path& run_dir, int keep);
 // Before a run writes into `run_dir`: a fresh run (not resuming) refuses a directory that holds checkpoints,
 // a metrics.h5 or a best.h5 (an earlier run's, perhaps one stopped before its first checkpoint);
 // a resumed run renames those past its starting step (to checkpoint-...h5.superseded-<time>), so that they
-// are neither pruned as its own nor resumed from later. Nothing is deleted.
-void prepare_run_directory(const std::filesystem::path& run_dir, std::int64_t start_step, bool resuming);
+// are neither pruned as its own nor resumed from later, and returns their new names. Nothing is deleted.
+std::vector<std::filesystem::path> prepare_run_directory(const std::filesystem::path& run_dir,
+                                                         std::int64_t start_step, bool resuming);
 
 struct UsableCheckpoint {
   std::filesystem::path path;

@@ -596,6 +596,20 @@ TEST_F(ResumeCli, GatherListsEachRunWithTheOptionsThatDifferAndItsAccuracies) {
 }
 
 // As --resume auto does, report and gather pass over a newest checkpoint that does not read back whole.
+// Resumed from an older checkpoint, a run sets aside the newer ones (renamed, not deleted) and says so.
+TEST_F(ResumeCli, ResumingFromAnOlderCheckpointNamesTheNewerOnesItSetsAside) {
+  const fs::path run_dir = dir_.path() / "older";
+  ASSERT_EQ(train(1, run_dir).exit_code, 0);
+  const auto written = list_checkpoints(run_dir);
+  ASSERT_EQ(written.size(), 3u);  // --keep 3
+  const CommandResult resumed = train(1, run_dir, {"--resume", written.front().string()});
+  ASSERT_TRUE(resumed.exited && resumed.exit_code == 0) << resumed.describe();
+  for (const fs::path& newer : {written[1], written[2]}) {
+    EXPECT_THAT(resumed.out, HasSubstr("resume: set aside " + newer.string() + ".superseded-"));
+  }
+  EXPECT_THAT(resumed.out, testing::Not(HasSubstr("set aside " + written.front().string())));
+}
+
 TEST_F(ResumeCli, ReportAndGatherPassOverADamagedNewestCheckpoint) {
   const fs::path runs = dir_.path() / "runs";
   const fs::path run_dir = runs / "damaged";
