@@ -26,19 +26,6 @@ struct RunSummary {
   double final_accuracy = -1, best_accuracy = -1;
 };
 
-std::map<std::string, std::string> options_of(const std::string& config_text) {
-  std::map<std::string, std::string> options;
-  std::istringstream lines(config_text);
-  std::string line;
-  while (std::getline(lines, line)) {
-    const auto equals = line.find(" = ");
-    if (equals == std::string::npos) continue;
-    auto& value = options[line.substr(0, equals)];
-    value += (value.empty() ? "" : "; ") + line.substr(equals + 3);
-  }
-  return options;
-}
-
 // The run in `dir`, if it has metrics.h5 with at least one finished epoch.
 std::optional<RunSummary> summarize(const fs::path& dir, const fs::path& root) {
   if (!fs::exists(metrics_path(dir))) return std::nullopt;
@@ -58,7 +45,7 @@ std::optional<RunSummary> summarize(const fs::path& dir, const fs::path& root) {
   const auto checkpoints = list_checkpoints(dir);
   for (auto checkpoint = checkpoints.rbegin(); checkpoint != checkpoints.rend(); ++checkpoint) {
     try {
-      run.options = options_of(checkpoint_config_text(*checkpoint));
+      run.options = config_entries(checkpoint_config_text(*checkpoint));
       break;
     } catch (const Error&) {
     }

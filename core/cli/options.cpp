@@ -321,6 +321,19 @@ std::string config_text(const ParsedOptions& parsed) {
   return text;
 }
 
+std::map<std::string, std::string> config_entries(const std::string& config_text) {
+  std::map<std::string, std::string> entries;
+  std::istringstream lines(config_text);
+  std::string line;
+  while (std::getline(lines, line)) {
+    const auto equals = line.find(" = ");
+    if (equals == std::string::npos) continue;
+    auto& value = entries[line.substr(0, equals)];
+    value += (value.empty() ? "" : "; ") + line.substr(equals + 3);
+  }
+  return entries;
+}
+
 TrainConfig train_config(const ParsedOptions& parsed) {
   const po::variables_map& options = parsed.values;
   TrainConfig config;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <boost/program_options.hpp>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -42,6 +43,8 @@ ParsedOptions parse(const std::vector<std::string>& arguments, const po::options
 ParsedOptions parse_config_text(const std::string& text, const std::string& source);
 // The options that define the model and its training, as config-file text (one "key = value" per line).
 std::string config_text(const ParsedOptions& options);
+// Config text's values by key, as written (a key given on several lines, such as layer: joined by "; ").
+std::map<std::string, std::string> config_entries(const std::string& config_text);
 // Refuses train's own options and the failure injection given on the command line of `command` (which would
 // do nothing with them), naming the flag; in a config file they are the run's settings, shared by every
 // command.

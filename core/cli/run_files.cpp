@@ -104,6 +104,24 @@ ChosenCheckpoint choose_checkpoint(const RunFiles& files, std::ostream& out) {
   return chosen;
 }
 
+// Says so when batch-norm statistics are now taken over other batches than the run's: another --bn-sync, or
+// per-rank statistics (--bn-sync local) on another number of processes.
+void announce_batch_norm_change(const CheckpointInfo& info, const TrainConfig& config, int ranks,
+                                std::ostream& out) {
+  const auto entries = config_entries(info.config_text);
+  const auto was = entries.find("bn-sync");
+  const std::string now = config.bn_sync == BatchNormSync::local ? "local" : "global";
+  if (was != entries.end() && was->second != now) {
+    out << "resume: --bn-sync " << now << ": batch-norm statistics are now "
+        << (now == "local" ? "each rank's own" : "over the global batch") << " (the run used --bn-sync "
+        << was->second << ")\n";
+  } else if (now == "local" && info.world_size > 0 && info.world_size != ranks) {
+    out << "resume: --bn-sync local: batch-norm statistics are now over each rank's "
+        << config.batch_size / ranks << " samples (they were over " << config.batch_size / info.world_size
+        << " on " << info.world_size << " process(es))\n";
+  }
+}
+
 // The position to continue from, once `chosen` is checked to continue this run, with the checkpoint loaded.
 StartingPoint continue_from(const ChosenCheckpoint& chosen, const RunFiles& files, Session& session,
                             int ranks, std::ostream& out) {
@@ -145,6 +163,7 @@ StartingPoint continue_from(const ChosenCheckpoint& chosen, const RunFiles& file
   if (config.lr_scaling == LearningRateScaling::linear && info.world_size > 0 && info.world_size != ranks)
     out << "resume: --lr-scaling linear: the learning rate is now lr x " << ranks << " (it was lr x "
         << info.world_size << ")\n";
+  announce_batch_norm_change(info, config, ranks, out);
   start.position = info.position;
   start.val_accuracy = info.val_accuracy;
   return start;

@@ -610,6 +610,25 @@ TEST_F(ResumeCli, ResumingFromAnOlderCheckpointNamesTheNewerOnesItSetsAside) {
   EXPECT_THAT(resumed.out, testing::Not(HasSubstr("set aside " + written.front().string())));
 }
 
+// Batch-norm statistics taken over other batches than the run's are announced: another --bn-sync, or
+// per-rank statistics on another number of processes.
+TEST_F(ResumeCli, AResumeThatChangesTheBatchNormStatisticsSaysSo) {
+  const fs::path run_dir = dir_.path() / "local";
+  std::vector<std::string> first = train_arguments(run_dir, {"--bn-sync", "local"});
+  first[6] = "1";  // the value after --epochs
+  ASSERT_EQ(run_command(with_binary(first)).exit_code, 0);
+  const fs::path after_one_epoch = checkpoint_path(run_dir, kStepsPerEpoch);
+  const CommandResult global = train(1, dir_.path() / "global", {"--resume", after_one_epoch.string()});
+  ASSERT_TRUE(global.exited && global.exit_code == 0) << global.describe();
+  EXPECT_THAT(global.out, HasSubstr("resume: --bn-sync global: batch-norm statistics are now over the global "
+                                    "batch (the run used --bn-sync local)"));
+  const CommandResult two = train(2, run_dir, {"--bn-sync", "local", "--resume", "auto"});
+  ASSERT_TRUE(two.exited && two.exit_code == 0) << two.describe();
+  EXPECT_THAT(two.out, HasSubstr("resume: --bn-sync local: batch-norm statistics are now over each rank's 32 "
+                                 "samples (they were over 64 on 1 process(es))"));
+  EXPECT_THAT(two.out, testing::Not(HasSubstr("the run used")));
+}
+
 TEST_F(ResumeCli, ReportAndGatherPassOverADamagedNewestCheckpoint) {
   const fs::path runs = dir_.path() / "runs";
   const fs::path run_dir = runs / "damaged";
