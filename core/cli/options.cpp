@@ -153,9 +153,15 @@ void require_config_lines(const std::string& text, const std::string& source) {
     RT_CHECK(line.find('\0') == std::string::npos,
              source << ":" << number << ": a NUL byte, so this is not a text file: " << kConfigExample);
     const auto first = line.find_first_not_of(" \t\r");
-    RT_CHECK(first == std::string::npos || line[first] != '=',
-             source << ":" << number << ": '" << line << "' has no key before '=' (lines are key = value, "
-                    << "the keys being the options of --help without the dashes)");
+    if (first == std::string::npos) continue;
+    RT_CHECK(line[first] != '=', source
+                                     << ":" << number << ": '" << line
+                                     << "' has no key before '=' (lines are key = value, the keys being the "
+                                     << "options of --help without the dashes)");
+    RT_CHECK(line[first] != ';',
+             source << ":" << number << ": '" << line << "': comments start with #, not ;");
+    RT_CHECK(line[first] != '[', source << ":" << number << ": '" << line
+                                        << "': a config file has no sections; its keys stand alone");
   }
 }
 
@@ -179,6 +185,8 @@ void store_config(std::istream& in, const std::string& source, ParsedOptions& pa
   RT_CHECK(text.size() <= kMaxConfigBytes, source
                                                << ": more than " << kMaxConfigBytes
                                                << " bytes, far more than a config file: " << kConfigExample);
+  // A byte-order mark, which some editors write first, is no part of the first key.
+  if (text.starts_with("\xEF\xBB\xBF")) text.erase(0, 3);
   require_config_lines(text, source);
   std::istringstream config(text);
   const po::options_description options = run_options();
@@ -341,7 +349,11 @@ TrainConfig train_config(const ParsedOptions& parsed) {
     config.sources[key] = parsed.source_of(key);
   const std::string source = parsed.config_path.empty() ? "command line" : parsed.config_path;
   config.name = options["name"].as<std::string>();
-  config.model.source = parsed.from_command_line.count("layer") ? "command line" : source;
+  config.model.source = parsed.from_command_line.count("layer") ? "command line"
+                        : parsed.from_command_line.count("input-shape")
+                            ? source + " (with input-shape " + options["input-shape"].as<std::string>() +
+                                  " from the command line)"
+                            : source;
   config.model.input_shape =
       parse_shape(options["input-shape"].as<std::string>(), "input-shape", parsed.source_of("input-shape"));
   if (options.count("layer")) config.model.layers = options["layer"].as<std::vector<std::string>>();

@@ -55,10 +55,12 @@ std::unique_ptr<RunDirectoryLock> hold_run_directory(const RunFiles& files, cons
   return lock;
 }
 
-// "lr 0.001 * 0.6^epoch", and the linear scaling by the process count where it applies.
+// "lr 0.001 * 0.6^epoch" ("lr 0.001" without decay), and the linear scaling by the process count where it
+// applies.
 std::string describe_learning_rate(const TrainConfig& config, int ranks) {
   std::ostringstream text;
-  text << "lr " << config.schedule.initial << " * " << config.schedule.decay << "^epoch";
+  text << "lr " << config.schedule.initial;
+  if (config.schedule.decay != 1) text << " * " << config.schedule.decay << "^epoch";
   if (config.lr_scaling == LearningRateScaling::linear) {
     text << " x " << ranks << " (--lr-scaling linear";
     if (config.warmup_epochs > 0) text << ", reached after " << config.warmup_epochs << " warm-up epoch(s)";

@@ -176,6 +176,30 @@ TEST_F(CliErrors, AStrayArgumentIsRefused) {
   EXPECT_FALSE(fs::exists(path("run")));
 }
 
+// What other INI dialects allow: a byte-order mark is read past; ; comments and sections are refused by line.
+TEST_F(CliErrors, ConfigFilesFromOtherIniDialects) {
+  const auto with_mark = write_config("mark.ini", "\xEF\xBB\xBF" + config_text());
+  const CommandResult marked = run_ringtrain({"summary", "--config", with_mark});
+  EXPECT_TRUE(marked.exited && marked.exit_code == 0) << marked.describe();
+  const auto semicolon = write_config("semicolon.ini", "; my notes\n" + config_text());
+  expect_failure(run_ringtrain({"summary", "--config", semicolon}),
+                 {semicolon + ":1: '; my notes': comments start with #, not ;"});
+  const auto sections = write_config("sections.ini", "[model]\n" + config_text());
+  expect_failure(run_ringtrain({"summary", "--config", sections}),
+                 {sections + ":1: '[model]': a config file has no sections"});
+  const auto commented =
+      write_config("commented.ini", "# my notes\n" + config_text() + "lr = 0.05 # faster\n");
+  const CommandResult comments = run_ringtrain({"summary", "--config", commented});
+  EXPECT_TRUE(comments.exited && comments.exit_code == 0) << comments.describe();
+}
+
+// A model that does not fit an input shape given as a flag names the flag along with the file.
+TEST_F(CliErrors, AnInputShapeFlagIsNamedWithTheModelsFile) {
+  expect_failure(
+      run_ringtrain({"summary", "--config", experiment("07_convolutional.ini"), "--input-shape", "32,32,1"}),
+      {experiment("07_convolutional.ini") + " (with input-shape 32,32,1 from the command line): layer 1"});
+}
+
 TEST_F(CliErrors, UnknownCommandLineOptionIsNamed) {
   expect_failure(run_ringtrain({"train", "--config", kExperiment1, "--epochz", "3"}), {"epochz", "--help"});
 }
