@@ -10,6 +10,7 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <string_view>
 
 #include "core/check.hpp"
 
@@ -140,6 +141,9 @@ class IdxFile {
 
 void check_dimension(const IdxFile& file, const char* kind, const char* field, std::int64_t value,
                      std::int64_t limit) {
+  RT_CHECK(value != 0 || std::string_view(field) != "count",
+           "IDX " << kind << " file '" << file.path().string() << "' holds no " << kind
+                  << "s (count = 0 in its header): give a file with at least one");
   RT_CHECK(value > 0 && value <= limit, "IDX " << kind << " file '" << file.path().string() << "' has "
                                                << field << " = " << value << " in its header, expected 1.."
                                                << limit

@@ -160,7 +160,8 @@ TEST(IdxErrors, ZeroOrAbsurdDimensionsNameTheField) {
   write_file(path, testing::idx_file_bytes(kIdxImagesMagic, {2, 0, 28}, {}));
   expect_error_mentioning([&] { read_idx_images(path); }, {path.string(), "rows = 0"});
   write_file(path, testing::idx_file_bytes(kIdxImagesMagic, {0, 28, 28}, {}));
-  expect_error_mentioning([&] { read_idx_images(path); }, {path.string(), "count = 0"});
+  expect_error_mentioning([&] { read_idx_images(path); },
+                          {path.string(), "holds no images (count = 0 in its header)"});
   write_file(path, testing::idx_file_bytes(kIdxImagesMagic, {2, 28, 0xffffffffu}, {}));
   expect_error_mentioning([&] { read_idx_images(path); }, {path.string(), "cols = 4294967295"});
   write_file(path, testing::idx_file_bytes(kIdxImagesMagic, {90'000'000, 1000, 1000}, {}));
