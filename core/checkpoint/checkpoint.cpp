@@ -229,12 +229,12 @@ CheckpointInfo read_checkpoint(const std::filesystem::path& path) {
   return info;
 }
 
-std::string checkpoint_config_text(const std::filesystem::path& path) {
+StoredRun checkpoint_run(const std::filesystem::path& path) {
   const Hdf5File file = open_checkpoint(path);
   const auto text = file.text_attribute("config");
   RT_CHECK(text && !text->empty(), path.string()
                                        << ": the checkpoint holds no configuration (attribute config)");
-  return *text;
+  return StoredRun{*text, file.integer_attribute("world_size").value_or(1)};
 }
 
 void restore_checkpoint(const std::filesystem::path& path, Sequential& model, Optimizer* optimizer) {

@@ -49,8 +49,12 @@ void write_checkpoint(const std::filesystem::path& path, Sequential& model, Opti
 // run writes (not finite, a negative moving variance, a count or position out of range).
 CheckpointInfo read_checkpoint(const std::filesystem::path& path);
 
-// The run's configuration a checkpoint stores (its config attribute), without reading its datasets.
-std::string checkpoint_config_text(const std::filesystem::path& path);
+// What a checkpoint says of the run that wrote it, read without its datasets.
+struct StoredRun {
+  std::string config_text;     // its options, as config-file text (the config attribute)
+  std::int64_t processes = 1;  // how many processes trained it (world_size)
+};
+StoredRun checkpoint_run(const std::filesystem::path& path);
 
 // Loads parameters and state into `model` (built with the checkpoint's architecture) and, when given, the
 // optimizer's slots and step count. A shape that differs is an error naming the first parameter and both

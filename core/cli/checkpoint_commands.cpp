@@ -190,8 +190,9 @@ int report_command(const std::vector<std::string>& arguments, Replica& replica) 
                                              : session.config.data_dir;
   const data::Dataset validation = load_data_for(*session.model, data_dir, data::Split::test);
   const Hdf5File metrics = Hdf5File::open_for_reading(metrics_path(run_dir));
-  const ReportContent content{session.config.name, checkpoint_config_text(checkpoint),
-                              model_summary(*session.model, session.config.name)};
+  const StoredRun stored = checkpoint_run(checkpoint);
+  const ReportContent content{session.config.name, stored.config_text,
+                              model_summary(*session.model, session.config.name), stored.processes};
   const ReportCounts counts =
       write_report(run_dir, metrics, *session.model, content, validation, Font::default_font());
   std::cout << "report " << (run_dir / "report.html").string()

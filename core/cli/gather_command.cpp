@@ -21,7 +21,7 @@ namespace fs = std::filesystem;
 
 struct RunSummary {
   std::string name;
-  std::map<std::string, std::string> options;  // from the newest checkpoint's stored configuration
+  std::map<std::string, std::string> options;  // the newest checkpoint's stored configuration, and processes
   std::int64_t epochs = 0;
   double final_accuracy = -1, best_accuracy = -1;
 };
@@ -45,7 +45,9 @@ std::optional<RunSummary> summarize(const fs::path& dir, const fs::path& root) {
   const auto checkpoints = list_checkpoints(dir);
   for (auto checkpoint = checkpoints.rbegin(); checkpoint != checkpoints.rend(); ++checkpoint) {
     try {
-      run.options = config_entries(checkpoint_config_text(*checkpoint));
+      const StoredRun stored = checkpoint_run(*checkpoint);
+      run.options = config_entries(stored.config_text);
+      run.options["processes"] = std::to_string(stored.processes);
       break;
     } catch (const Error&) {
     }
@@ -60,7 +62,8 @@ int gather_command(const std::vector<std::string>& arguments, Replica&) {
     std::cout
         << "usage: ringtrain gather DIR...\n\nPrints one row per run directory (DIR itself, or the "
            "directories below it that hold a metrics.h5): the final and best validation accuracy and the "
-           "options in which the runs differ, best first.\n";
+           "options in which the runs differ (from each run's newest readable checkpoint, with the number of "
+           "processes that wrote it), best first.\n";
     return arguments.empty() ? 2 : 0;
   }
   std::vector<RunSummary> runs;

@@ -109,7 +109,7 @@ void require_same_configuration(Communicator& communicator, const ParsedOptions&
 
 Session open_checkpoint_session(const std::string& path, int threads, const NodeCores& node) {
   TrainConfig config =
-      train_config(parse_config_text(checkpoint_config_text(path), path + " (its stored configuration)"));
+      train_config(parse_config_text(checkpoint_run(path).config_text, path + " (its stored configuration)"));
   check_threads(threads, "command line");
   config.threads = threads;
   Session session = build_session(std::move(config), node, ModelUse::run);

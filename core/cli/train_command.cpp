@@ -160,7 +160,8 @@ int train_command(const std::vector<std::string>& arguments, Replica& replica) {
       if (files.report) {
         report = std::make_unique<ReportObserver>(
             files.run_dir, *metrics, *session.model,
-            ReportContent{config.name, config_text(parsed), model_summary(*session.model, config.name)},
+            ReportContent{config.name, config_text(parsed), model_summary(*session.model, config.name),
+                          communicator.size()},
             validation);
         trainer.add_observer(*report);
       }

@@ -254,7 +254,8 @@ ReportCounts write_report(const fs::path& run_dir, const Hdf5File& metrics, Sequ
        << counts.wrong_shown
        << " misclassified first; the predicted class is under each digit, in red when wrong.</p>\n"
        << grid_html(cells, "validation-digits") << "<h2>Model</h2>\n<pre>" << escape(content.summary)
-       << "</pre>\n<h2>Configuration</h2>\n<pre>" << escape(content.config_text) << "</pre>\n"
+       << "</pre>\n<h2>Configuration</h2>\n<p>Trained on " << content.processes << " process(es).</p>\n<pre>"
+       << escape(content.config_text) << "</pre>\n"
        << "<p>Also: curves.png and predictions.png in this directory.</p>\n</body></html>\n";
   write_file_atomically(run_dir / "report.html", html.str());
   return counts;

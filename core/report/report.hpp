@@ -16,9 +16,10 @@
 namespace ringtrain {
 
 struct ReportContent {
-  std::string title;        // the model's name
-  std::string config_text;  // the run's options
-  std::string summary;      // the model summary table
+  std::string title;           // the model's name
+  std::string config_text;     // the run's options
+  std::string summary;         // the model summary table
+  std::int64_t processes = 1;  // how many processes trained it
 };
 
 struct ReportCounts {

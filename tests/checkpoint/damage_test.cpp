@@ -30,7 +30,7 @@ void write_bytes(const fs::path& path, const std::string& bytes) {
 // Whether what the checkpoint at `path` gives a resumed run is what example_info() and `written` hold.
 bool reads_as_written(const fs::path& path, Built& into, const std::vector<std::vector<float>>& written) {
   const CheckpointInfo info = read_checkpoint(path);
-  const std::string config = checkpoint_config_text(path);
+  const std::string config = checkpoint_run(path).config_text;
   restore_checkpoint(path, *into.model, into.optimizer.get());
   const CheckpointInfo expected = example_info();
   const TrainingPosition &position = info.position, &wanted = expected.position;

@@ -633,8 +633,7 @@ TEST_F(ResumeCli, ReportAndGatherPassOverADamagedNewestCheckpoint) {
   const fs::path runs = dir_.path() / "runs";
   const fs::path run_dir = runs / "damaged";
   ASSERT_EQ(train(1, run_dir).exit_code, 0);
-  std::vector<std::string> other_run = train_arguments(runs / "other", {"--lr", "0.02"});
-  ASSERT_EQ(run_command(with_binary(other_run)).exit_code, 0);
+  ASSERT_EQ(train(2, runs / "other", {"--lr", "0.02"}).exit_code, 0);
   const fs::path newest = final_checkpoint(run_dir);
   fs::resize_file(newest, fs::file_size(newest) / 2);
 
@@ -643,11 +642,13 @@ TEST_F(ResumeCli, ReportAndGatherPassOverADamagedNewestCheckpoint) {
   ASSERT_TRUE(report.exited && report.exit_code == 0) << report.describe();
   EXPECT_THAT(report.out, HasSubstr("report: skipping " + newest.string() + ": "));
   EXPECT_TRUE(fs::exists(run_dir / "report.html"));
-  // Its options still come from a checkpoint: the lr column has both runs' values.
+  EXPECT_THAT(read_text(run_dir / "report.html"), HasSubstr("<p>Trained on 1 process(es).</p>"));
+  // Its options still come from a checkpoint: the lr and processes columns have both runs' values.
   const CommandResult gathered = run_command({ringtrain_binary(), "gather", runs.string()});
   ASSERT_EQ(gathered.exit_code, 0) << gathered.describe();
-  EXPECT_THAT(gathered.out, testing::ContainsRegex("\ndamaged\t0\\.01\t"));
-  EXPECT_THAT(gathered.out, testing::ContainsRegex("\nother\t0\\.02\t"));
+  EXPECT_THAT(gathered.out, HasSubstr("run\tlr\tprocesses\t"));
+  EXPECT_THAT(gathered.out, testing::ContainsRegex("\ndamaged\t0\\.01\t1\t"));
+  EXPECT_THAT(gathered.out, testing::ContainsRegex("\nother\t0\\.02\t2\t"));
 
   // A directory whose only metrics.h5 cannot be read is warned of, and the error says it was skipped.
   const fs::path broken = dir_.path() / "broken";
