@@ -93,6 +93,11 @@ int train_command(const std::vector<std::string>& arguments, Replica& replica) {
     ParsedOptions parsed = parse(arguments, options);
     Session session = open_session(parsed, replica.node);
     replica.watch_collectives(session.config);  // the agreement, as every collective, waits this long
+    const TrainConfig& config = session.config;
+    RT_CHECK(
+        config.fail_at_step < 0 || (config.fail_rank >= 0 && config.fail_rank < replica.communicator.size()),
+        "--fail-rank " << config.fail_rank << " is no rank of this run's " << replica.communicator.size()
+                       << " process(es): --fail-at-step would fail nowhere");
     RunFiles files = run_files(parsed);
     require_batch_divides(session.config, replica.communicator.size(),
                           files.resume.empty() ? Resuming::no : Resuming::maybe);

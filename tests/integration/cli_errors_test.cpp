@@ -200,6 +200,12 @@ TEST_F(CliErrors, AnInputShapeFlagIsNamedWithTheModelsFile) {
       {experiment("07_convolutional.ini") + " (with input-shape 32,32,1 from the command line): layer 1"});
 }
 
+// The test-only failure injection names a rank the run has, or it would silently fail nowhere.
+TEST_F(CliErrors, AFailRankOutsideTheRunIsRefused) {
+  expect_failure(run_ringtrain({"train", "--config", kExperiment1, "--fail-at-step", "3"}),
+                 {"--fail-rank 1 is no rank of this run's 1 process(es)"});
+}
+
 TEST_F(CliErrors, UnknownCommandLineOptionIsNamed) {
   expect_failure(run_ringtrain({"train", "--config", kExperiment1, "--epochz", "3"}), {"epochz", "--help"});
 }
