@@ -136,13 +136,14 @@ int train_command(const std::vector<std::string>& arguments, Replica& replica) {
   Trainer trainer(*session.model, *session.optimizer, config, &communicator);
   ProgressPrinter progress(std::cout, setup.progress_style);
   trainer.add_observer(progress);
-  std::unique_ptr<CsvLogger> csv;
-  if (!config.csv_path.empty() && communicator.rank() == 0) {
+  // Rank 0 checks the CSV file before the run directory is touched, and starts it after the run directory's
+  // checks: a refused run leaves both as they were. Agreed, reported once.
+  const bool writes_csv = !config.csv_path.empty() && communicator.rank() == 0;
+  const std::vector<std::string> csv_rows = agree_on(replica.communicator, [&] {
     std::optional<CsvResumePoint> resumed;
     if (starting.resuming) resumed = CsvResumePoint{start.epoch, starting.val_accuracy};
-    csv = std::make_unique<CsvLogger>(config.csv_path, resumed);
-    trainer.add_observer(*csv);
-  }
+    return writes_csv ? csv_rows_kept(config.csv_path, resumed) : std::vector<std::string>{};
+  });
   std::unique_ptr<Checkpointer> checkpointer;
   std::unique_ptr<MetricsFile> metrics;
   std::unique_ptr<ReportObserver> report;
@@ -172,6 +173,11 @@ int train_command(const std::vector<std::string>& arguments, Replica& replica) {
       }
     }
   }
+  std::unique_ptr<CsvLogger> csv = agree_on(replica.communicator, [&]() -> std::unique_ptr<CsvLogger> {
+    if (!writes_csv) return nullptr;
+    return std::make_unique<CsvLogger>(config.csv_path, csv_rows);
+  });
+  if (csv) trainer.add_observer(*csv);
   const auto history = trainer.fit(train, validation, start);
   if (trainer.stopped()) {
     // Every file closed and the message out before any rank leaves: a launcher may end the other ranks as

@@ -48,8 +48,8 @@ std::vector<std::string> rows_before(const std::filesystem::path& path, const Cs
     const double val_accuracy = val_accuracy_of(line);
     RT_CHECK(epoch + 1 < resumed.first_epoch || resumed.last_val_accuracy < 0 ||
                  std::abs(val_accuracy - resumed.last_val_accuracy) <= 1e-7,
-             "the CSV file " << path.string() << " is another run's: its epoch " << epoch
-                             << " has val_accuracy " << val_accuracy
+             "the CSV file " << path.string() << " is another run's: its row of epoch " << epoch + 1 << " ("
+                             << epoch << " in its epoch column) has val_accuracy " << val_accuracy
                              << " where the checkpoint resumed from has " << resumed.last_val_accuracy
                              << ": give this run's CSV file, or another path, with --csv");
     kept.push_back(line);
@@ -59,17 +59,22 @@ std::vector<std::string> rows_before(const std::filesystem::path& path, const Cs
 
 }  // namespace
 
-CsvLogger::CsvLogger(const std::filesystem::path& path, std::optional<CsvResumePoint> resumed) : path_(path) {
+std::vector<std::string> csv_rows_kept(const std::filesystem::path& path,
+                                       std::optional<CsvResumePoint> resumed) {
   std::error_code error;
   RT_CHECK(!std::filesystem::is_directory(path, error),
            "the CSV file " << path.string() << " is a directory: give a file's path with --csv");
-  std::vector<std::string> kept;
+  if (!resumed) return {};
   try {
-    if (resumed) kept = rows_before(path, *resumed);
+    return rows_before(path, *resumed);
   } catch (const std::logic_error&) {  // a row that does not start with an epoch number
     RT_FAIL("the CSV file " << path.string() << " has a row that does not start with an epoch number: give "
                             << "the run's own CSV file, or another path, with --csv");
   }
+}
+
+CsvLogger::CsvLogger(const std::filesystem::path& path, const std::vector<std::string>& kept) : path_(path) {
+  std::error_code error;
   if (!kept.empty()) {
     // The kept rows go to a new file that replaces the old one whole: a crash in between loses no row. A
     // symbolic link stays one: the file it points at is the one replaced.

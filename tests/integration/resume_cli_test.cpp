@@ -486,6 +486,11 @@ TEST_F(ResumeCli, AResumedRunKeepsTheCsvRowsOfTheEpochsBeforeIt) {
   ASSERT_TRUE(first.exited && first.exit_code == 0) << first.describe();
   const std::vector<std::string> after_first = lines_of(csv);
   ASSERT_EQ(after_first.size(), 2u);
+  // A fresh run refused by the run directory leaves the CSV file as it was.
+  const CommandResult fresh = run_command(with_binary(train_arguments(run_dir, {"--csv", csv.string()})));
+  EXPECT_TRUE(fresh.exited && fresh.exit_code == 1) << fresh.describe();
+  EXPECT_THAT(fresh.err, HasSubstr("already holds the checkpoints"));
+  EXPECT_EQ(lines_of(csv), after_first);
   const CommandResult resumed = run(2, csv);
   ASSERT_TRUE(resumed.exited && resumed.exit_code == 0) << resumed.describe();
   const std::vector<std::string> after_resume = lines_of(csv);
@@ -510,8 +515,17 @@ TEST_F(ResumeCli, AResumedRunKeepsTheCsvRowsOfTheEpochsBeforeIt) {
   }
   const CommandResult another_runs = run(3, other);
   EXPECT_TRUE(another_runs.exited && another_runs.exit_code == 1) << another_runs.describe();
-  EXPECT_THAT(another_runs.err, HasSubstr(other.string() + " is another run's: its epoch 1 has val_accuracy "
-                                                           "0.123 where the checkpoint resumed from has"));
+  EXPECT_THAT(another_runs.err,
+              HasSubstr(other.string() + " is another run's: its row of epoch 2 (1 in its "
+                                         "epoch column) has val_accuracy 0.123 where the checkpoint resumed "
+                                         "from has"));
+  EXPECT_EQ(lines_of(other), other_rows);
+  // On two processes rank 0 alone reads it: the refusal is agreed, printed once, and no rank aborts.
+  const CommandResult on_two = train(2, run_dir, {"--csv", other.string(), "--resume", "auto"});
+  EXPECT_TRUE(on_two.exited && on_two.exit_code == 1) << on_two.describe();
+  EXPECT_EQ(on_two.err.find("is another run's"), on_two.err.rfind("is another run's")) << on_two.describe();
+  EXPECT_THAT(on_two.err, HasSubstr("rank 0: the CSV file " + other.string() + " is another run's"));
+  EXPECT_THAT(on_two.output(), testing::Not(HasSubstr("MPI_ABORT")));
   EXPECT_EQ(lines_of(other), other_rows);
 
   // A file ringtrain did not write is left alone by a resumed run.
