@@ -329,6 +329,22 @@ std::string config_text(const ParsedOptions& parsed) {
   return text;
 }
 
+std::string agreed_options_text(const ParsedOptions& parsed) {
+  static const std::set<std::string> per_node{"config", "data", "csv", "threads", "verbose", "lock-wait"};
+  static const std::set<std::string> given_or_not{"run-dir", "resume"};
+  std::string text;
+  for (const auto& [key, value] : parsed.values) {  // in key order
+    if (per_node.count(key)) continue;
+    if (given_or_not.count(key)) {
+      text += key + " given\n";
+      continue;
+    }
+    for (const auto& line : value_lines(key, value))
+      text += line + "\n";
+  }
+  return text;
+}
+
 std::map<std::string, std::string> config_entries(const std::string& config_text) {
   std::map<std::string, std::string> entries;
   std::istringstream lines(config_text);

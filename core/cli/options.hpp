@@ -43,6 +43,10 @@ ParsedOptions parse(const std::vector<std::string>& arguments, const po::options
 ParsedOptions parse_config_text(const std::string& text, const std::string& source);
 // The options that define the model and its training, as config-file text (one "key = value" per line).
 std::string config_text(const ParsedOptions& options);
+// What every rank of a run must be started with alike, as text: every option's value but those that may
+// differ between nodes (paths, threads, verbosity), and whether there is a run directory and a resume,
+// which decide the collectives the ranks enter.
+std::string agreed_options_text(const ParsedOptions& options);
 // Config text's values by key, as written (a key given on several lines, such as layer: joined by "; ").
 std::map<std::string, std::string> config_entries(const std::string& config_text);
 // Refuses train's own options and the failure injection given on the command line of `command` (which would

@@ -97,13 +97,13 @@ Session open_session(const ParsedOptions& options, const NodeCores& node, ModelU
 }
 
 void require_same_configuration(Communicator& communicator, const ParsedOptions& parsed) {
-  const std::string text = config_text(parsed);
+  const std::string text = agreed_options_text(parsed);
   const std::vector<int> differing =
       ranks_differing_from_rank_0(communicator, fnv1a(text.data(), text.size()));
   if (differing.empty()) return;
   std::ostringstream message;
-  message << describe_ranks(differing) << " started with another model or training configuration than rank 0 "
-          << "(the options or the config file differ): start every rank with the same ones";
+  message << describe_ranks(differing) << " started with other options than rank 0 (its flags or its config "
+          << "file differ): start every rank with the same ones";
   fail_on_every_rank(communicator, std::make_exception_ptr(Error(message.str())));
 }
 

@@ -26,8 +26,8 @@ enum class ModelUse { describe, run };
 // Applies --threads (default: this process's share of the node's cores) and builds the model for `use`.
 Session open_session(const ParsedOptions& options, const NodeCores& node, ModelUse use = ModelUse::run);
 
-// Ends every rank, rank 0 naming the ranks that differ, unless every rank was started with the same model and
-// training (config_text): mpirun's form for several programs, or a config file that differs between nodes,
+// Ends every rank, rank 0 naming the ranks that differ, unless every rank was started with the same options
+// (agreed_options_text): mpirun's form for several programs, or a config file that differs between nodes,
 // could start them with different ones. A collective.
 void require_same_configuration(Communicator& communicator, const ParsedOptions& parsed);
 

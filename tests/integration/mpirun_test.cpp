@@ -232,15 +232,21 @@ TEST_F(MpiRun, ADivergingLossIsReportedOnceWithoutAnAbort) {
 // silence: they are refused before training, once, naming the rank; a different --threads is not a
 // different run.
 TEST_F(MpiRun, RanksStartedWithAnotherConfigurationAreRefused) {
+  const std::string refusal = "rank 1 started with other options than rank 0";
   const CommandResult refused = run_mpirun_per_rank(
       {train_arguments({"--epochs", "1"}), train_arguments({"--epochs", "1", "--lr", "0.5"})},
       std::chrono::seconds(120));
   EXPECT_TRUE(refused.exited && refused.exit_code == 1) << refused.describe();
-  EXPECT_EQ(
-      occurrences(refused.err, "rank 1 started with another model or training configuration than rank 0"), 1u)
-      << refused.describe();
+  EXPECT_EQ(occurrences(refused.err, refusal), 1u) << refused.describe();
   EXPECT_EQ(refused.output().find("Epoch 1/1"), std::string::npos) << refused.describe();
   EXPECT_EQ(refused.output().find("MPI_ABORT"), std::string::npos) << refused.describe();
+  // A run directory on one rank only would have the ranks enter different collectives.
+  const CommandResult one_run_dir =
+      run_mpirun_per_rank({train_arguments({"--epochs", "1", "--run-dir", (dir_.path() / "run").string()}),
+                           train_arguments({"--epochs", "1"})},
+                          std::chrono::seconds(120));
+  EXPECT_TRUE(one_run_dir.exited && one_run_dir.exit_code == 1) << one_run_dir.describe();
+  EXPECT_EQ(occurrences(one_run_dir.err, refusal), 1u) << one_run_dir.describe();
   std::vector<std::string> two_threads = train_arguments({"--epochs", "1"});
   two_threads[6] = "2";  // the value after --threads
   const CommandResult threads =
