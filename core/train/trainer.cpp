@@ -70,16 +70,17 @@ std::string nearest_multiples(std::int64_t value, int ranks) {
 }
 
 // ", such as 2 or 4" for 128 on 3 processes: the process counts just below and above `ranks` that divide
-// `batch` (only the one below when none is above).
+// `batch`, the one above only when it is at most twice `ranks`.
 std::string nearest_divisors(std::int64_t batch, int ranks) {
   std::int64_t below = ranks - 1, above = ranks + 1;
+  const std::int64_t above_limit = std::min<std::int64_t>(batch, 2 * std::int64_t{ranks});
   while (below > 1 && batch % below != 0)
     --below;
-  while (above <= batch && batch % above != 0)
+  while (above <= above_limit && batch % above != 0)
     ++above;
   std::ostringstream text;
   text << ", such as " << below;
-  if (above <= batch) text << " or " << above;
+  if (above <= above_limit) text << " or " << above;
   return text.str();
 }
 
