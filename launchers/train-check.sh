@@ -37,7 +37,7 @@ check_job() {
   done
   if [[ -z "${batch}" ]]; then
     batch_from="${config}"
-    batch=$(awk -F= '{ sub(/#.*/, ""); key = $1; gsub(/[ \t\r]/, "", key)
+    batch=$(awk -F= 'NR == 1 { sub(/^\357\273\277/, "") } { sub(/#.*/, ""); key = $1; gsub(/[ \t\r]/, "", key)
                        if (key == "batch-size") { batch = $2; gsub(/[ \t\r]/, "", batch) } } END { print batch }' \
       "${config}")
   fi
@@ -64,7 +64,10 @@ check_job() {
     done
     ((device_given)) || summary+=(--device cpu)
     if ! refusal=$("${RINGTRAIN}" summary "${summary[@]}" 2>&1 >/dev/null); then
-      die "ringtrain train would refuse ${what}: ${refusal#ringtrain: error: }"
+      # The error alone: summary may warn first (of threads beyond this machine's cores, say).
+      local error
+      error=$(sed -n 's/^ringtrain: error: //p' <<<"${refusal}")
+      die "ringtrain train would refuse ${what}: ${error:-${refusal}}"
     fi
     if [[ -z "${batch}" ]]; then
       batch_from="train's default"

@@ -113,6 +113,19 @@ for dry_run in --dry-run ""; do
   expect_error "^submit: error: ringtrain train would refuse the job: .*threads=2000" "${submit}" --run-dir \
     "${dry}/run" --config "${config}" --cpus-per-task 2000 ${dry_run}
 done
+# The refusal gives train's error alone, not the threads warning that summary prints before it.
+printed=$("${submit}" --run-dir "${dry}/run" --config "${config}" --cpus-per-task 1000 --dry-run --lr abc 2>&1) &&
+  fail "submit took --lr abc: ${printed}"
+grep -q "warning" <<<"${printed}" && fail "the refusal holds summary's warning: ${printed}"
+grep -q "^submit: error: ringtrain train would refuse the job: command line: .*'--lr' is invalid" <<<"${printed}" ||
+  fail "the refusal of --lr abc: ${printed}"
+# The batch is read from a config file that begins with a byte-order mark, as train reads it.
+{
+  printf '\xef\xbb\xbfbatch-size = 100\n'
+  grep -v "^batch-size" "${config}"
+} >"${dry}/bom.ini"
+printed=$("${submit}" --run-dir "${dry}/run" --config "${dry}/bom.ini" --tasks-per-node 5 --dry-run 2>&1) ||
+  fail "submit refused batch 100 on 5 ranks from a config file with a byte-order mark: ${printed}"
 # The check takes train's own options out of what summary reads, and a --device cuda for a GPU elsewhere.
 printed=$("${submit}" --run-dir "${dry}/run" --config "${config}" --gpus-per-node 8 --dry-run --device cuda \
   --keep-best --keep 2 --csv "${dry}/run/m.csv" --log-every 5 2>&1) || fail "submit refused a good GPU job: ${printed}"
