@@ -137,8 +137,8 @@ namespace {
 
 // The checkpoint whose model the report shows: the newest that reads back whole (newer damaged ones are
 // named on standard output), else best.h5.
-std::filesystem::path model_checkpoint_of(const std::filesystem::path& run_dir) {
-  if (const auto newest = newest_usable_checkpoint(run_dir, "report", std::cout)) return newest->path;
+UsableCheckpoint model_checkpoint_of(const std::filesystem::path& run_dir) {
+  if (auto newest = newest_usable_checkpoint(run_dir, "report", std::cout)) return std::move(*newest);
   const std::filesystem::path best = best_checkpoint_path(run_dir);
   std::error_code error;
   RT_CHECK(std::filesystem::exists(best, error),
@@ -147,12 +147,11 @@ std::filesystem::path model_checkpoint_of(const std::filesystem::path& run_dir) 
                                     : " holds no step checkpoint that reads back whole (named above)")
                             << " and no best.h5: train with --run-dir " << run_dir.string());
   try {
-    read_checkpoint(best);
+    return UsableCheckpoint{best, read_checkpoint(best)};
   } catch (const std::exception& damaged) {
     RT_FAIL(run_dir.string() << " holds no checkpoint that reads back whole: " << best.string() << ": "
                              << damaged.what());
   }
-  return best;
 }
 
 }  // namespace
@@ -183,16 +182,16 @@ int report_command(const std::vector<std::string>& arguments, Replica& replica) 
            run_dir.string()
                << " is not a directory: give report a run directory (the --run-dir of a training run)");
   RT_CHECK(std::filesystem::exists(metrics_path(run_dir)), metrics_path(run_dir).string() << " is missing");
-  const std::filesystem::path checkpoint = model_checkpoint_of(run_dir);
-  Session session = open_checkpoint_session(checkpoint.string(), values["threads"].as<int>(), replica.node);
+  const UsableCheckpoint checkpoint = model_checkpoint_of(run_dir);
+  Session session =
+      open_checkpoint_session(checkpoint.path.string(), values["threads"].as<int>(), replica.node);
   const std::filesystem::path data_dir = values.count("data")
                                              ? std::filesystem::path(values["data"].as<std::string>())
                                              : session.config.data_dir;
   const data::Dataset validation = load_data_for(*session.model, data_dir, data::Split::test);
   const Hdf5File metrics = Hdf5File::open_for_reading(metrics_path(run_dir));
-  const StoredRun stored = checkpoint_run(checkpoint);
-  const ReportContent content{session.config.name, stored.config_text,
-                              model_summary(*session.model, session.config.name), stored.processes};
+  const ReportContent content{session.config.name, checkpoint.info.config_text,
+                              model_summary(*session.model, session.config.name), checkpoint.info.world_size};
   const ReportCounts counts =
       write_report(run_dir, metrics, *session.model, content, validation, Font::default_font());
   std::cout << "report " << (run_dir / "report.html").string()

@@ -41,7 +41,7 @@ std::optional<RunSummary> summarize(const fs::path& dir, const fs::path& root) {
   run.epochs = static_cast<std::int64_t>(accuracies.size());
   run.final_accuracy = accuracies.back();
   run.best_accuracy = *std::max_element(accuracies.begin(), accuracies.end());
-  // The options from the newest checkpoint whose configuration reads back (a damaged one is passed over).
+  // The options from the newest checkpoint whose configuration reads back; each newer one is named.
   const auto checkpoints = list_checkpoints(dir);
   for (auto checkpoint = checkpoints.rbegin(); checkpoint != checkpoints.rend(); ++checkpoint) {
     try {
@@ -49,9 +49,14 @@ std::optional<RunSummary> summarize(const fs::path& dir, const fs::path& root) {
       run.options = config_entries(stored.config_text);
       run.options["processes"] = std::to_string(stored.processes);
       break;
-    } catch (const Error&) {
+    } catch (const Error& error) {
+      std::clog << "ringtrain: warning: gather passes over " << checkpoint->string() << ": " << error.what()
+                << std::endl;
     }
   }
+  if (!checkpoints.empty() && run.options.empty())
+    std::clog << "ringtrain: warning: gather found no readable checkpoint in " << dir.string()
+              << ": its options are left blank" << std::endl;
   return run;
 }
 
@@ -76,11 +81,11 @@ int gather_command(const std::vector<std::string>& arguments, Replica&) {
       try {
         if (auto run = summarize(dir, root)) runs.push_back(*run);
       } catch (const Error& error) {
-        std::cerr << "ringtrain: warning: gather skips " << dir.string() << ": " << error.what() << "\n";
+        std::clog << "ringtrain: warning: gather skips " << dir.string() << ": " << error.what() << std::endl;
         ++skipped;
       } catch (const fs::filesystem_error& error) {  // a link loop, a file this user may not read
-        std::cerr << "ringtrain: warning: gather skips " << dir.string() << ": " << error.code().message()
-                  << "\n";
+        std::clog << "ringtrain: warning: gather skips " << dir.string() << ": " << error.code().message()
+                  << std::endl;
         ++skipped;
       }
     };
@@ -93,8 +98,8 @@ int gather_command(const std::vector<std::string>& arguments, Replica&) {
       if (entry->is_directory(not_a_directory)) add(entry->path());
     }
     if (error)
-      std::cerr << "ringtrain: warning: gather stops listing " << root.string() << ": " << error.message()
-                << "\n";
+      std::clog << "ringtrain: warning: gather stops listing " << root.string() << ": " << error.message()
+                << std::endl;
   }
   const std::string unread =
       skipped > 0 ? " that could be read (" + std::to_string(skipped) + " skipped, see the warnings above)"

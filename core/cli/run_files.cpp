@@ -163,7 +163,8 @@ StartingPoint continue_from(const ChosenCheckpoint& chosen, const RunFiles& file
   if (config.lr_scaling == LearningRateScaling::linear && info.world_size > 0 && info.world_size != ranks)
     out << "resume: --lr-scaling linear: the learning rate is now lr x " << ranks << " (it was lr x "
         << info.world_size << ")\n";
-  announce_batch_norm_change(info, config, ranks, out);
+  if (!session.model->state().empty())  // batch norm's moving statistics
+    announce_batch_norm_change(info, config, ranks, out);
   start.position = info.position;
   start.val_accuracy = info.val_accuracy;
   return start;

@@ -1,5 +1,6 @@
-// Agreement on the outcome of work every rank does alone before its first collective (reading the options,
-// building the model): it succeeds on every rank, or every rank ends together with the error printed once.
+// Failures every rank agrees on, so that every rank ends together with the error printed once and none is
+// aborted: the outcome of work each rank does alone (reading the options, building the model), and failures
+// that every rank meets at once in values they share (a non-finite summed loss, differing checksums).
 #pragma once
 
 #include <cstdint>
@@ -13,13 +14,13 @@
 
 namespace ringtrain {
 
-// Thrown on every rank when agreed work failed on some. The lowest failing rank holds its own error (`cause`)
-// and reports it; the other ranks hold none and say nothing. Every rank knows of the failure, so every rank
-// can end normally: none needs to be aborted.
+// Thrown on every rank when an agreed failure happened. The reporting rank (the lowest that failed) holds the
+// error (`cause`) and reports it; the other ranks hold none and say nothing. Every rank knows of the failure,
+// so every rank can end normally: none needs to be aborted.
 class AgreedFailure : public std::exception {
  public:
   AgreedFailure(std::exception_ptr cause, std::vector<int> failed_ranks);
-  const char* what() const noexcept override { return "the setup failed on another rank, which reports it"; }
+  const char* what() const noexcept override { return "the run failed, and another rank reports why"; }
   // The error to report on this rank; null on the ranks that stay silent.
   const std::exception_ptr& cause() const { return cause_; }
   // Every rank whose own work failed, in rank order.

@@ -22,7 +22,8 @@ void broadcast_parameters(ParameterStore& store, Communicator& communicator);
 // Every rank's state tensors = their mean over the ranks (summed in float64).
 void average_state(const std::vector<StateTensor>& state, Communicator& communicator);
 
-// Throws, on every rank, naming the ranks whose checksum of parameters and state differs from rank 0's.
+// Ends every rank (an agreed failure, rank 0 reporting it) when some rank's checksum of parameters and state
+// differs from rank 0's, naming those ranks.
 void check_replicas_agree(const ParameterStore& store, const std::vector<StateTensor>& state,
                           Communicator& communicator, const char* when);
 

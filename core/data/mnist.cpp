@@ -91,10 +91,11 @@ Dataset load_mnist(const std::filesystem::path& dir, Split split) {
   std::error_code error;
   if (!std::filesystem::is_directory(dir, error)) {
     const std::string from_environment = dir == env_or_empty("RINGTRAIN_DATA") ? " (RINGTRAIN_DATA)" : "";
-    RT_CHECK(
-        !std::filesystem::exists(dir, error),
-        "MNIST directory '" << dir.string() << "'" << from_environment << " is a file: give the directory "
-                            << "that holds the IDX files, such as '" << dir.parent_path().string() << "'");
+    RT_CHECK(!std::filesystem::exists(dir, error),
+             "MNIST directory '" << dir.string() << "'" << from_environment
+                                 << " is a file: give the directory "
+                                 << "that holds the IDX files, such as '"
+                                 << (dir.has_parent_path() ? dir.parent_path().string() : ".") << "'");
     RT_FAIL(
         "MNIST directory '" << dir.string() << "'" << from_environment
                             << " does not exist: " << kHowToGetMnist

@@ -97,8 +97,8 @@ void ProgressPrinter::on_epoch_end(const EpochMetrics& metrics) {
       1000.0 * metrics.seconds / static_cast<double>(std::max<std::int64_t>(metrics.steps_run, 1));
   if (style_ == ProgressStyle::live) out_ << "\r";
   out_ << counter(last_.steps, last_.steps) << " " << bar(1, 1) << format_number(" - %.0fs", metrics.seconds)
-       << (per_step_ms >= 1 ? format_number(" %.0fms/step", per_step_ms)
-                            : format_number(" %.0fus/step", per_step_ms * 1000))
+       << (per_step_ms >= 0.9995 ? format_number(" %.0fms/step", per_step_ms)
+                                 : format_number(" %.0fus/step", per_step_ms * 1000))
        << format_number(" - %.0f img/s", metrics.images_per_second) << metric("loss", metrics.loss)
        << metric("accuracy", metrics.accuracy) << metric("val_loss", metrics.val_loss)
        << metric("val_accuracy", metrics.val_accuracy);

@@ -661,6 +661,7 @@ TEST_F(ResumeCli, ReportAndGatherPassOverADamagedNewestCheckpoint) {
   const CommandResult gathered = run_command({ringtrain_binary(), "gather", runs.string()});
   ASSERT_EQ(gathered.exit_code, 0) << gathered.describe();
   EXPECT_THAT(gathered.out, HasSubstr("run\tlr\tprocesses\t"));
+  EXPECT_THAT(gathered.err, HasSubstr("ringtrain: warning: gather passes over " + newest.string() + ": "));
   EXPECT_THAT(gathered.out, testing::ContainsRegex("\ndamaged\t0\\.01\t1\t"));
   EXPECT_THAT(gathered.out, testing::ContainsRegex("\nother\t0\\.02\t2\t"));
 
