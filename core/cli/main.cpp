@@ -1,4 +1,7 @@
 // ringtrain's entry point: picks the subcommand, and turns any error into one message and exit code 1.
+#include <malloc.h>
+
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <map>
@@ -95,9 +98,22 @@ std::optional<int> refuse_unknown_command(const std::string& command, ringtrain:
   return std::nullopt;
 }
 
+// Buffers allocated and freed at every step (MPI's non-blocking sums take a scratch buffer of a bucket's
+// size, 256 KiB by default) come from the heap and stay mapped, instead of costing an mmap, page faults and a
+// munmap each time: glibc maps anything above 128 KiB on its own until a freed mapping raises that limit.
+// Measured on experiment 9 at global batch 128 on 2 processes: 0.5 ms a step less of exposed communication. A
+// limit the user set (MALLOC_MMAP_THRESHOLD_) is kept.
+void keep_step_buffers_mapped() {
+  if (std::getenv("MALLOC_MMAP_THRESHOLD_") != nullptr) return;
+  constexpr int kMapAbove = 64 << 20;
+  mallopt(M_MMAP_THRESHOLD, kMapAbove);
+  mallopt(M_TRIM_THRESHOLD, 2 * kMapAbove);  // as glibc pairs them when it raises the limit itself
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  keep_step_buffers_mapped();
   std::optional<ringtrain::MpiRuntime> started;
   try {
     started.emplace(argc, argv);
