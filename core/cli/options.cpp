@@ -232,6 +232,15 @@ std::vector<std::string> value_lines(const std::string& key, const po::variable_
   return {key + " = " + text.str()};
 }
 
+// Where the model's layers and input shape come from, for its errors: --layer flags replace the config's
+// layers; an --input-shape flag alone changes the config's model.
+std::string model_source(const ParsedOptions& parsed, const std::string& options_source) {
+  if (parsed.from_command_line.count("layer")) return "command line";
+  if (!parsed.from_command_line.count("input-shape")) return options_source;
+  return options_source + " (with input-shape " + parsed.values["input-shape"].as<std::string>() +
+         " from the command line)";
+}
+
 }  // namespace
 
 po::options_description config_option() {
@@ -365,11 +374,7 @@ TrainConfig train_config(const ParsedOptions& parsed) {
     config.sources[key] = parsed.source_of(key);
   const std::string source = parsed.config_path.empty() ? "command line" : parsed.config_path;
   config.name = options["name"].as<std::string>();
-  config.model.source = parsed.from_command_line.count("layer") ? "command line"
-                        : parsed.from_command_line.count("input-shape")
-                            ? source + " (with input-shape " + options["input-shape"].as<std::string>() +
-                                  " from the command line)"
-                            : source;
+  config.model.source = model_source(parsed, source);
   config.model.input_shape =
       parse_shape(options["input-shape"].as<std::string>(), "input-shape", parsed.source_of("input-shape"));
   if (options.count("layer")) config.model.layers = options["layer"].as<std::vector<std::string>>();

@@ -99,7 +99,7 @@ int train_command(const std::vector<std::string>& arguments, Replica& replica) {
         "--fail-rank " << config.fail_rank << " is no rank of this run's " << replica.communicator.size()
                        << " process(es): --fail-at-step would fail nowhere");
     RunFiles files = run_files(parsed);
-    require_batch_divides(session.config, replica.communicator.size(),
+    require_batch_divides(config, replica.communicator.size(),
                           files.resume.empty() ? Resuming::no : Resuming::maybe);
     announce_checkpoint_on_stop(!files.run_dir.empty());
     const ProgressStyle style =
