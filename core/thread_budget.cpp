@@ -16,13 +16,13 @@ std::string cores_text(int count) {
 
 }  // namespace
 
-NodeCores node_cores(int processes, int fewest, int shared) {
+NodeCores node_cores(const NodeProcesses& node) {
   NodeCores cores;
-  cores.processes = std::max(processes, 1);
+  cores.processes = std::max(node.count, 1);
   cores.own = std::max(omp_get_num_procs(), 1);
-  cores.fewest = fewest > 0 ? std::min(fewest, cores.own) : cores.own;
+  cores.fewest = node.fewest_cores > 0 ? std::min(node.fewest_cores, cores.own) : cores.own;
   cores.online = std::max(static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN)), cores.own);
-  cores.shared = shared > 0 ? std::min(shared, cores.online) : cores.own;
+  cores.shared = node.shared_cores > 0 ? std::min(node.shared_cores, cores.online) : cores.own;
   return cores;
 }
 

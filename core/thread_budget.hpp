@@ -21,10 +21,16 @@ struct NodeCores {
   int online = 1;     // the node's cores
 };
 
-// This process's view, from the node's process count, the fewest cores one of them may run on and the cores
-// they may use together (0: not known, taken as this process's own: a process alone, or masks that could not
-// be gathered).
-NodeCores node_cores(int processes, int fewest, int shared);
+// What a node's processes of a run know of each other (from their gathered affinity masks).
+struct NodeProcesses {
+  int count = 1;         // this node's processes of the run
+  int fewest_cores = 0;  // the fewest cores one of them may run on (0: not known)
+  int shared_cores = 0;  // the cores they may run on together (0: not known)
+};
+
+// This process's view of its node. A count that is not known is taken as this process's own cores: a process
+// alone, or masks that could not be gathered.
+NodeCores node_cores(const NodeProcesses& node);
 
 // --threads 0: the shared cores divided among the node's processes, at most this process's own (and
 // kMaxThreads), at least 1.

@@ -151,12 +151,13 @@ int main(int argc, char** argv) {
       watched = watching.get();
       communicator = std::move(watching);
     }
-    ringtrain::cli::Replica replica{
-        *communicator,
-        ringtrain::node_cores(world.local_size, world.local_fewest_cores, world.local_cores),
-        {},
-        nullptr,
-        watched};
+    ringtrain::cli::Replica replica{*communicator,
+                                    ringtrain::node_cores({.count = world.local_size,
+                                                           .fewest_cores = world.local_fewest_cores,
+                                                           .shared_cores = world.local_cores}),
+                                    {},
+                                    nullptr,
+                                    watched};
     replica.make_gpu_communicator =
         [&mpi, &world, gpus](std::chrono::milliseconds timeout) -> std::unique_ptr<ringtrain::Communicator> {
       auto nccl = mpi.gpu_communicator(gpus > 0 ? world.local_rank % gpus : 0, timeout);

@@ -94,7 +94,7 @@ TEST(OversubscriptionWarning, AProcessBoundToFewerCoresThanThisOne) {
 }
 
 TEST(NodeCores, AnUnknownUnionIsThisProcessOwnCores) {
-  const NodeCores alone = node_cores(1, 0, 0);
+  const NodeCores alone = node_cores({.count = 1});
   EXPECT_EQ(alone.processes, 1);
   EXPECT_GE(alone.own, 1);
   EXPECT_EQ(alone.fewest, alone.own);
@@ -102,10 +102,10 @@ TEST(NodeCores, AnUnknownUnionIsThisProcessOwnCores) {
   EXPECT_GE(alone.online, alone.own);
   // A union larger than the node (a count from elsewhere) is held to the node's cores, the fewest to this
   // process's own.
-  EXPECT_EQ(node_cores(2, 100000, 100000).shared, alone.online);
-  EXPECT_EQ(node_cores(2, 100000, 100000).fewest, alone.own);
-  EXPECT_EQ(node_cores(2, 1, 0).fewest, 1);
-  EXPECT_EQ(node_cores(0, 0, 0).processes, 1);
+  EXPECT_EQ(node_cores({.count = 2, .fewest_cores = 100000, .shared_cores = 100000}).shared, alone.online);
+  EXPECT_EQ(node_cores({.count = 2, .fewest_cores = 100000, .shared_cores = 100000}).fewest, alone.own);
+  EXPECT_EQ(node_cores({.count = 2, .fewest_cores = 1}).fewest, 1);
+  EXPECT_EQ(node_cores({.count = 0}).processes, 1);
 }
 
 }  // namespace
