@@ -30,7 +30,10 @@ cp -r /usr/lib/x86_64-linux-gnu/pmix2/lib/pmix "${bundle}/pmix-components"
 mnist="${RINGTRAIN_DATA:-${HOME}/.cache/ringtrain/mnist}"
 cp "${mnist}"/*-ubyte* "${bundle}/mnist/" 2>/dev/null || echo "device-bundle: no MNIST in ${mnist}; run scripts/fetch-mnist.sh first"
 # The C runtime, the GPU driver and the CUDA toolkit's libraries come from the device itself.
-skip='^(linux-vdso|ld-linux|libc\.|libm\.|libdl\.|libpthread\.|librt\.|libgcc_s\.|libstdc\+\+\.|libcuda\.|libcudart|libcudnn|libcublas|libnccl|libnvrtc|libnvJitLink)'
+# glibc's own libraries (libresolv and the like, which HDF5's libcurl pulls in) share private symbols with its
+# libc: mixed with another glibc's they may not load.
+glibc_parts='ld-linux|libc|libm|libdl|libpthread|librt|libresolv|libnss_[a-z]+|libanl|libnsl|libutil'
+skip="^(linux-vdso|ld-linux|(${glibc_parts})\\.|libgcc_s\\.|libstdc\\+\\+\\.|libcuda\\.|libcudart|libcudnn|libcublas|libnccl|libnvrtc|libnvJitLink)"
 for binary in "${binaries[@]}" "${bundle}"/openmpi-components/*.so "${bundle}"/pmix-components/*.so; do
   ldd "${binary}" | awk '$3 ~ /^\// { print $1, $3 }' | while read -r name path; do
     [[ "${name}" =~ ${skip} ]] || cp -L -u "${path}" "${bundle}/lib/"
@@ -39,7 +42,7 @@ done
 # The C and C++ runtimes this machine built with (glibc 2.36 for Debian 12), kept apart: device-check.sh runs
 # the binaries under them, with their own loader, only where the device's C library is older.
 ldd build-device/ringtrain | awk '$3 ~ /^\// { print $3 } $1 ~ /^\/.*ld-linux/ { print $1 }' |
-  grep -E '/(ld-linux[^/]*|libc|libm|libdl|libpthread|librt|libgcc_s|libstdc\+\+)\.so[^/]*$' |
+  grep -E "/(${glibc_parts}|ld-linux[^/]*|libgcc_s|libstdc\\+\\+)\\.so[^/]*\$" |
   while read -r path; do cp -L "${path}" "${bundle}/glibc/"; done
 strip --strip-unneeded "${bundle}"/bin/* "${bundle}"/lib/* 2>/dev/null || true
 tar -C build-device -cJf build-device/bundle.tar.xz bundle

@@ -37,7 +37,13 @@ limited() {
   timeout -k 5 "${limit}" "$@"
 }
 
-tar -C "${work}" -xJf build-device/bundle.tar.xz || exit 2
+# GNU tar needs the xz program for -J; where a machine lacks it, Python's tarfile reads the archive itself.
+if command -v xz >/dev/null; then
+  tar -C "${work}" -xJf build-device/bundle.tar.xz || exit 2
+else
+  python3 -c 'import sys, tarfile; tarfile.open(sys.argv[1]).extractall(sys.argv[2])' \
+    build-device/bundle.tar.xz "${work}" || exit 2
+fi
 bundle="${work}/bundle"
 echo "bundle: $(cat "${bundle}/STAMP" 2>/dev/null || echo "no STAMP (made before stamps)")"
 system_libraries="${LD_LIBRARY_PATH:-}"

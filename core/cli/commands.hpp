@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/cli/session.hpp"
 #include "core/comm/communicator.hpp"
 #include "core/comm/watched_communicator.hpp"
 #include "core/device.hpp"
@@ -20,7 +21,7 @@ namespace ringtrain::cli {
 // (they share the node's cores and GPUs).
 struct Replica {
   Communicator& communicator;  // for CPU tensors and every scalar
-  NodeCores node;
+  NodeShare node;
   // Makes the communicator for CUDA tensors (NCCL) of a run with more than one process; a collective that
   // has not finished after `timeout` aborts it.
   std::function<std::unique_ptr<Communicator>(std::chrono::milliseconds timeout)> make_gpu_communicator;

@@ -137,10 +137,10 @@ int main(int argc, char** argv) {
     arguments = {"--help"};
   }
   try {
-    // One process per GPU: each rank uses the GPU of its local rank (--device cuda refuses more processes
-    // than GPUs on a node; the CPU needs none).
+    // One process per GPU: a rank that runs on CUDA takes the GPU of its local rank (--device cuda refuses
+    // more processes than GPUs on a node; the CPU needs none, and a run on it never touches one).
     const int gpus = ringtrain::cuda::device_count();
-    if (gpus > 0) ringtrain::cuda::set_device(world.local_rank % gpus);
+    const int gpu = gpus > 0 ? world.local_rank % gpus : 0;
     std::unique_ptr<ringtrain::Communicator> communicator = mpi.communicator();
     // With several processes, a collective that waits too long for the others ends this one (the timeout is
     // the command's --collective-timeout, set once its options are read).
@@ -151,16 +151,13 @@ int main(int argc, char** argv) {
       watched = watching.get();
       communicator = std::move(watching);
     }
-    ringtrain::cli::Replica replica{*communicator,
-                                    ringtrain::node_cores({.count = world.local_size,
-                                                           .fewest_cores = world.local_fewest_cores,
-                                                           .shared_cores = world.local_cores}),
-                                    {},
-                                    nullptr,
-                                    watched};
+    const ringtrain::NodeCores cores = ringtrain::node_cores({.count = world.local_size,
+                                                              .fewest_cores = world.local_fewest_cores,
+                                                              .shared_cores = world.local_cores});
+    ringtrain::cli::Replica replica{*communicator, {.cores = cores, .gpu = gpu}, {}, nullptr, watched};
     replica.make_gpu_communicator =
-        [&mpi, &world, gpus](std::chrono::milliseconds timeout) -> std::unique_ptr<ringtrain::Communicator> {
-      auto nccl = mpi.gpu_communicator(gpus > 0 ? world.local_rank % gpus : 0, timeout);
+        [&mpi, &world, gpu](std::chrono::milliseconds timeout) -> std::unique_ptr<ringtrain::Communicator> {
+      auto nccl = mpi.gpu_communicator(gpu, timeout);
       if (world.size == 1) return nccl;
       // NCCL's own watchdog aborts a stuck collective on the GPU; its host-side collectives (MPI) are watched
       // as the CPU communicator's are.

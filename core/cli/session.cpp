@@ -38,13 +38,14 @@ Device choose_device(const TrainConfig& config, int processes_on_node) {
 
 // The device, threads (0: this process's share of the node's cores), the model laid out for `use` (built
 // from the seed, with its optimizer, to run it).
-Session build_session(TrainConfig config, const NodeCores& node, ModelUse use) {
+Session build_session(TrainConfig config, const NodeShare& node, ModelUse use) {
   Session session;
   session.config = std::move(config);
-  session.config.device = choose_device(session.config, node.processes);
+  session.config.device = choose_device(session.config, node.cores.processes);
+  if (session.config.device == Device::cuda) cuda::set_device(node.gpu);
   // On std::clog, which rank 0 alone writes: one warning for the node's processes.
-  std::clog << oversubscription_warning(session.config.threads, node) << std::flush;
-  if (session.config.threads == 0) session.config.threads = default_threads(node);
+  std::clog << oversubscription_warning(session.config.threads, node.cores) << std::flush;
+  if (session.config.threads == 0) session.config.threads = default_threads(node.cores);
   omp_set_num_threads(session.config.threads);
   session.model = make_model(session.config.model);
   try {
@@ -78,7 +79,7 @@ Communicator& Replica::for_device(const TrainConfig& config) {
   return *gpu_communicator;
 }
 
-Session open_session(const ParsedOptions& options, const NodeCores& node, ModelUse use) {
+Session open_session(const ParsedOptions& options, const NodeShare& node, ModelUse use) {
   TrainConfig config = train_config(options);
   // The user's own options only: a checkpoint's stored configuration from before this rule still opens.
   RT_CHECK(
@@ -107,7 +108,7 @@ void require_same_configuration(Communicator& communicator, const ParsedOptions&
   fail_on_every_rank(communicator, std::make_exception_ptr(Error(message.str())));
 }
 
-Session open_checkpoint_session(const std::string& path, int threads, const NodeCores& node) {
+Session open_checkpoint_session(const std::string& path, int threads, const NodeShare& node) {
   TrainConfig config =
       train_config(parse_config_text(checkpoint_run(path).config_text, path + " (its stored configuration)"));
   check_threads(threads, "command line");

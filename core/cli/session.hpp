@@ -13,6 +13,14 @@
 
 namespace ringtrain::cli {
 
+// A process's share of its node: the cores it shares with the node's other processes of the run, and the GPU
+// it takes where it runs on CUDA (its local rank's: NCCL needs a GPU per process). A run on the CPU never
+// touches a GPU.
+struct NodeShare {
+  NodeCores cores;
+  int gpu = 0;
+};
+
 struct Session {
   TrainConfig config;
   std::unique_ptr<Sequential> model;
@@ -23,8 +31,9 @@ struct Session {
 // run it (parameters initialized from the seed, and an optimizer).
 enum class ModelUse { describe, run };
 
-// Applies --threads (default: this process's share of the node's cores) and builds the model for `use`.
-Session open_session(const ParsedOptions& options, const NodeCores& node, ModelUse use = ModelUse::run);
+// Applies --threads (default: this process's share of the node's cores), takes this process's GPU where
+// the model runs on CUDA, and builds the model for `use`.
+Session open_session(const ParsedOptions& options, const NodeShare& node, ModelUse use = ModelUse::run);
 
 // Ends every rank, rank 0 naming the ranks that differ, unless every rank was started with the same options
 // (agreed_options_text): mpirun's form for several programs, or a config file that differs between nodes,
@@ -33,7 +42,7 @@ void require_same_configuration(Communicator& communicator, const ParsedOptions&
 
 // The model (and its run's configuration) a checkpoint holds, with the checkpoint's parameters and state; its
 // optimizer is fresh. threads 0: this process's share of the node's cores.
-Session open_checkpoint_session(const std::string& path, int threads, const NodeCores& node);
+Session open_checkpoint_session(const std::string& path, int threads, const NodeShare& node);
 
 // Images of rows x cols pixels from `source` (given by the option `images_option`) must give the model its
 // values per sample; an error says otherwise, naming both.
