@@ -53,4 +53,15 @@ inline TrainConfig small_batch_norm_config(Device device) {
   return config;
 }
 
+// Experiment 7's kinds of layers, small, with max pooling: convolutions with biases, no batch norm.
+inline TrainConfig small_convolutional_config(Device device) {
+  TrainConfig config = small_batch_norm_config(device);
+  config.model.layers = {"conv2d filters=4 kernel_size=3 padding=same activation=relu",
+                         "max_pooling2d pool_size=2",
+                         "conv2d filters=6 kernel_size=3 strides=2 padding=same activation=relu", "flatten",
+                         "dense units=4 activation=softmax"};
+  config.model.source = "small_convolutional_config";
+  return config;
+}
+
 }  // namespace ringtrain
