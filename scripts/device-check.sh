@@ -148,6 +148,27 @@ limited 150 "${launch[@]+"${launch[@]}"}" "${bundle}/bin/ringtrain" train --conf
 cat "${work}/epochs.csv" 2>/dev/null
 [[ -n "${log:-}" ]] && cp "${work}/epochs.csv" "${OUT}/" 2>/dev/null
 
+# A GPU run stopped after its first epoch and resumed from its checkpoint must end where the uninterrupted
+# run above ended.
+echo
+echo "== resume on the GPU: 1 epoch, then --resume auto to ${epochs}, against the uninterrupted run"
+resumed_run=()
+for epochs_now in 1 "${epochs}"; do
+  resumed_run+=("$(limited 100 "${launch[@]+"${launch[@]}"}" "${bundle}/bin/ringtrain" train --config "${config}" \
+    --data "${bundle}/mnist" --device cuda --epochs "${epochs_now}" --batch-size 64 --run-dir "${work}/resumed" \
+    --resume auto --csv "${work}/resumed.csv" 2>&1 | tail -3)")
+done
+printf '%s\n' "${resumed_run[@]}"
+resume_verdict="resume on the GPU: no result"
+if [[ -f "${work}/resumed.csv" && -f "${work}/epochs.csv" ]]; then
+  if [[ "$(tail -n 1 "${work}/resumed.csv" | cut -d, -f1-6)" == "$(tail -n 1 "${work}/epochs.csv" | cut -d, -f1-6)" ]]; then
+    resume_verdict="resume on the GPU: last epoch's metrics equal the uninterrupted run's"
+  else
+    resume_verdict="resume on the GPU: DIFFERS: $(tail -n 1 "${work}/resumed.csv") vs $(tail -n 1 "${work}/epochs.csv")"
+  fi
+fi
+echo "${resume_verdict}"
+
 # Replays of recorded steps checked for invalid memory accesses (a graph over freed buffers would show here).
 sanitizer=/usr/local/cuda/bin/compute-sanitizer
 [[ -x "${sanitizer}" ]] || sanitizer=$(command -v compute-sanitizer || true)
@@ -174,6 +195,7 @@ for row in "ringtrain graph:${bench_graph}" "ringtrain graph, fast conv:${bench_
 done
 echo "per layer (graph replays, ms per pass; operations forward+backward):"
 echo "${per_layer}" | sed 's/ type=[A-Za-z0-9]*//; s/share_of_step=//'
+echo "${resume_verdict}"
 graph_rate=$(value img_per_s <<<"${bench_graph}")
 awk -v r="${graph_rate:-0}" -v g="$(value gflop_per_step <<<"${bench_graph}")" 'BEGIN {
   if (r > 0) printf "epoch of 60,000 images at the graph rate: %.3f s; arithmetic %.3g TFLOP/s\n", 60000 / r, g * r / 64 / 1000 }'
