@@ -32,7 +32,7 @@ po::options_description model_and_training_options() {
       ("epochs", po::value<int>()->default_value(10), "training epochs")
       ("batch-size", po::value<std::int64_t>()->default_value(128), "samples per training step")
       ("optimizer", po::value<std::string>()->default_value("adam"), "sgd or adam")
-      ("lr", po::value<double>()->default_value(0.001), "initial learning rate")
+      ("lr", po::value<double>(), "initial learning rate (default: 0.001 for adam, 0.01 for sgd, as in Keras)")
       ("lr-decay", po::value<double>()->default_value(1.0), "learning rate at epoch e is lr * lr-decay^e")
       ("momentum", po::value<double>()->default_value(0.0), "SGD momentum")
       ("seed", po::value<std::int64_t>()->default_value(42), "seed of initialization, shuffling and dropout")
@@ -241,6 +241,15 @@ std::string model_source(const ParsedOptions& parsed, const std::string& options
          " from the command line)";
 }
 
+// Options whose default depends on another option's value: the learning rate, on the optimizer. Stored as
+// defaults, so that the run's configuration text holds the value used.
+void store_dependent_defaults(po::variables_map& values) {
+  if (!values.count("lr") && values.count("optimizer")) {
+    const double keras_default = values["optimizer"].as<std::string>() == "sgd" ? 0.01 : 0.001;
+    values.insert({"lr", po::variable_value(boost::any(keras_default), true)});
+  }
+}
+
 }  // namespace
 
 po::options_description config_option() {
@@ -296,6 +305,7 @@ ParsedOptions parse(const std::vector<std::string>& arguments, const po::options
                               << "): check the path and that this user may read it");
     store_config(file, path, parsed);
   }
+  store_dependent_defaults(options);
   po::notify(options);
   return parsed;
 }
@@ -305,6 +315,7 @@ ParsedOptions parse_config_text(const std::string& text, const std::string& sour
   parsed.config_path = source;
   std::istringstream in(text);
   store_config(in, source, parsed);
+  store_dependent_defaults(parsed.values);
   po::notify(parsed.values);
   return parsed;
 }
