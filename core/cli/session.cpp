@@ -127,6 +127,15 @@ void require_images_fit(const Sequential& model, std::int64_t rows, std::int64_t
                                                 << input.numel() << " values): check " << images_option
                                                 << ", and the "
                                                 << "input-shape of the model's configuration");
+  // The same number of values in another layout (1,28,28 channels first, or 14,14,4) would reorder every
+  // image's pixels in silence.
+  const std::vector<Shape> layouts{{rows * cols}, {rows, cols}, {rows, cols, 1}};
+  RT_CHECK(std::find(layouts.begin(), layouts.end(), input) != layouts.end(),
+           source << ": images of " << rows << "x" << cols << " pixels and one channel, but the model's "
+                  << "input-shape is " << to_string(input) << ": the same " << input.numel()
+                  << " values laid out otherwise would reorder every image's pixels; give input-shape "
+                  << rows << "," << cols << ",1 (height, width, channels, as Keras), " << rows << "," << cols
+                  << " or " << rows * cols);
 }
 
 // The model's output must be one score per class for every label of `dataset`.
@@ -134,9 +143,12 @@ void require_classes_fit(const Sequential& model, const data::Dataset& dataset, 
   const Shape& output = model.output_shape(model.layers().size() - 1);
   const auto& labels = dataset.labels();
   const int classes = labels.empty() ? 0 : *std::max_element(labels.begin(), labels.end()) + 1;
+  const std::string fix = output.rank() == 1
+                              ? "end the model with a dense layer of "
+                              : "flatten the model's output, and end it with a dense layer of ";
   RT_CHECK(output.rank() == 1 && output[0] >= classes,
            source << " has labels 0.." << classes - 1 << ", but the model's output is "
-                  << to_string_with_none_batch(output) << ": end the model with a dense layer of " << classes
+                  << to_string_with_none_batch(output) << ": " << fix << classes
                   << " units (one score per class)");
 }
 

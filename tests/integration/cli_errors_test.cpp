@@ -400,6 +400,30 @@ TEST_F(CliErrors, ImagesOfAnotherSizeThanTheModelTakesAreNamed) {
       {"MNIST train set in " + narrow.string(), "images of 28x14 pixels", "(28, 28, 1) (784 values)"});
 }
 
+TEST_F(BrokenData, AnInputShapeOfTheSameSizeInAnotherLayoutIsRefused) {
+  // Channels first, as PyTorch lays out images, or the pixels regrouped into channels.
+  for (const std::string shape : {"1,28,28", "14,14,4"}) {
+    expect_failure(run_ringtrain({"train", "--config", kExperiment1, "--data", data_dir().string(),
+                                  "--input-shape", shape}),
+                   {"images of 28x28 pixels and one channel", "give input-shape 28,28,1", "28,28 or 784"});
+  }
+  for (const std::string shape : {"28,28", "784"}) {
+    const CommandResult trained =
+        run_ringtrain({"train", "--config", kExperiment1, "--data", data_dir().string(), "--input-shape",
+                       shape, "--epochs", "1", "--batch-size", "16"});
+    EXPECT_TRUE(trained.exited && trained.exit_code == 0) << shape << ": " << trained.describe();
+  }
+}
+
+TEST_F(BrokenData, AnOutputOfTooFewScoresOrNotFlatIsRefused) {
+  expect_failure(run_ringtrain({"train", "--data", data_dir().string(), "--layer", "flatten", "--layer",
+                                "dense units=5"}),
+                 {"has labels 0..9", "(None, 5)", "end the model with a dense layer of 10 units"});
+  expect_failure(
+      run_ringtrain({"train", "--data", data_dir().string(), "--layer", "conv2d filters=10 kernel_size=28"}),
+      {"(None, 1, 1, 10)", "flatten the model's output, and end it with a dense layer of 10 units"});
+}
+
 TEST_F(BrokenData, TruncatedTrainImages) {
   const auto size = fs::file_size(train_images());
   fs::resize_file(train_images(), size - 1000);
