@@ -10,6 +10,7 @@
 #include <cstring>
 #include <ctime>
 #include <limits>
+#include <sstream>
 
 #include "core/atomic_write.hpp"
 #include "core/check.hpp"
@@ -110,11 +111,12 @@ void check_format(const Hdf5File& file) {
                                              << "(no format=\"" << kFormat << "\" attribute)");
   const auto schema = file.integer_attribute("schema_version");
   RT_CHECK(schema.has_value(), file.path().string() << ": the schema_version attribute is missing");
-  RT_CHECK(*schema <= kCheckpointSchema,
-           file.path().string() << ": schema_version " << *schema << " was written by a newer ringtrain ("
-                                << file.text_attribute("ringtrain_version").value_or("?")
-                                << "); this ringtrain reads schema " << kCheckpointSchema
-                                << " and older: upgrade ringtrain to resume from it");
+  if (*schema <= kCheckpointSchema) return;
+  std::ostringstream message;
+  message << file.path().string() << ": schema_version " << *schema << " was written by a newer ringtrain ("
+          << file.text_attribute("ringtrain_version").value_or("?") << "); this ringtrain reads schema "
+          << kCheckpointSchema << " and older: upgrade ringtrain to read it";
+  throw NewerCheckpointError(message.str());
 }
 
 // A checkpoint opened for reading once its seal and format are checked.

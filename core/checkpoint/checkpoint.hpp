@@ -64,4 +64,11 @@ void restore_checkpoint(const std::filesystem::path& path, Sequential& model, Op
 // "2026-11-28T12:34:56Z"
 std::string utc_timestamp();
 
+// A checkpoint written by a newer ringtrain (a later schema): not damaged, so a run never passes over it or
+// sets it aside, which would resume from an older one or start over.
+class NewerCheckpointError : public Error {
+ public:
+  using Error::Error;
+};
+
 }  // namespace ringtrain

@@ -2,12 +2,14 @@
 #include "core/checkpoint/checkpointer.hpp"
 
 #include <chrono>
+#include <cstring>
 #include <iostream>
 #include <thread>
 
 #include "core/checkpoint/checkpoint.hpp"
 #include "core/checkpoint/run_directory.hpp"
 #include "core/comm/replicas.hpp"
+#include "core/file_access.hpp"
 
 namespace ringtrain {
 
@@ -31,14 +33,29 @@ Checkpointer::Checkpointer(CheckpointSettings settings, Sequential& model, Optim
     const std::string pid = name.substr(partial + 9);
     if (!std::filesystem::exists("/proc/" + pid)) std::filesystem::remove(entry.path());
   }
+  if (settings_.keep_best) read_best_so_far();
+}
+
+void Checkpointer::read_best_so_far() {
   // A resumed run keeps the best copy it had unless it does better.
   const auto best = best_checkpoint_path(settings_.run_dir);
-  if (settings_.keep_best && std::filesystem::exists(best)) {
-    try {
-      best_accuracy_ = read_checkpoint(best).val_accuracy;
-    } catch (const Error&) {
-      best_accuracy_ = -1;  // unreadable: the next epoch replaces it
-    }
+  if (!std::filesystem::exists(best)) return;
+  // A copy this user cannot read is not damaged: replacing it would lose the run's best model.
+  const int unreadable = open_error(best, "rb");
+  RT_CHECK(unreadable == 0, best.string() << " cannot be read (" << std::strerror(unreadable)
+                                          << "): it holds this run's best model; let this user read it, or "
+                                             "move it out of the run directory");
+  try {
+    best_accuracy_ = read_checkpoint(best).val_accuracy;
+  } catch (const NewerCheckpointError&) {
+    throw;
+  } catch (const Error& error) {
+    // Damaged: kept aside, as a damaged metrics file is; the next epoch's model is the best so far.
+    std::filesystem::path aside = best;
+    aside += ".damaged-" + utc_timestamp();
+    std::filesystem::rename(best, aside);
+    std::clog << "ringtrain: warning: " << error.what() << "; it is kept as " << aside.string()
+              << ", and the best model from this run's next epoch on replaces it" << std::endl;
   }
 }
 

@@ -50,6 +50,9 @@ class Checkpointer final : public BoundaryHandler {
  private:
   // Rank 0: writes the checkpoint of `boundary` (and best.h5), then prunes.
   void write(const Boundary& boundary);
+  // Rank 0, with --keep-best: the validation accuracy of the run's best.h5, if it has one (a damaged one is
+  // set aside, one this user cannot read is an error).
+  void read_best_so_far();
 
   CheckpointSettings settings_;
   Sequential& model_;

@@ -101,8 +101,8 @@ std::optional<UsableCheckpoint> newest_usable_checkpoint(const fs::path& run_dir
                                                          std::ostream& report) {
   const auto paths = list_checkpoints(run_dir);
   for (auto path = paths.rbegin(); path != paths.rend(); ++path) {
-    // A checkpoint this user may not read is not damaged: passing over it would resume from an older one, or
-    // start over and set every checkpoint aside.
+    // A checkpoint this user may not read, or one a newer ringtrain wrote, is not damaged: passing over it
+    // would resume from an older one, or start over and set every checkpoint aside.
     const int unreadable = open_error(*path, "rb");
     if (unreadable == ENOENT) continue;  // pruned meanwhile
     RT_CHECK(unreadable == 0, path->string() << " cannot be read (" << std::strerror(unreadable)
@@ -110,6 +110,8 @@ std::optional<UsableCheckpoint> newest_usable_checkpoint(const fs::path& run_dir
                                                 "resume from another with --resume PATH");
     try {
       return UsableCheckpoint{*path, read_checkpoint(*path)};
+    } catch (const NewerCheckpointError&) {
+      throw;
     } catch (const std::exception& error) {
       report << reader << ": skipping " << path->string() << ": " << error.what() << "\n";
     }

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <functional>
 #include <limits>
+#include <sstream>
 #include <vector>
 
 #include "core/checkpoint/file_seal.hpp"
@@ -264,6 +265,15 @@ TEST_F(CheckpointTest, ANewerSchemaIsRefused) {
     EXPECT_THAT(error.what(), HasSubstr("newer ringtrain"));
     EXPECT_THAT(error.what(), HasSubstr("schema_version " + std::to_string(kCheckpointSchema + 1)));
   }
+  // Not damaged: a resumed run stops there instead of passing over it to an older one or starting over.
+  const fs::path run_dir = dir_.path() / "run";
+  fs::create_directories(run_dir);
+  write_checkpoint(checkpoint_path(run_dir, 3), *build(kEveryStatefulLayer, 7).model,
+                   *build(kEveryStatefulLayer, 7).optimizer, example_info());
+  fs::copy_file(path, checkpoint_path(run_dir, 6));
+  std::ostringstream report;
+  EXPECT_THROW(newest_usable_checkpoint(run_dir, "resume", report), NewerCheckpointError);
+  EXPECT_EQ(report.str(), "");
 }
 
 TEST_F(CheckpointTest, AnotherArchitectureNamesTheFirstDifferingParameterAndLeavesTheModelAlone) {

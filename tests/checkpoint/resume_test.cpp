@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <iostream>
 
 #include <random>
 #include <sstream>
@@ -225,6 +226,29 @@ TEST_F(Resume, AFreshRunRefusesADirectoryWithAnotherRunsMetricsOrBestCheckpoint)
   }
   EXPECT_NO_THROW(
       Checkpointer({dir_.path(), 3, 10, false, "test"}, *run.model, *run.optimizer, "adam", *single));
+}
+
+TEST_F(Resume, ADamagedBestCheckpointIsSetAsideWithAWarning) {
+  TrainConfig config = small_config();
+  config.epochs = 1;
+  Replica run(config, config.seed);
+  fit_with_checkpoints(run, config, {dir_.path(), 0, 10, true, "test"});
+  const fs::path best = best_checkpoint_path(dir_.path());
+  fs::resize_file(best, fs::file_size(best) / 2);
+  auto single = make_single_process_communicator();
+  CheckpointSettings resumed{dir_.path(), 0, 10, true, "test"};
+  resumed.resuming = true;
+  resumed.start_step = 9;  // the epoch's end
+  std::ostringstream warnings;
+  std::streambuf* const clog_buffer = std::clog.rdbuf(warnings.rdbuf());
+  Checkpointer checkpointer(resumed, *run.model, *run.optimizer, "adam", *single);
+  std::clog.rdbuf(clog_buffer);
+  EXPECT_THAT(warnings.str(), testing::HasSubstr("it is kept as " + best.string() + ".damaged-"));
+  EXPECT_FALSE(fs::exists(best));
+  int damaged = 0;
+  for (const auto& entry : fs::directory_iterator(dir_.path()))
+    damaged += entry.path().filename().string().starts_with("best.h5.damaged-");
+  EXPECT_EQ(damaged, 1);
 }
 
 TEST_F(Resume, AnEmptyRunDirectoryHasNoCheckpoint) {
