@@ -65,8 +65,8 @@ RunDirectoryLock::RunDirectoryLock(const std::filesystem::path& run_dir, std::ch
       if (stop_requested()) {
         ::close(descriptor_);
         descriptor_ = -1;
-        RT_FAIL("stopped by a signal while waiting for " << run_dir.string()
-                                                         << ", before training began: nothing was written");
+        throw StoppedWhileWaiting("stopped by a signal while waiting for " + run_dir.string() +
+                                  ", before training began: nothing was written");
       }
       result = ::flock(descriptor_, LOCK_EX | LOCK_NB);
     } while (result != 0 && errno == EWOULDBLOCK && std::chrono::steady_clock::now() < deadline);

@@ -9,11 +9,21 @@
 #include <chrono>
 #include <filesystem>
 
+#include "core/check.hpp"
+
 namespace ringtrain {
+
+// A stop signal (stop_request.hpp) that came while the lock was awaited: the run has not begun and wrote
+// nothing, so it may simply be started again.
+class StoppedWhileWaiting : public Error {
+ public:
+  using Error::Error;
+};
 
 class RunDirectoryLock {
  public:
-  // Takes the lock, waiting up to `wait` while another process holds it.
+  // Takes the lock, waiting up to `wait` while another process holds it (StoppedWhileWaiting if a stop is
+  // asked for meanwhile).
   explicit RunDirectoryLock(const std::filesystem::path& run_dir,
                             std::chrono::milliseconds wait = std::chrono::milliseconds(0));
   ~RunDirectoryLock();

@@ -1,5 +1,6 @@
 // train: options, model and data agreed on by every rank, the run directory held, a resume position chosen,
 // then fit with its observers (progress, CSV, checkpoints, metrics.h5, report) until done or stopped.
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <iostream>
@@ -36,23 +37,36 @@ std::string placement(const TrainConfig& config, const Communicator& communicato
   return processes + ", each on its GPU (rank 0: " + cuda::current_device_name() + ")";
 }
 
+struct HeldRunDirectory {
+  std::unique_ptr<RunDirectoryLock> lock;  // rank 0's
+  std::string stopped_while_waiting;       // why it was not taken: a stop signal came first (every rank)
+};
+
 // Rank 0 takes the run directory's lock before anything there is read (the checkpoint to resume from is
 // chosen after it): a second run waits for the first here, up to --lock-wait, and fails naming it if it does
-// not end. The other ranks wait for rank 0 in a barrier whose timeout allows that wait.
-std::unique_ptr<RunDirectoryLock> hold_run_directory(const RunFiles& files, const TrainConfig& config,
-                                                     Replica& replica) {
-  if (files.run_dir.empty()) return nullptr;
+// not end (agreed: reported once, no rank aborted). The other ranks wait for rank 0 in collectives whose
+// timeout allows that wait.
+HeldRunDirectory hold_run_directory(const RunFiles& files, const TrainConfig& config, Replica& replica) {
+  if (files.run_dir.empty()) return {};
   const std::chrono::milliseconds wait(std::llround(files.lock_wait_seconds * 1000));
   if (replica.watched != nullptr) {
     replica.watched->set_timeout(wait + config.collective_timeout());
   }
-  std::unique_ptr<RunDirectoryLock> lock;
-  if (replica.communicator.rank() == 0) {
+  HeldRunDirectory held;
+  agree_on(replica.communicator, [&] {
+    if (replica.communicator.rank() != 0) return 0;
     create_run_directory(files.run_dir);
-    lock = std::make_unique<RunDirectoryLock>(files.run_dir, wait);
-  }
-  replica.communicator.barrier();
-  return lock;
+    try {
+      held.lock = std::make_unique<RunDirectoryLock>(files.run_dir, wait);
+    } catch (const StoppedWhileWaiting& stopped) {
+      held.stopped_while_waiting = stopped.what();
+    }
+    return 0;
+  });
+  std::array<double, 1> stopped{held.stopped_while_waiting.empty() ? 0.0 : 1.0};
+  replica.communicator.sum(stopped);
+  if (stopped[0] > 0 && held.stopped_while_waiting.empty()) held.stopped_while_waiting = "stopped";
+  return held;
 }
 
 // "lr 0.001 * 0.6^epoch" ("lr 0.001" without decay), and the linear scaling by the process count where it
@@ -114,7 +128,12 @@ int train_command(const std::vector<std::string>& arguments, Replica& replica) {
   // directory, every 100 without.
   if (!files.run_dir.empty()) session.config.gpu_read_every = files.log_every;
   const TrainConfig& config = session.config;
-  const std::unique_ptr<RunDirectoryLock> lock = hold_run_directory(files, config, replica);
+  const HeldRunDirectory held = hold_run_directory(files, config, replica);
+  if (!held.stopped_while_waiting.empty()) {
+    // Nothing was begun: a launcher may start the job again, as after any stop.
+    std::cout << held.stopped_while_waiting << "; exit code " << kExitStoppedBySignal << std::endl;
+    return kExitStoppedBySignal;
+  }
   Communicator& communicator = replica.for_device(config);
   struct Datasets {
     data::Dataset train, validation;

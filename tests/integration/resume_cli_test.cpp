@@ -272,6 +272,34 @@ TEST_F(ResumeCli, ASecondRunOnADirectoryInUseIsRefusedAndChangesNothing) {
   EXPECT_EQ(before.back(), checkpoint_path(run_dir, 4));
 }
 
+TEST_F(ResumeCli, AStopWhileWaitingForTheDirectoryEndsAsAStopAndWritesNothing) {
+  for (const int processes : {1, 2}) {
+    SCOPED_TRACE(std::to_string(processes) + " process(es)");
+    const fs::path run_dir = dir_.path() / ("stopped-waiting-" + std::to_string(processes));
+    CommandResult second;
+    std::vector<fs::path> before, after;
+    const auto [first, acted] = train_paused_in_write(run_dir, 6, [&](pid_t pid) {
+      before = list_checkpoints(run_dir);
+      std::thread stopper;
+      // SIGUSR1, which mpirun passes on to every rank, as Slurm's warning signal before a job's end.
+      second = train(processes, run_dir, {"--resume", "auto", "--lock-wait", "60"}, [&](pid_t waiter) {
+        stopper = std::thread([waiter] {
+          std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+          ::kill(waiter, SIGUSR1);
+        });
+      });
+      stopper.join();
+      after = list_checkpoints(run_dir);
+      return ::kill(pid, SIGKILL) == 0;
+    });
+    ASSERT_TRUE(acted) << first.describe();
+    EXPECT_TRUE(second.exited && second.exit_code == kExitStoppedBySignal) << second.describe();
+    EXPECT_THAT(second.out, HasSubstr("stopped by a signal while waiting for " + run_dir.string()));
+    EXPECT_THAT(second.err, testing::Not(HasSubstr("MPI_ABORT"))) << second.describe();
+    EXPECT_EQ(after, before);
+  }
+}
+
 // train arguments for a run that goes on until it is signalled.
 std::vector<std::string> endless(std::vector<std::string> arguments) {
   const auto epochs = std::find(arguments.begin(), arguments.end(), "--epochs");
@@ -335,6 +363,8 @@ TEST_F(ResumeCli, OtherRanksWaitForRankZerosLockPastTheirCollectiveTimeout) {
   EXPECT_FALSE(refused.exited && refused.exit_code == 0) << refused.describe();
   EXPECT_THAT(refused.err, HasSubstr("rank 0: " + run_dir.string() + " is in use by another training run"));
   EXPECT_THAT(refused.err, testing::Not(HasSubstr("has waited"))) << refused.describe();
+  EXPECT_THAT(refused.err, testing::Not(HasSubstr("MPI_ABORT"))) << refused.describe();
+  EXPECT_TRUE(refused.exited && refused.exit_code == 1) << refused.describe();
 }
 
 TEST_F(ResumeCli, AFullDiskEndsTheRunWithAnErrorAndLeavesItsCheckpointsToResumeFrom) {
