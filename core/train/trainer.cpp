@@ -266,6 +266,12 @@ void Trainer::agree_on_state() {
     average_state(model_.state(), *communicator_);
 }
 
+bool Trainer::stop_requested_on_any_rank() {
+  std::array<double, 1> requests{stop_requested() ? 1.0 : 0.0};
+  communicator_->sum(requests);
+  return requests[0] > 0;
+}
+
 std::vector<EpochMetrics> Trainer::fit(const data::Dataset& train, const data::Dataset& validation,
                                        const TrainingPosition& start) {
   const data::EpochSampler sampler(train.count(), config_.batch_size, config_.seed, data::Remainder::drop);
@@ -386,6 +392,9 @@ std::vector<EpochMetrics> Trainer::fit(const data::Dataset& train, const data::D
     position.loss_sum = 0;
     position.correct = 0;
     position.seen = 0;
+    // A stop asked for after the last step's sums were read (during validation) is taken at this boundary,
+    // not one step into the next epoch.
+    if (!stop && epoch + 1 < config_.epochs) stop = stop_requested_on_any_rank();
     if (boundary_handler_ != nullptr) boundary_handler_->at_boundary({position, &history.back(), stop});
     if (stop && epoch + 1 < config_.epochs) {
       stopped_ = true;

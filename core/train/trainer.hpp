@@ -114,6 +114,8 @@ class Trainer {
   const Tensor& on_model_device(const Tensor& host, Tensor& buffer) const;
   // The model's output units: the classes its labels must lie in.
   std::int64_t class_count() const;
+  // Whether some rank was asked to stop (stop_request.hpp); a collective, so every rank gets the same answer.
+  bool stop_requested_on_any_rank();
   // Under --bn-sync local each rank updates its moving statistics from its own rows: before validation and
   // at boundaries, every rank takes their mean over the ranks, so that all ranks validate and save one model.
   // (The moving averages are linear in their updates: averaging at any boundaries and again at the end gives

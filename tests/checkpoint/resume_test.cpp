@@ -85,16 +85,26 @@ struct Replica {
 };
 
 // Requests a stop at the end of global step `at` (counted from 1); the trainer sees it in the next step's
-// sums, as it sees a signal that arrives during that step.
+// sums, as it sees a signal that arrives during that step. After an epoch's last step the request would be
+// taken at that epoch's end, so it is made as the next epoch begins.
 class StopAt final : public TrainingObserver {
  public:
   explicit StopAt(std::int64_t at) : at_(at) {}
   void on_step_end(const StepMetrics& metrics) override {
-    if ((metrics.epoch * metrics.steps + metrics.step + 1) == at_) request_stop();
+    if ((metrics.epoch * metrics.steps + metrics.step + 1) != at_) return;
+    if (metrics.step + 1 < metrics.steps)
+      request_stop();
+    else
+      at_next_epoch_ = true;
+  }
+  void on_epoch_begin(int, int, double) override {
+    if (at_next_epoch_) request_stop();
+    at_next_epoch_ = false;
   }
 
  private:
   std::int64_t at_;
+  bool at_next_epoch_ = false;
 };
 
 class Resume : public testing::Test {
@@ -226,6 +236,29 @@ TEST_F(Resume, AFreshRunRefusesADirectoryWithAnotherRunsMetricsOrBestCheckpoint)
   }
   EXPECT_NO_THROW(
       Checkpointer({dir_.path(), 3, 10, false, "test"}, *run.model, *run.optimizer, "adam", *single));
+}
+
+// Asks for a stop when an epoch's metrics come, after its validation: as a signal during validation does.
+class StopAtEpochEnd final : public TrainingObserver {
+ public:
+  void on_epoch_end(const EpochMetrics&) override { request_stop(); }
+};
+
+TEST_F(Resume, AStopDuringValidationStopsAtThatEpochsCheckpoint) {
+  TrainConfig config = small_config();
+  config.epochs = 3;
+  Replica run(config, config.seed);
+  auto single = make_single_process_communicator();
+  Trainer trainer(*run.model, *run.optimizer, config);
+  Checkpointer checkpointer({dir_.path(), 0, 10, false, "test"}, *run.model, *run.optimizer, "adam", *single);
+  StopAtEpochEnd stop;
+  trainer.add_observer(stop);
+  trainer.set_boundary_handler(checkpointer);
+  const auto history = trainer.fit(train_, validation_);
+  EXPECT_TRUE(trainer.stopped());
+  EXPECT_EQ(history.size(), 1u);
+  EXPECT_EQ(list_checkpoints(dir_.path()), std::vector<fs::path>{checkpoint_path(dir_.path(), 9)})
+      << "no step of the next epoch, and no second checkpoint";
 }
 
 TEST_F(Resume, ADamagedBestCheckpointIsSetAsideWithAWarning) {
