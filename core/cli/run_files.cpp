@@ -122,9 +122,23 @@ void announce_batch_norm_change(const CheckpointInfo& info, const TrainConfig& c
   }
 }
 
+// Says which options differ from the run's (the checkpoint's stored configuration): the resumed run takes the
+// ones it is given from here on. --epochs, which a resumed run is expected to raise, and --bn-sync (said with
+// what it changes) are left out.
+void announce_option_changes(const std::string& run_config_text, const std::string& config_text,
+                             std::ostream& out) {
+  const auto was = config_entries(run_config_text);
+  for (const auto& [key, value] : config_entries(config_text)) {
+    if (key == "epochs" || key == "bn-sync") continue;
+    const auto before = was.find(key);
+    if (before == was.end() || before->second == value) continue;
+    out << "resume: " << key << " = " << value << " from here on (the run used " << before->second << ")\n";
+  }
+}
+
 // The position to continue from, once `chosen` is checked to continue this run, with the checkpoint loaded.
 StartingPoint continue_from(const ChosenCheckpoint& chosen, const RunFiles& files, Session& session,
-                            int ranks, std::ostream& out) {
+                            const std::string& config_text, int ranks, std::ostream& out) {
   StartingPoint start;
   start.resuming = true;
   const std::filesystem::path& path = chosen.path;
@@ -160,6 +174,7 @@ StartingPoint continue_from(const ChosenCheckpoint& chosen, const RunFiles& file
     out << "resume: continuing at epoch " << info.position.epoch + 1 << ", step " << info.position.step + 1
         << "\n";
   }
+  announce_option_changes(info.config_text, config_text, out);
   if (config.lr_scaling == LearningRateScaling::linear && info.world_size > 0 && info.world_size != ranks)
     out << "resume: --lr-scaling linear: the learning rate is now lr x " << ranks << " (it was lr x "
         << info.world_size << ")\n";
@@ -172,8 +187,8 @@ StartingPoint continue_from(const ChosenCheckpoint& chosen, const RunFiles& file
 
 }  // namespace
 
-StartingPoint resume_position(const RunFiles& files, Session& session, Communicator& communicator,
-                              std::ostream& out) {
+StartingPoint resume_position(const RunFiles& files, Session& session, const std::string& config_text,
+                              Communicator& communicator, std::ostream& out) {
   if (files.resume.empty()) return {};
   // Each rank reads the checkpoints alone, and the outcomes are agreed on: a missing, damaged or unsuitable
   // checkpoint is reported once, by the lowest rank that met it.
@@ -191,7 +206,7 @@ StartingPoint resume_position(const RunFiles& files, Session& session, Communica
                        << " (the ranks see different checkpoints in " << files.run_dir.string()
                        << "): check the run directory's filesystem");
     }
-    return continue_from(chosen, files, session, communicator.size(), out);
+    return continue_from(chosen, files, session, config_text, communicator.size(), out);
   });
 }
 

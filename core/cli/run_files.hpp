@@ -35,9 +35,10 @@ struct StartingPoint {
 
 // With --resume, loads the checkpoint into the session's model and optimizer and returns its position, after
 // checking that it continues this run (same seed, global batch and optimizer) and that every rank chose the
-// same one; reports on `out` what it did. Without, the beginning. `--resume auto` in a run directory without
-// a usable checkpoint starts from the beginning.
-StartingPoint resume_position(const RunFiles& files, Session& session, Communicator& communicator,
-                              std::ostream& out);
+// same one; reports on `out` what it did, and which options differ from the run's (`config_text` is this
+// run's config_text(parsed)). Without, the beginning. `--resume auto` in a run directory without a usable
+// checkpoint starts from the beginning.
+StartingPoint resume_position(const RunFiles& files, Session& session, const std::string& config_text,
+                              Communicator& communicator, std::ostream& out);
 
 }  // namespace ringtrain::cli

@@ -145,12 +145,15 @@ int train_command(const std::vector<std::string>& arguments, Replica& replica) {
   const data::Dataset& train = datasets.train;
   const data::Dataset& validation = datasets.validation;
   std::cout << model_summary(*session.model, config.name);
-  const StartingPoint starting = resume_position(files, session, communicator, std::cout);
+  const StartingPoint starting =
+      resume_position(files, session, config_text(parsed), communicator, std::cout);
   const TrainingPosition& start = starting.position;
-  std::cout << "Training on " << train.count() << " samples, validating on " << validation.count()
-            << " samples; global batch " << config.batch_size << " over " << placement(config, communicator)
-            << ", " << session.optimizer->describe() << ", "
-            << describe_learning_rate(config, communicator.size()) << ", seed " << config.seed << "\n";
+  if (start.epoch < config.epochs) {  // else the resume said that nothing is left to train
+    std::cout << "Training on " << train.count() << " samples, validating on " << validation.count()
+              << " samples; global batch " << config.batch_size << " over " << placement(config, communicator)
+              << ", " << session.optimizer->describe() << ", "
+              << describe_learning_rate(config, communicator.size()) << ", seed " << config.seed << "\n";
+  }
 
   Trainer trainer(*session.model, *session.optimizer, config, &communicator);
   ProgressPrinter progress(std::cout, setup.progress_style);
@@ -213,6 +216,7 @@ int train_command(const std::vector<std::string>& arguments, Replica& replica) {
     communicator.barrier();
     return kExitStoppedBySignal;
   }
+  // The run's epochs (a resumed run's included), and the seconds this command trained and validated.
   double seconds = 0;
   for (const auto& epoch : history)
     seconds += epoch.seconds;
@@ -220,8 +224,9 @@ int train_command(const std::vector<std::string>& arguments, Replica& replica) {
       history.empty() ? trainer.evaluate(validation)
                       : Evaluation{history.back().val_loss, history.back().val_accuracy, 0};
   std::cout << format_number("final val_accuracy=%.4f", final_evaluation.accuracy)
-            << format_number(" val_loss=%.4f", final_evaluation.loss) << " epochs=" << history.size()
-            << format_number(" seconds=%.1f", seconds) << std::endl;
+            << format_number(" val_loss=%.4f", final_evaluation.loss)
+            << " epochs=" << start.epoch + history.size() << format_number(" seconds=%.1f", seconds)
+            << std::endl;
   return 0;
 }
 

@@ -590,6 +590,10 @@ TEST_F(ResumeCli, ResumingAFinishedRunSaysThereIsNothingLeftToTrain) {
                                    " epoch(s), and --epochs is " + std::to_string(kEpochs) +
                                    ": nothing is left to train"));
   EXPECT_THAT(again.out, testing::Not(HasSubstr("continuing at epoch")));
+  EXPECT_THAT(again.out, testing::Not(HasSubstr("Training on")));
+  const auto final_line = parse_final_line(last_line(again.out));
+  ASSERT_TRUE(final_line.has_value()) << again.describe();
+  EXPECT_EQ(final_line->epochs, kEpochs) << "the run's epochs";
   // Fewer epochs than it has trained: the count is the run's, not the flag's.
   std::vector<std::string> fewer = train_arguments(run_dir, {"--resume", "auto"});
   fewer[6] = "1";  // the value after --epochs
@@ -597,6 +601,19 @@ TEST_F(ResumeCli, ResumingAFinishedRunSaysThereIsNothingLeftToTrain) {
   ASSERT_TRUE(shorter.exited && shorter.exit_code == 0) << shorter.describe();
   EXPECT_THAT(shorter.out, HasSubstr("resume: the run has trained " + std::to_string(kEpochs) +
                                      " epoch(s), and --epochs is 1: nothing is left to train"));
+}
+
+TEST_F(ResumeCli, OptionsChangedOnResumeAreNamedWithTheRunsValues) {
+  const fs::path run_dir = dir_.path() / "changed";
+  train_and_kill(1, run_dir, 4);
+  const CommandResult resumed = train(1, run_dir, {"--resume", "auto", "--lr", "0.005", "--log-every", "2"});
+  ASSERT_TRUE(resumed.exited && resumed.exit_code == 0) << resumed.describe();
+  EXPECT_THAT(resumed.out, HasSubstr("resume: lr = 0.005 from here on (the run used 0.01)"));
+  EXPECT_THAT(resumed.out, HasSubstr("resume: log-every = 2 from here on (the run used 10)"));
+  EXPECT_THAT(resumed.out, testing::Not(HasSubstr("resume: epochs")));
+  const auto final_line = parse_final_line(last_line(resumed.out));
+  ASSERT_TRUE(final_line.has_value()) << resumed.describe();
+  EXPECT_EQ(final_line->epochs, kEpochs) << "the run's epochs, the ones before the stop included";
 }
 
 // A checkpoint of another seed, global batch or optimizer is refused, and the error says what to resume with.
