@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
-#include <charconv>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -14,6 +13,7 @@
 
 #include "core/check.hpp"
 #include "core/data/mnist.hpp"
+#include "core/text_format.hpp"
 #include "core/thread_budget.hpp"
 
 namespace ringtrain::cli {
@@ -198,13 +198,6 @@ void store_config(std::istream& in, const std::string& source, ParsedOptions& pa
   } catch (const po::error& error) {
     RT_FAIL(source << ": " << error.what() << " (the keys are the options of --help, without the dashes)");
   }
-}
-
-// The shortest text that reads back as the same double ("0.003", not "0.0030000000000000001" or "0.003").
-std::string shortest_text(double value) {
-  char text[32];
-  const auto end = std::to_chars(text, text + sizeof text, value).ptr;
-  return std::string(text, end);
 }
 
 // An option's value as config-file text, or nothing for a type the table does not use.

@@ -2,6 +2,7 @@
 // identity in inference.
 #include "core/ops/dropout.hpp"
 #include "core/layers/factory.hpp"
+#include "core/text_format.hpp"
 
 namespace ringtrain {
 
@@ -49,7 +50,10 @@ class Dropout final : public Layer {
 
 LayerList make_dropout(LayerOptions& options) {
   const double rate = options.required_number("rate");
-  RT_CHECK(rate >= 0 && rate < 1, options.where() << ": dropout rate=" << rate << " must be in [0, 1)");
+  // Checked as the float the kernels use: 0.99999999999 is 1 there.
+  RT_CHECK(rate >= 0 && static_cast<float>(rate) < 1.0f,
+           options.where() << ": dropout rate=" << shortest_text(rate) << " must be in [0, 1)"
+                           << (rate < 1 ? " as a 32-bit float, where it rounds to 1" : ""));
   LayerList layers;
   layers.push_back(std::make_unique<Dropout>(static_cast<float>(rate)));
   return layers;

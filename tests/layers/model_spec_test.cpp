@@ -63,6 +63,8 @@ TEST(ModelSpecErrors, BadValuesNameTheLineAndValue) {
       {"dense units=0", "units=0"},
       {"dropout rate=1", "rate=1"},
       {"dropout rate=-0.1", "rate=-0.1"},
+      {"dropout rate=0.99999999999",
+       "rate=0.99999999999 must be in [0, 1) as a 32-bit float"},  // 1 in float32
       {"dropout 1.5", "rate=1.5"},
       {"dropout rate=lots", "rate=lots"},
       {"conv2d filters=2 kernel_size=0", "kernel_size=0"},
