@@ -43,7 +43,7 @@ class Activation final : public Layer {
 LayerList make_activation(LayerOptions& options) {
   const std::string function = options.text("activation", "");
   RT_CHECK(!function.empty(), options.where()
-                                  << ": activation layer needs activation=relu|sigmoid|tanh|softmax");
+                                  << ": activation layer needs activation=relu|sigmoid|tanh|softmax|linear");
   LayerList layers;
   layers.push_back(
       std::make_unique<Activation>(options.parsed("activation", function, ops::parse_activation)));

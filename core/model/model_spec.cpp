@@ -12,10 +12,14 @@ namespace ringtrain {
 
 namespace {
 
-// The option a bare value sets, for the layers that have a natural one.
+// The option a bare value sets, for the layers that have a natural one: Keras' first argument (Dense(10),
+// Dropout(0.25), MaxPooling2D(2)).
 const std::map<std::string, std::string>& main_options() {
-  static const std::map<std::string, std::string> table{
-      {"activation", "activation"}, {"dropout", "rate"}, {"reshape", "target_shape"}};
+  static const std::map<std::string, std::string> table{{"activation", "activation"},
+                                                        {"dense", "units"},
+                                                        {"dropout", "rate"},
+                                                        {"max_pooling2d", "pool_size"},
+                                                        {"reshape", "target_shape"}};
   return table;
 }
 
@@ -35,7 +39,9 @@ LayerList parse_layer(const std::string& line, const std::string& where) {
       // An unknown type is the error to report (make_layers names it and the known ones), not its options.
       if (std::find(known.begin(), known.end(), type) == known.end()) break;
       RT_CHECK(main != main_options().end(),
-               where << ": '" << token << "' is not key=value (layer " << type << " has no main option)");
+               where << ": '" << token << "' is not key=value: layer " << type
+                     << " takes its options by name, such as "
+                     << (type == "conv2d" ? "filters=32 kernel_size=3" : "the README's table lists"));
       key = main->second;
       value = token;
     } else {
@@ -52,8 +58,12 @@ LayerList parse_layer(const std::string& line, const std::string& where) {
 }  // namespace
 
 std::unique_ptr<Sequential> make_model(const ModelSpec& spec) {
-  RT_CHECK(!spec.layers.empty(), spec.source << ": the model has no layers: pass --config FILE (see "
-                                                "experiments/) or add lines like 'layer = dense units=10'");
+  RT_CHECK(
+      !spec.layers.empty(),
+      spec.source << ": the model has no layers: pass --config FILE (see experiments/), or give them, as "
+                  << (spec.source == "command line"
+                          ? "--layer flatten --layer 'dense units=10 activation=softmax'"
+                          : "lines 'layer = flatten' and 'layer = dense units=10 activation=softmax'"));
   auto model = std::make_unique<Sequential>(spec.input_shape);
   for (std::size_t i = 0; i < spec.layers.size(); ++i) {
     const std::string where = spec.source + ": layer " + std::to_string(i + 1) + " '" + spec.layers[i] + "'";

@@ -3,7 +3,9 @@
 // cuDNN (core/cuda/conv.cu).
 #include "core/ops/conv2d.hpp"
 
+#include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <map>
 #include <mutex>
 #include <string>
@@ -16,8 +18,10 @@
 namespace ringtrain::ops {
 
 Padding parse_padding(const std::string& text) {
-  if (text == "same") return Padding::same;
-  if (text == "valid") return Padding::valid;
+  std::string lower = text;  // as Keras reads it: "SAME" is "same"
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (lower == "same") return Padding::same;
+  if (lower == "valid") return Padding::valid;
   RT_FAIL("unknown padding '" << text << "': use same or valid");
 }
 

@@ -105,7 +105,9 @@ TEST(ModelSpecErrors, MissingRequiredOptionsAndMalformedTokens) {
   EXPECT_THAT(model_error({"conv2d filters=4"}), HasSubstr("kernel_size is required"));
   EXPECT_THAT(model_error({"dropout"}), HasSubstr("layer 1 'dropout': option rate is required"));
   EXPECT_THAT(model_error({"reshape"}), HasSubstr("target_shape"));
-  EXPECT_THAT(model_error({"dense 10"}), HasSubstr("no main option"));
+  EXPECT_THAT(model_error({"conv2d 32 3"}),
+              HasSubstr("'32' is not key=value: layer conv2d takes its options by "
+                        "name, such as filters=32 kernel_size=3"));
   EXPECT_THAT(model_error({"dense units=3 units=4"}), HasSubstr("units given twice"));
   EXPECT_THAT(model_error({"dense units="}), HasSubstr("not key=value"));
   EXPECT_THAT(model_error({}), HasSubstr("no layers"));
@@ -135,6 +137,11 @@ TEST(ModelSpec, ShorthandSetsTheMainOption) {
   EXPECT_EQ(model->layers()[3]->type(), "Dropout");
   EXPECT_THAT(model->layers()[3]->describe(), HasSubstr("rate=0.25"));
   EXPECT_EQ(model->output_shape(3), Shape{784});
+  // Keras' first arguments: Dense(10), MaxPooling2D(2); padding in any case, as Keras reads it.
+  auto keras_like = make_model(spec_of({"max_pooling2d 2 padding=SAME", "flatten", "dense 10"}, {28, 28, 1}));
+  keras_like->build(1, Device::cpu);
+  EXPECT_EQ(keras_like->output_shape(0), (Shape{14, 14, 1}));
+  EXPECT_EQ(keras_like->output_shape(2), Shape{10});
 }
 
 TEST(ModelSpec, ActivationOptionAddsAnActivationLayer) {
