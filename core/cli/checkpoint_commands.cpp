@@ -44,7 +44,7 @@ std::optional<ParsedOptions> parse_unless_help(const std::vector<std::string>& a
     print_help(usage, options);
     return std::nullopt;
   }
-  return parse(arguments, options);
+  return parse(arguments, options, "checkpoint");
 }
 
 std::string required(const ParsedOptions& parsed, const std::string& option, const std::string& usage) {
@@ -61,7 +61,7 @@ Session checkpoint_session(const ParsedOptions& parsed, const std::string& usage
 }  // namespace
 
 int evaluate_command(const std::vector<std::string>& arguments, Replica& replica) {
-  const std::string usage = "ringtrain evaluate --checkpoint FILE [--data DIR]";
+  const std::string usage = "ringtrain evaluate [--checkpoint] FILE [--data DIR]";
   struct Setup {
     Session session;
     data::Dataset test;
@@ -89,7 +89,7 @@ int evaluate_command(const std::vector<std::string>& arguments, Replica& replica
 }
 
 int predict_command(const std::vector<std::string>& arguments, Replica& replica) {
-  const std::string usage = "ringtrain predict --checkpoint FILE --images FILE.idx[.gz]";
+  const std::string usage = "ringtrain predict [--checkpoint] FILE --images FILE.idx[.gz]";
   struct Setup {
     Session session;
     data::IdxImages images;

@@ -253,7 +253,8 @@ po::options_description config_option() {
   return option;
 }
 
-ParsedOptions parse(const std::vector<std::string>& arguments, const po::options_description& flags) {
+ParsedOptions parse(const std::vector<std::string>& arguments, const po::options_description& flags,
+                    const std::string& positional) {
   ParsedOptions parsed;
   po::variables_map& options = parsed.values;
   po::options_description all;
@@ -262,17 +263,19 @@ ParsedOptions parse(const std::vector<std::string>& arguments, const po::options
   try {
     // Whole names only: a prefix (--thread for --threads) would get past the launchers' checks of train's
     // options, and a later option could make it ambiguous.
-    const po::parsed_options given =
-        po::command_line_parser(arguments)
-            .options(all)
-            .style(po::command_line_style::default_style & ~po::command_line_style::allow_guessing)
-            .run();
+    po::command_line_parser parser(arguments);
+    parser.options(all).style(po::command_line_style::default_style &
+                              ~po::command_line_style::allow_guessing);
+    po::positional_options_description words;
+    if (!positional.empty()) parser.positional(words.add(positional.c_str(), 1));
+    const po::parsed_options given = parser.run();
     // A word that follows no option, or follows a switch (--keep-best false), would be dropped silently.
     for (const po::option& option : given.options) {
-      RT_CHECK(option.position_key < 0, "command line: unexpected argument '"
-                                            << option.value.front()
-                                            << "': it follows no option that takes a value (a switch such "
-                                               "as --keep-best takes none; see --help)");
+      RT_CHECK(option.position_key < 0 || !option.string_key.empty(),
+               "command line: unexpected argument '"
+                   << option.value.front()
+                   << "': it follows no option that takes a value (switches take "
+                      "none; see --help)");
     }
     po::store(given, options);
   } catch (const po::unknown_option& error) {

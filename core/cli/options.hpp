@@ -38,7 +38,10 @@ struct ParsedOptions {
 po::options_description config_option();
 
 // Reads flags and, when --config names one, the config file. Unknown options are errors naming their source.
-ParsedOptions parse(const std::vector<std::string>& arguments, const po::options_description& flags);
+// `positional`, when given, is the option a word without a flag sets (evaluate's FILE for --checkpoint FILE);
+// any other such word is an error.
+ParsedOptions parse(const std::vector<std::string>& arguments, const po::options_description& flags,
+                    const std::string& positional = "");
 // Reads config text (as a checkpoint stores it) as if it were a config file named `source`.
 ParsedOptions parse_config_text(const std::string& text, const std::string& source);
 // The options that define the model and its training, as config-file text (one "key = value" per line).
