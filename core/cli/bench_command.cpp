@@ -54,6 +54,13 @@ void print_layer_times(Sequential& model, const data::Dataset& train, const data
   }
   std::cout << format_number("bench layers_ms=%.4f", layers_ms) << format_number(" step_ms=%.4f", step_ms)
             << format_number(" rest_of_step_ms=%.4f", step_ms - layers_ms) << std::endl;
+  // The step and the layers are timed apart: a machine busy at one of those times can make the layers' sum
+  // the larger, which says nothing about the rest of the step.
+  if (layers_ms > step_ms) {
+    std::clog << "ringtrain: warning: the layers timed alone took longer than the whole steps timed before "
+                 "them (other work on this machine meanwhile?): run the bench again on a quiet machine"
+              << std::endl;
+  }
 }
 
 }  // namespace

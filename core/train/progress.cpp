@@ -43,6 +43,13 @@ std::string metrics_text(const StepMetrics& m) {
          metric("accuracy", m.accuracy);
 }
 
+// A step's time as Keras prints it: whole seconds from 1 s, else whole milliseconds, else microseconds.
+std::string step_time_text(double milliseconds) {
+  if (milliseconds >= 999.5) return format_number(" %.0fs/step", milliseconds / 1000);
+  if (milliseconds >= 0.9995) return format_number(" %.0fms/step", milliseconds);
+  return format_number(" %.0fus/step", milliseconds * 1000);
+}
+
 }  // namespace
 
 ProgressStyle progress_style_for_stdout() {
@@ -97,11 +104,9 @@ void ProgressPrinter::on_epoch_end(const EpochMetrics& metrics) {
       1000.0 * metrics.seconds / static_cast<double>(std::max<std::int64_t>(metrics.steps_run, 1));
   if (style_ == ProgressStyle::live) out_ << "\r";
   out_ << counter(last_.steps, last_.steps) << " " << bar(1, 1) << format_number(" - %.0fs", metrics.seconds)
-       << (per_step_ms >= 0.9995 ? format_number(" %.0fms/step", per_step_ms)
-                                 : format_number(" %.0fus/step", per_step_ms * 1000))
-       << format_number(" - %.0f img/s", metrics.images_per_second) << metric("loss", metrics.loss)
-       << metric("accuracy", metrics.accuracy) << metric("val_loss", metrics.val_loss)
-       << metric("val_accuracy", metrics.val_accuracy);
+       << step_time_text(per_step_ms) << format_number(" - %.0f img/s", metrics.images_per_second)
+       << metric("loss", metrics.loss) << metric("accuracy", metrics.accuracy)
+       << metric("val_loss", metrics.val_loss) << metric("val_accuracy", metrics.val_accuracy);
   if (style_ == ProgressStyle::live) out_ << "\033[K";
   out_ << std::endl;
   line_open_ = false;

@@ -87,7 +87,7 @@ TEST(ProgressPrinter, AnEpochResumedPartWayTimesOnlyTheStepsThisRunTook) {
   EXPECT_THAT(out.str(), HasSubstr("40/40 [==============================] - 2s 200ms/step - 1500 img/s"));
 }
 
-// As Keras: a step under a millisecond in microseconds.
+// As Keras: a step under a millisecond in microseconds, one of a second or more in seconds.
 TEST(ProgressPrinter, StepsUnderAMillisecondAreInMicroseconds) {
   std::ostringstream out;
   ProgressPrinter printer(out, ProgressStyle::plain);
@@ -98,6 +98,9 @@ TEST(ProgressPrinter, StepsUnderAMillisecondAreInMicroseconds) {
   end.steps_run = 40;
   printer.on_epoch_end(end);
   EXPECT_THAT(out.str(), HasSubstr("40/40 [==============================] - 0s 350us/step - 1500 img/s"));
+  end.seconds = 60;  // 1.5 s a step
+  printer.on_epoch_end(end);
+  EXPECT_THAT(out.str(), HasSubstr("40/40 [==============================] - 60s 2s/step - 1500 img/s"));
 }
 
 TEST(ProgressPrinter, SilentPrintsNothing) {
