@@ -1,6 +1,7 @@
 // WatchedCommunicator: the blocking calls noted (what, since when) for the watchdog thread.
 #include "core/comm/watched_communicator.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 
@@ -30,20 +31,44 @@ WatchedCommunicator::~WatchedCommunicator() {
 }
 
 void WatchedCommunicator::watch() {
+  constexpr std::int64_t kLookEveryNs = 1'000'000'000;
+  // A look that comes this much later than due means this process did not run meanwhile (SIGSTOP, a
+  // debugger, a paused machine): its own wait then says little about the other ranks.
+  constexpr std::int64_t kNotRunningNs = 2'000'000'000;
+  std::int64_t last_look = now_ns(), not_running_in = 0, not_running_ns = 0;
   std::unique_lock lock(mutex_);
-  while (!stopping_.wait_for(lock, std::chrono::seconds(1), [this] { return stop_; })) {
+  while (!stopping_.wait_for(lock, std::chrono::nanoseconds(kLookEveryNs), [this] { return stop_; })) {
+    const std::int64_t now = now_ns(), late = now - last_look - kLookEveryNs;
+    last_look = now;
     const std::int64_t since = waiting_since_ns_;
     if (since == 0) continue;
-    const double waited = static_cast<double>(now_ns() - since) * 1e-9;
+    if (not_running_in != since) {  // another wait: its own count
+      not_running_in = since;
+      not_running_ns = 0;
+    }
+    if (late > kNotRunningNs) not_running_ns += std::min(late, now - since);
+    const double waited = static_cast<double>(now - since) * 1e-9;
     if (waited * 1000 < static_cast<double>(timeout_ms_)) continue;
     const char* what = waiting_in_;
     if (waiting_since_ns_ != since) continue;  // that call returned meanwhile; the next is checked next time
     // The main thread is inside MPI: this thread writes with stdio alone and leaves without unwinding.
-    std::fprintf(stderr,
-                 "ringtrain: error: rank %d: %s has waited %.0f s for the other ranks (--collective-timeout "
-                 "%g s): a rank has stopped, hangs, or failed without a word; this rank ends so that the "
-                 "launcher ends the job (the ranks that do not say this are the ones that stopped)\n",
-                 rank(), what, waited, static_cast<double>(timeout_ms_) / 1000);
+    if (not_running_ns > 0) {
+      std::fprintf(
+          stderr,
+          "ringtrain: error: rank %d: %s has waited %.0f s (--collective-timeout %g s), but this rank "
+          "did not run for %.0f s of it (stopped by a signal or a debugger, or its machine paused), "
+          "and the other ranks may have ended meanwhile; this rank ends so that the launcher ends "
+          "the job\n",
+          rank(), what, waited, static_cast<double>(timeout_ms_) / 1000,
+          static_cast<double>(not_running_ns) * 1e-9);
+    } else {
+      std::fprintf(
+          stderr,
+          "ringtrain: error: rank %d: %s has waited %.0f s for the other ranks (--collective-timeout "
+          "%g s): a rank has stopped, hangs, or failed without a word; this rank ends so that the "
+          "launcher ends the job (a stopped rank that runs again says so; a hung one says nothing)\n",
+          rank(), what, waited, static_cast<double>(timeout_ms_) / 1000);
+    }
     std::fflush(stderr);
     std::_Exit(1);
   }

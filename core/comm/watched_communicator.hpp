@@ -2,8 +2,9 @@
 // this process when one of them has waited longer than the timeout. A rank that stops or hangs (a stopped
 // process, a stuck file system) would otherwise leave every other rank waiting in its next collective
 // forever; with the watchdog each waiting rank says what it waited in, and for how long, and exits with
-// status 1, and the launcher (mpirun, srun --kill-on-bad-exit) ends the job. The ranks that did not say so
-// are the ones that stopped. A thread checks once a second; the calls themselves only note the time.
+// status 1, and the launcher (mpirun, srun --kill-on-bad-exit) ends the job. A rank that was itself stopped
+// (SIGSTOP) and runs again says so instead: its watchdog finds that it did not run for a while. A thread
+// checks once a second; the calls themselves only note the time.
 #pragma once
 
 #include <atomic>
