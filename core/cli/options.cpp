@@ -175,6 +175,38 @@ std::string dashed_suggestion(std::string name, const po::options_description& o
   return std::string(" (did you mean ") + prefix + name + "?)";
 }
 
+// ": epochs takes a whole number" for an option of a numeric or true/false type (`name` with or without its
+// dashes), else "".
+std::string expected_value(std::string name, const po::options_description& options) {
+  name.erase(0, name.find_first_not_of('-'));
+  const po::option_description* option = options.find_nothrow(name, false);
+  if (option == nullptr) return "";
+  const po::value_semantic* semantic = option->semantic().get();
+  const char* kind = nullptr;
+  if (dynamic_cast<const po::typed_value<int>*>(semantic) != nullptr ||
+      dynamic_cast<const po::typed_value<std::int64_t>*>(semantic) != nullptr) {
+    kind = "a whole number";
+  } else if (dynamic_cast<const po::typed_value<double>*>(semantic) != nullptr) {
+    kind = "a number";
+  } else if (dynamic_cast<const po::typed_value<bool>*>(semantic) != nullptr) {
+    kind = "true or false";
+  }
+  return kind == nullptr ? "" : ": " + name + " takes " + kind;
+}
+
+// "a.ini:3", the line of config text `text` (from `source`) that sets `key`, else `source`.
+std::string line_setting(const std::string& text, const std::string& source, const std::string& key) {
+  std::istringstream lines(text);
+  std::string line;
+  for (int number = 1; std::getline(lines, line); ++number) {
+    const auto first = line.find_first_not_of(" \t");
+    if (first == std::string::npos || line.compare(first, key.size(), key) != 0) continue;
+    const auto equals = line.find_first_not_of(" \t", first + key.size());
+    if (equals != std::string::npos && line[equals] == '=') return source + ":" + std::to_string(number);
+  }
+  return source;
+}
+
 // Adds the options of a config file (or of config text) under `source` to what the flags set.
 void store_config(std::istream& in, const std::string& source, ParsedOptions& parsed) {
   // Read in pieces, so that a config file of a few lines takes a few kilobytes, not the limit.
@@ -195,6 +227,9 @@ void store_config(std::istream& in, const std::string& source, ParsedOptions& pa
   } catch (const po::unknown_option& error) {
     RT_FAIL(source << ": " << error.what() << dashed_suggestion(error.get_option_name(), options, "")
                    << " (the keys are the options of --help, without the dashes)");
+  } catch (const po::validation_error& error) {
+    RT_FAIL(line_setting(text, source, error.get_option_name())
+            << ": " << error.what() << expected_value(error.get_option_name(), options));
   } catch (const po::error& error) {
     RT_FAIL(source << ": " << error.what() << " (the keys are the options of --help, without the dashes)");
   }
@@ -280,6 +315,9 @@ ParsedOptions parse(const std::vector<std::string>& arguments, const po::options
     po::store(given, options);
   } catch (const po::unknown_option& error) {
     RT_FAIL("command line: " << error.what() << dashed_suggestion(error.get_option_name(), all, "--")
+                             << " (see --help)");
+  } catch (const po::validation_error& error) {
+    RT_FAIL("command line: " << error.what() << expected_value(error.get_option_name(), all)
                              << " (see --help)");
   } catch (const po::error& error) {
     RT_FAIL("command line: " << error.what() << " (see --help)");

@@ -84,6 +84,19 @@ TEST_F(CliErrors, UnknownConfigKeyNamesFileAndKey) {
   expect_failure(run_ringtrain({"train", "--config", config}), {config, "epochz"});
 }
 
+TEST_F(CliErrors, AValueOfTheWrongTypeNamesItsLineAndWhatTheOptionTakes) {
+  const auto words = write_config("words.ini", config_text() + "seed = ten\n");
+  expect_failure(run_ringtrain({"summary", "--config", words}),
+                 {words + ":7:", "('ten')", "seed takes a whole number"});
+  // A comment after a value is not one: ';' is no comment mark, and '#' only starts a line's comment.
+  const auto commented = write_config(
+      "commented.ini", config_text("", "lr = 0.1 ; slower\n") + "layer = flatten\nlayer = dense units=10\n");
+  expect_failure(run_ringtrain({"summary", "--config", commented}),
+                 {commented + ":5:", "('0.1 ; slower')", "lr takes a number"});
+  expect_failure(run_ringtrain({"summary", "--config", kExperiment1, "--batch-size", "1.5"}),
+                 {"command line:", "('1.5')", "batch-size takes a whole number"});
+}
+
 TEST_F(CliErrors, AKeyWrittenWithUnderscoresIsAnsweredWithItsDashedName) {
   const auto config = write_config("underscore.ini", config_text() + "learning_rate = 3\nbatch_size = 3\n");
   const CommandResult unknown = run_ringtrain({"summary", "--config", config});
