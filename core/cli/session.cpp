@@ -14,6 +14,7 @@
 #include "core/comm/agreement.hpp"
 #include "core/cuda/cuda_runtime.hpp"
 #include "core/fnv1a.hpp"
+#include "core/model/output_check.hpp"
 
 namespace ringtrain::cli {
 
@@ -48,6 +49,7 @@ Session build_session(TrainConfig config, const NodeShare& node, ModelUse use) {
   if (session.config.threads == 0) session.config.threads = default_threads(node.cores);
   omp_set_num_threads(session.config.threads);
   session.model = make_model(session.config.model);
+  std::clog << probability_output_warning(*session.model) << std::flush;
   try {
     if (use == ModelUse::describe) {
       session.model->lay_out(session.config.device);

@@ -55,4 +55,10 @@ bool is_softmax_activation(const Layer& layer) {
   return activation != nullptr && activation->function() == ops::Activation::softmax;
 }
 
+bool is_probability_activation(const Layer& layer) {
+  const auto* activation = dynamic_cast<const Activation*>(&layer);
+  return activation != nullptr && (activation->function() == ops::Activation::softmax ||
+                                   activation->function() == ops::Activation::sigmoid);
+}
+
 }  // namespace ringtrain

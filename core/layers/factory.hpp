@@ -25,5 +25,7 @@ void append_activation(LayerList& layers, LayerOptions& options);
 
 // True for an Activation layer applying softmax (the model fuses it into the loss in training).
 bool is_softmax_activation(const Layer& layer);
+// True for an Activation layer whose outputs are probabilities, not logits: softmax or sigmoid.
+bool is_probability_activation(const Layer& layer);
 
 }  // namespace ringtrain

@@ -1,6 +1,7 @@
 // Tests of make_model and parse_shape: errors that name the source, the layer line, the key and the value;
 // the shorthand main options; and Dense/Conv2D `activation=` becoming an Activation layer after them.
 #include "core/model/model_spec.hpp"
+#include "core/model/output_check.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -142,6 +143,21 @@ TEST(ModelSpec, ShorthandSetsTheMainOption) {
   keras_like->build(1, Device::cpu);
   EXPECT_EQ(keras_like->output_shape(0), (Shape{14, 14, 1}));
   EXPECT_EQ(keras_like->output_shape(2), Shape{10});
+}
+
+TEST(ModelSpec, ProbabilitiesTakenAsLogitsAreWarnedOf) {
+  const auto warning = [](const std::vector<std::string>& layers) {
+    return probability_output_warning(*make_model(spec_of(layers, {784})));
+  };
+  EXPECT_EQ(warning({"dense units=10 activation=softmax"}), "");  // fused with the loss
+  EXPECT_EQ(warning({"dense units=10"}), "");                     // logits
+  EXPECT_EQ(warning({"dense units=20 activation=sigmoid", "dense units=10"}), "");
+  EXPECT_EQ(warning({"dense units=20 activation=softmax", "dense units=10 activation=softmax"}), "");
+  EXPECT_THAT(warning({"dense units=10 activation=softmax", "dropout 0.5"}),
+              HasSubstr("layer 2 (activation=softmax) makes probabilities that reach the output unmixed"));
+  EXPECT_THAT(warning({"dense units=10 activation=sigmoid"}),
+              HasSubstr("layer 2 (activation=sigmoid) makes probabilities, and the loss takes"));
+  EXPECT_EQ(warning({"reshape 28,28,1", "activation softmax", "flatten", "dense units=10"}), "");
 }
 
 TEST(ModelSpec, ActivationOptionAddsAnActivationLayer) {
