@@ -65,7 +65,8 @@ class GlobalAveragePooling2D final : public Layer {
 
   Shape build(const Shape& input_shape, ParameterStore&, Device device) override {
     RT_CHECK(input_shape.rank() == 3,
-             name() << ": GlobalAveragePooling2D needs (height, width, channels) input");
+             name() << ": GlobalAveragePooling2D needs (height, width, channels) input, got "
+                    << to_string(input_shape));
     device_ = device;
     return {input_shape[2]};
   }

@@ -34,8 +34,9 @@ PaddedDim padded_dim(std::int64_t in, std::int64_t kernel, std::int64_t stride, 
                                                    << in << ", kernel " << kernel << ", stride " << stride);
   PaddedDim dim;
   if (padding == Padding::valid) {
-    RT_CHECK(in >= kernel,
-             "kernel " << kernel << " is larger than the input " << in << " with padding 'valid'");
+    RT_CHECK(in >= kernel, "a window of "
+                               << kernel << " (its kernel_size or pool_size) is larger than the input's "
+                               << in << " with padding 'valid': give padding=same, or a smaller window");
     dim.out = (in - kernel) / stride + 1;
     return dim;
   }
