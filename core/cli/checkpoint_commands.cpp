@@ -181,7 +181,11 @@ int report_command(const std::vector<std::string>& arguments, Replica& replica) 
   RT_CHECK(std::filesystem::is_directory(run_dir, error),
            run_dir.string()
                << " is not a directory: give report a run directory (the --run-dir of a training run)");
-  RT_CHECK(std::filesystem::exists(metrics_path(run_dir)), metrics_path(run_dir).string() << " is missing");
+  RT_CHECK(std::filesystem::exists(metrics_path(run_dir)),
+           metrics_path(run_dir).string()
+               << " is missing: " << run_dir.string()
+               << " holds no training run's metrics (train with --run-dir " << run_dir.string()
+               << " writes them; its report is written at each epoch's end with --report)");
   const UsableCheckpoint checkpoint = model_checkpoint_of(run_dir);
   Session session =
       open_checkpoint_session(checkpoint.path.string(), values["threads"].as<int>(), replica.node);

@@ -97,6 +97,16 @@ TEST_F(CliErrors, AValueOfTheWrongTypeNamesItsLineAndWhatTheOptionTakes) {
                  {"command line:", "('1.5')", "batch-size takes a whole number"});
 }
 
+TEST_F(CliErrors, BenchStepsAndAReportWithoutARunSayWhatToGive) {
+  expect_failure(run_ringtrain({"bench", "--config", kExperiment1, "--steps", "0"}),
+                 {"command line: steps=0 must be at least 1"});
+  expect_failure(run_ringtrain({"bench", "--config", kExperiment1, "--warmup", "-1"}),
+                 {"command line: warmup=-1 must be 0 or more"});
+  fs::create_directories(path("empty-run"));
+  expect_failure(run_ringtrain({"report", path("empty-run").string()}),
+                 {"metrics.h5 is missing", "holds no training run's metrics", "train with --run-dir"});
+}
+
 TEST_F(CliErrors, AKeyWrittenWithUnderscoresIsAnsweredWithItsDashedName) {
   const auto config = write_config("underscore.ini", config_text() + "learning_rate = 3\nbatch_size = 3\n");
   const CommandResult unknown = run_ringtrain({"summary", "--config", config});
