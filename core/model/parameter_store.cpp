@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/rng.hpp"
+#include "core/text_format.hpp"
 
 namespace ringtrain {
 
@@ -21,9 +22,10 @@ Parameter* ParameterStore::declare(const std::string& name, const Shape& shape, 
   const std::int64_t count = shape.numel();
   const auto most = static_cast<std::int64_t>(std::min<std::uint64_t>(host_memory_bytes() / 8, INT64_MAX));
   RT_CHECK(count <= most - total_,
-           name << " has " << count << " parameters: with the " << total_
-                << " before it, they and their gradients "
-                << "need " << (static_cast<double>(total_) + static_cast<double>(count)) * 8 / (1u << 30)
+           name << " has " << with_thousands(count) << " parameters"
+                << (total_ > 0 ? ": with the " + with_thousands(total_) + " before it, they" : ": they")
+                << " and their gradients need "
+                << (static_cast<double>(total_) + static_cast<double>(count)) * 8 / (1u << 30)
                 << " GiB and do not fit in memory (this machine has " << gib(host_memory_bytes())
                 << " GiB): check the layers' sizes");
   total_ += count;
@@ -36,8 +38,9 @@ void ParameterStore::allocate(Device device) {
     values_ = Tensor::zeros({total_}, DType::f32, device);
     gradients_ = Tensor::zeros({total_}, DType::f32, device);
   } catch (const Error& error) {
-    RT_FAIL("the model's " << total_ << " parameters and their gradients do not fit in memory ("
-                           << error.what() << "): check the layers' sizes");
+    RT_FAIL("the model's " << with_thousands(total_)
+                           << " parameters and their gradients do not fit in memory (" << error.what()
+                           << "): check the layers' sizes");
   }
   for (auto& parameter : parameters_) {
     parameter->value = values_.view(parameter->shape, parameter->offset);

@@ -6,21 +6,9 @@
 #include <iomanip>
 #include <sstream>
 
+#include "core/text_format.hpp"
+
 namespace ringtrain {
-
-namespace {
-
-std::string with_thousands(std::int64_t value) {
-  const std::string digits = std::to_string(value);
-  std::string grouped;
-  for (std::size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) grouped += ',';
-    grouped += digits[i];
-  }
-  return grouped;
-}
-
-}  // namespace
 
 std::string model_summary(Sequential& model, const std::string& model_name) {
   std::size_t label_width = 29;
