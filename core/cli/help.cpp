@@ -1,7 +1,9 @@
 // The commands' help text, from the option table the parser uses.
 #include "core/cli/help.hpp"
 
+#include <algorithm>
 #include <iostream>
+#include <sstream>
 
 namespace ringtrain::cli {
 
@@ -13,7 +15,12 @@ bool wants_help(const std::vector<std::string>& arguments) {
 }
 
 void print_help(const std::string& usage, const po::options_description& options, bool takes_config) {
-  std::cout << "usage: " << usage << "\n\n" << options << "\n";
+  // A table of groups prints its own empty caption first: one blank line after the usage either way.
+  std::ostringstream table;
+  table << options;
+  const std::string text = table.str();
+  std::cout << "usage: " << usage << "\n\n"
+            << text.substr(std::min(text.find_first_not_of('\n'), text.size())) << "\n";
   if (takes_config) std::cout << config_option() << "\n";
 }
 
