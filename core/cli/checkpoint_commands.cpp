@@ -200,8 +200,9 @@ int report_command(const std::vector<std::string>& arguments, Replica& replica) 
       write_report(run_dir, metrics, *session.model, content, validation, Font::default_font());
   std::cout << "report " << (run_dir / "report.html").string()
             << " (and curves.png, predictions.png): " << counts.wrong << " of " << counts.validated
-            << " validation digits misclassified, " << counts.shown << " shown, " << counts.wrong_shown
-            << " of them wrong" << std::endl;
+            << " validation digits misclassified by " << checkpoint.path.filename().string() << " (after "
+            << checkpoint.info.position.global_step << " steps), " << counts.shown << " shown, "
+            << counts.wrong_shown << " of them wrong" << std::endl;
   return 0;
 }
 

@@ -702,6 +702,11 @@ TEST_F(ResumeCli, ReportAndGatherPassOverADamagedNewestCheckpoint) {
       {ringtrain_binary(), "report", run_dir.string(), "--data", data_.string(), "--threads", "1"});
   ASSERT_TRUE(report.exited && report.exit_code == 0) << report.describe();
   EXPECT_THAT(report.out, HasSubstr("report: skipping " + newest.string() + ": "));
+  const std::vector<fs::path> left = list_checkpoints(run_dir);
+  ASSERT_GE(left.size(), 2u);
+  EXPECT_THAT(report.out,
+              HasSubstr("misclassified by " + left[left.size() - 2].filename().string() + " (after"))
+      << "the model drawn is the one before the damaged checkpoint";
   EXPECT_TRUE(fs::exists(run_dir / "report.html"));
   EXPECT_THAT(read_text(run_dir / "report.html"), HasSubstr("<p>Trained on 1 process(es).</p>"));
   // Its options still come from a checkpoint: the lr and processes columns have both runs' values.
