@@ -298,19 +298,27 @@ ParsedOptions parse(const std::vector<std::string>& arguments, const po::options
   try {
     // Whole names only: a prefix (--thread for --threads) would get past the launchers' checks of train's
     // options, and a later option could make it ambiguous.
-    po::command_line_parser parser(arguments);
-    parser.options(all).style(po::command_line_style::default_style &
-                              ~po::command_line_style::allow_guessing);
-    po::positional_options_description words;
-    if (!positional.empty()) parser.positional(words.add(positional.c_str(), 1));
-    const po::parsed_options given = parser.run();
-    // A word that follows no option, or follows a switch (--keep-best false), would be dropped silently.
-    for (const po::option& option : given.options) {
-      RT_CHECK(option.position_key < 0 || !option.string_key.empty(),
+    po::parsed_options given =
+        po::command_line_parser(arguments)
+            .options(all)
+            .style(po::command_line_style::default_style & ~po::command_line_style::allow_guessing)
+            .run();
+    // The first word without a flag is `positional`'s value when the flag is not given too.
+    bool positional_given = false;
+    for (const po::option& option : given.options)
+      positional_given = positional_given || (!positional.empty() && option.string_key == positional);
+    // Any other word that follows no option, or follows a switch (--keep-best false), would be dropped
+    // silently.
+    for (po::option& option : given.options) {
+      if (option.position_key < 0) continue;
+      RT_CHECK(!positional.empty() && !positional_given,
                "command line: unexpected argument '"
-                   << option.value.front()
-                   << "': it follows no option that takes a value (switches take "
-                      "none; see --help)");
+                   << option.value.front() << "': it follows no option that takes a value (switches take none"
+                   << (positional.empty() ? "" : "; --" + positional + " is given already")
+                   << "; see --help)");
+      option.string_key = positional;
+      option.position_key = -1;
+      positional_given = true;
     }
     po::store(given, options);
   } catch (const po::unknown_option& error) {

@@ -52,7 +52,10 @@ void WatchedCommunicator::watch() {
     const char* what = waiting_in_;
     if (waiting_since_ns_ != since) continue;  // that call returned meanwhile; the next is checked next time
     // The main thread is inside MPI: this thread writes with stdio alone and leaves without unwinding.
-    if (not_running_ns > 0) {
+    // This rank itself is to blame only when the time it ran does not reach the timeout.
+    const bool ran_too_little =
+        static_cast<double>(now - since - not_running_ns) * 1e-6 < static_cast<double>(timeout_ms_);
+    if (not_running_ns > 0 && ran_too_little) {
       std::fprintf(
           stderr,
           "ringtrain: error: rank %d: %s has waited %.0f s (--collective-timeout %g s), but this rank "
@@ -66,8 +69,9 @@ void WatchedCommunicator::watch() {
           stderr,
           "ringtrain: error: rank %d: %s has waited %.0f s for the other ranks (--collective-timeout "
           "%g s): a rank has stopped, hangs, or failed without a word; this rank ends so that the "
-          "launcher ends the job (a stopped rank that runs again says so; a hung one says nothing)\n",
-          rank(), what, waited, static_cast<double>(timeout_ms_) / 1000);
+          "launcher ends the job (a stopped rank that runs again says so; a hung one says nothing)%s\n",
+          rank(), what, waited, static_cast<double>(timeout_ms_) / 1000,
+          not_running_ns > 0 ? "; this rank itself did not run for a few seconds of it" : "");
     }
     std::fflush(stderr);
     std::_Exit(1);

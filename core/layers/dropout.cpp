@@ -53,7 +53,7 @@ LayerList make_dropout(LayerOptions& options) {
   // Checked as the float the kernels use: 0.99999999999 is 1 there.
   RT_CHECK(rate >= 0 && static_cast<float>(rate) < 1.0f,
            options.where() << ": dropout rate=" << shortest_text(rate) << " must be in [0, 1)"
-                           << (rate < 1 ? " as a 32-bit float, where it rounds to 1" : ""));
+                           << (rate >= 0 && rate < 1 ? " as a 32-bit float, where it rounds to 1" : ""));
   LayerList layers;
   layers.push_back(std::make_unique<Dropout>(static_cast<float>(rate)));
   return layers;

@@ -1,10 +1,15 @@
 // The communicator wrappers on a stand-in whose collectives take a set time: TimedCommunicator adds up the
 // time blocked, and WatchedCommunicator ends the process (status 1, naming the collective) when one waits
-// longer than its timeout, and lets slower-than-usual ones finish.
+// longer than its timeout (or says that this rank itself did not run), and lets slower-than-usual ones
+// finish.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <signal.h>
+#include <unistd.h>
+
 #include <chrono>
+#include <cstdlib>
 #include <thread>
 
 #include "core/comm/timed_communicator.hpp"
@@ -75,6 +80,26 @@ TEST(WatchedCommunicatorDeathTest, ACollectiveWaitingPastTheTimeoutEndsTheProces
         watched.start_sum(buffer)->wait();
       },
       ::testing::ExitedWithCode(1), "the wait for a gradient all-reduce has waited");
+}
+
+// A rank that was itself stopped (SIGSTOP) for most of its wait says so when it runs again, rather than
+// blaming the other ranks.
+TEST(WatchedCommunicatorDeathTest, ARankThatDidNotRunSaysSo) {
+  EXPECT_EXIT(
+      {
+        if (::fork() == 0) {  // stops the rank for 4 s of its wait, then lets it run again
+          std::this_thread::sleep_for(500ms);
+          ::kill(::getppid(), SIGSTOP);
+          std::this_thread::sleep_for(4s);
+          ::kill(::getppid(), SIGCONT);
+          std::_Exit(0);
+        }
+        WatchedCommunicator watched(std::make_unique<LateOtherRank>(20s), 3s);
+        watched.barrier();
+      },
+      ::testing::ExitedWithCode(1),
+      "rank 0: a barrier has waited [0-9]+ s \\(--collective-timeout 3 s\\), but this rank did not run for "
+      "[0-9]+ s of it");
 }
 
 }  // namespace

@@ -410,8 +410,11 @@ TEST_F(BrokenData, ThreadsMustBeFromZeroTo1024ForEveryCommand) {
   const auto flagged = run_ringtrain({"evaluate", "--checkpoint", checkpoint, "--data", data_dir().string()});
   ASSERT_TRUE(positional.exited && positional.exit_code == 0) << positional.describe();
   EXPECT_EQ(positional.out, flagged.out);
-  expect_failure(run_ringtrain({"evaluate", checkpoint, checkpoint, "--data", data_dir().string()}),
-                 {"command line: too many positional options"});
+  expect_failure(run_ringtrain({"evaluate", checkpoint, "second.h5", "--data", data_dir().string()}),
+                 {"command line: unexpected argument 'second.h5'", "--checkpoint is given already"});
+  expect_failure(
+      run_ringtrain({"evaluate", "--checkpoint", checkpoint, "stray", "--data", data_dir().string()}),
+      {"command line: unexpected argument 'stray'", "--checkpoint is given already"});
 }
 
 TEST_F(CliErrors, ImagesOfAnotherSizeThanTheModelTakesAreNamed) {

@@ -84,6 +84,8 @@ TEST(ModelSpecErrors, BadValuesNameTheLineAndValue) {
     EXPECT_THAT(message, HasSubstr("experiments/test.ini: layer 2 '" + line + "'")) << line;
     EXPECT_THAT(message, HasSubstr(value)) << line;
   }
+  // Only a rate that rounds to 1 is explained by float rounding.
+  EXPECT_THAT(model_error({"dropout rate=-0.1"}), testing::Not(HasSubstr("32-bit float")));
 }
 
 // make_model promises errors that name the source and the line, also for values the ops parse.
