@@ -28,8 +28,8 @@ struct NodeProcesses {
   int shared_cores = 0;  // the cores they may run on together (0: not known)
 };
 
-// This process's view of its node. A count that is not known is taken as this process's own cores: a process
-// alone, or masks that could not be gathered.
+// This process's view of its node. A core count that is not known (0) is taken as this process's own cores
+// (a process alone, or masks that could not be gathered); a process count of 0 as 1.
 NodeCores node_cores(const NodeProcesses& node);
 
 // --threads 0: the shared cores divided among the node's processes, at most this process's own (and

@@ -86,10 +86,8 @@ int bench_command(const std::vector<std::string>& arguments, Replica& replica) {
     Session session = open_session(parsed, replica.node);
     replica.watch_collectives(session.config);
     const int steps = parsed.values["steps"].as<int>(), warmup = parsed.values["warmup"].as<int>();
-    RT_CHECK(steps > 0, parsed.source_of("steps")
-                            << ": steps=" << steps << " must be at least 1 (default 200)");
-    RT_CHECK(warmup >= 0, parsed.source_of("warmup")
-                              << ": warmup=" << warmup << " must be 0 or more (default 20)");
+    RT_CHECK(steps > 0, parsed.source_of("steps") << ": steps=" << steps << " must be at least 1");
+    RT_CHECK(warmup >= 0, parsed.source_of("warmup") << ": warmup=" << warmup << " must be 0 or more");
     require_batch_divides(session.config, replica.communicator.size());
     data::Dataset train = load_data_for(*session.model, session.config.data_dir, data::Split::train);
     return Setup{std::move(parsed), std::move(session), std::move(train), steps, warmup};

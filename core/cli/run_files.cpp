@@ -123,13 +123,14 @@ void announce_batch_norm_change(const CheckpointInfo& info, const TrainConfig& c
 }
 
 // Says which options differ from the run's (the checkpoint's stored configuration): the resumed run takes the
-// ones it is given from here on. --epochs, which a resumed run is expected to raise, and --bn-sync (said with
-// what it changes) are left out.
+// ones it is given from here on. --epochs, which a resumed run is expected to raise, --bn-sync (said with
+// what it changes) and the model (checked before) are left out.
 void announce_option_changes(const std::string& run_config_text, const std::string& config_text,
                              std::ostream& out) {
   const auto was = config_entries(run_config_text);
   for (const auto& [key, value] : config_entries(config_text)) {
-    if (key == "epochs" || key == "bn-sync") continue;
+    // The model (its layers and input shape, however written) was checked to be the run's.
+    if (key == "epochs" || key == "bn-sync" || key == "layer" || key == "input-shape") continue;
     const auto before = was.find(key);
     if (before == was.end() || before->second == value) continue;
     out << "resume: " << key << " = " << value << " from here on (the run used " << before->second << ")\n";

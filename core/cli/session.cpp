@@ -49,16 +49,16 @@ Session build_session(TrainConfig config, const NodeShare& node, ModelUse use) {
   if (session.config.threads == 0) session.config.threads = default_threads(node.cores);
   omp_set_num_threads(session.config.threads);
   session.model = make_model(session.config.model);
-  std::clog << probability_output_warning(*session.model) << std::flush;
   try {
-    if (use == ModelUse::describe) {
+    if (use == ModelUse::describe)
       session.model->lay_out(session.config.device);
-      return session;
-    }
-    session.model->build(session.config.seed, session.config.device);
+    else
+      session.model->build(session.config.seed, session.config.device);
   } catch (const Error& error) {
     RT_FAIL(session.config.model.source << ": " << error.what());
   }
+  std::clog << probability_output_warning(*session.model) << std::flush;  // by the summary's layer names
+  if (use == ModelUse::describe) return session;
   session.optimizer =
       make_optimizer(session.config.optimizer, session.model->parameters(), session.config.device);
   return session;

@@ -39,9 +39,8 @@ LayerList parse_layer(const std::string& line, const std::string& where) {
       // An unknown type is the error to report (make_layers names it and the known ones), not its options.
       if (std::find(known.begin(), known.end(), type) == known.end()) break;
       RT_CHECK(main != main_options().end(),
-               where << ": '" << token << "' is not key=value: layer " << type
-                     << " takes its options by name, such as "
-                     << (type == "conv2d" ? "filters=32 kernel_size=3" : "the README's table lists"));
+               where << ": '" << token << "' is not key=value: give layer " << type
+                     << "'s options by name (key=value; the README's table of layers lists them)");
       key = main->second;
       value = token;
     } else {

@@ -15,8 +15,9 @@ std::string probability_output_warning(const Sequential& model) {
     if (is_probability_activation(layer)) {
       const bool fused = i + 1 == layers.size() && is_softmax_activation(layer);
       if (fused) return "";
-      return "ringtrain: warning: layer " + std::to_string(i + 1) + " (" + layer.describe() +
-             ") makes probabilities" + (i + 1 == layers.size() ? "" : " that reach the output unmixed") +
+      const std::string reaching = i + 1 == layers.size() ? "" : " that reach the output unmixed";
+      return "ringtrain: warning: layer " + layer.name() + " (" + layer.describe() + ") makes probabilities" +
+             reaching +
              ", and the loss takes the model's outputs as logits and applies a softmax to them: end the "
              "model "
              "with activation=softmax as its last layer, or without a final activation\n";

@@ -11,6 +11,7 @@ namespace ringtrain {
 // followed only by layers that move values without mixing them (dropout, flatten, reshape), or a final
 // sigmoid. The loss (and evaluate, predict) applies its own softmax to those outputs, a second squashing
 // that slows training and flattens the predicted probabilities. A final softmax is fused with the loss.
+// The model is laid out: the warning names the layer as the summary does.
 std::string probability_output_warning(const Sequential& model);
 
 }  // namespace ringtrain

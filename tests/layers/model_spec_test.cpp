@@ -109,8 +109,7 @@ TEST(ModelSpecErrors, MissingRequiredOptionsAndMalformedTokens) {
   EXPECT_THAT(model_error({"dropout"}), HasSubstr("layer 1 'dropout': option rate is required"));
   EXPECT_THAT(model_error({"reshape"}), HasSubstr("target_shape"));
   EXPECT_THAT(model_error({"conv2d 32 3"}),
-              HasSubstr("'32' is not key=value: layer conv2d takes its options by "
-                        "name, such as filters=32 kernel_size=3"));
+              HasSubstr("'32' is not key=value: give layer conv2d's options by name (key=value"));
   EXPECT_THAT(model_error({"dense units=3 units=4"}), HasSubstr("units given twice"));
   EXPECT_THAT(model_error({"dense units="}), HasSubstr("not key=value"));
   EXPECT_THAT(model_error({}), HasSubstr("no layers"));
@@ -155,16 +154,19 @@ TEST(ModelSpec, ShorthandSetsTheMainOption) {
 
 TEST(ModelSpec, ProbabilitiesTakenAsLogitsAreWarnedOf) {
   const auto warning = [](const std::vector<std::string>& layers) {
-    return probability_output_warning(*make_model(spec_of(layers, {784})));
+    const auto model = make_model(spec_of(layers, {784}));
+    model->lay_out(Device::cpu);
+    return probability_output_warning(*model);
   };
   EXPECT_EQ(warning({"dense units=10 activation=softmax"}), "");  // fused with the loss
   EXPECT_EQ(warning({"dense units=10"}), "");                     // logits
   EXPECT_EQ(warning({"dense units=20 activation=sigmoid", "dense units=10"}), "");
   EXPECT_EQ(warning({"dense units=20 activation=softmax", "dense units=10 activation=softmax"}), "");
-  EXPECT_THAT(warning({"dense units=10 activation=softmax", "dropout 0.5"}),
-              HasSubstr("layer 2 (activation=softmax) makes probabilities that reach the output unmixed"));
+  EXPECT_THAT(
+      warning({"dense units=10 activation=softmax", "dropout 0.5"}),
+      HasSubstr("layer activation (activation=softmax) makes probabilities that reach the output unmixed"));
   EXPECT_THAT(warning({"dense units=10 activation=sigmoid"}),
-              HasSubstr("layer 2 (activation=sigmoid) makes probabilities, and the loss takes"));
+              HasSubstr("layer activation (activation=sigmoid) makes probabilities, and the loss takes"));
   EXPECT_EQ(warning({"reshape 28,28,1", "activation softmax", "flatten", "dense units=10"}), "");
 }
 
