@@ -292,6 +292,22 @@ interrupted_run() {
 }
 # Requeued from outside.
 interrupted_run requeued "scontrol requeue"
+
+# Cancelled: the ranks checkpoint on Slurm's SIGTERM, and the job ends instead of requeueing itself.
+out=$("${submit}" --run-dir "${work}/cancelled" --tasks-per-node 2 --config "${source_dir}/experiments/09_batch_norm.ini" \
+  -- "${train[@]:2}" 2>&1) || fail "submit: ${out}"
+job=$(job_id "${out}")
+[[ -n "${job}" ]] || fail "no job id in: ${out}"
+log="${work}/cancelled/slurm-${job}.out"
+job_log="${log}"
+wait_until 60 compgen -G "${work}/cancelled/checkpoint-*.h5" >/dev/null || fail "job ${job} wrote no checkpoint"
+scancel "${job}" || fail "scancel ${job} failed"
+wait_for_job "${job}" 120 || fail "job ${job} still queued 120 s after scancel: $(tail -20 "${log}")"
+sleep 2  # a job that requeued itself would be back in the queue by now
+job_gone "${job}" || fail "job ${job} came back after scancel: $(tail -20 "${log}")"
+grep -q "restart 1" "${log}" && fail "job ${job} ran again after scancel: $(tail -20 "${log}")"
+grep -q "requeueing job" "${log}" && fail "job ${job} requeued itself after scancel: $(tail -20 "${log}")"
+echo "slurm: job ${job} cancelled: $(grep -m1 "stopped by SIGTERM" "${log}")"
 # The time limit's warning: the batch script forwards SIGUSR1, ringtrain checkpoints and exits 75, and the
 # script requeues the job itself.
 warn_of_time_limit() { scancel --batch --signal=USR1 "$1"; }
