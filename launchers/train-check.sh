@@ -16,6 +16,19 @@ read_train_options() {
   train_own_options=$(grep -vxF -f <(options_of summary) <<<"${train_options}")
 }
 
+# Fails for a train option among the arguments that every start of a job gives train itself: its run
+# directory, and --resume auto (train would refuse the job, the option given twice, when it starts).
+refuse_options_the_job_gives() {
+  local argument
+  for argument in "$@"; do
+    case "${argument}" in
+      --run-dir | --run-dir=* | --resume | --resume=*)
+        die "${argument%%=*}: every start of the job gives train --run-dir (the job's run directory) and" \
+          "--resume auto itself; leave it out" ;;
+    esac
+  done
+}
+
 # check_job WHAT RANKS CONFIG [TRAIN OPTIONS...] fails (through die) where train, started on RANKS processes
 # with --config CONFIG (the file as read here) and these options, would refuse to start; WHAT names the job in
 # the message. Train's own options, which summary refuses (--run-dir, --keep-best, ...), are left out of

@@ -54,6 +54,8 @@ def mpijob_checks(workers, gpus):
     check(worker_container.get("command", [None])[0] == "/usr/sbin/sshd", "workers must run sshd for the launcher")
     command = launcher["template"]["spec"]["containers"][0]["command"]
     check(command[:3] == ["mpirun", "-np", str(workers * gpus)], f"launcher command {command[:3]}")
+    # Ranks started over ssh get no PATH from the image: the binary is named by its path there.
+    check("/opt/ringtrain/build/ringtrain" in command, f"the binary by its path in the image: {command}")
     check("--resume" in command and command[command.index("--resume") + 1] == "auto", "--resume auto")
     run_dir = command[command.index("--run-dir") + 1]
     check(command[-2:] == ["--epochs", "3"], "train options passed on")
@@ -130,6 +132,33 @@ if os.access(BINARY, os.X_OK):
     check(accepted.returncode == 0 and accepted.stderr == "", f"make-mpijob refused a good job: {accepted.stderr}")
 else:
     print(f"NOTE: no ringtrain binary at {BINARY} (set RINGTRAIN): the checks that need one were skipped")
+# The config file is the checkout's, as the image holds it: an absolute path within the checkout is given as its
+# path there; a missing file, or one outside the checkout, is refused. Train's --run-dir and --resume are the
+# job's own. Backslashes and quotes in train's options reach the job as written.
+mpijob = ("make-mpijob", "--name", "codelab", "--workers", "1", "--gpus-per-worker", "2", *image)
+absolute = run(*mpijob, "--config", os.path.join(os.path.realpath(SOURCE), "experiments", "03_relu_adam.ini"))
+check(absolute.returncode == 0 and '"/opt/ringtrain/experiments/03_relu_adam.ini"' in absolute.stdout,
+      f"make-mpijob with an absolute --config in the checkout: {absolute.returncode} {absolute.stderr}")
+for config, refusal in (("experiments/nope.ini", "there is no such file in this checkout"),
+                        ("/etc/hostname", "is not in this checkout")):
+    for script, *arguments in (mpijob, ("make-vertex-job", "--name", "x", "--bucket", "b", *image)):
+        refused = run(script, *arguments, "--config", config)
+        check(refused.returncode == 2 and refusal in refused.stderr and refused.stdout == "",
+              f"{script} --config {config}: {refused.returncode} {refused.stderr}")
+for option in ("--run-dir", "--resume"):
+    refused = run(*mpijob, "--", option, "/runs/other")
+    check(refused.returncode == 2 and f"{option}: every start of the job gives train --run-dir" in refused.stderr,
+          f"make-mpijob -- {option}: {refused.returncode} {refused.stderr}")
+written = run(*mpijob, "--", "--csv", '/runs/a\\b "c".csv')
+if written.returncode == 0:
+    command = list(yaml.safe_load_all(written.stdout))[1]["spec"]["mpiReplicaSpecs"]["Launcher"]["template"][
+        "spec"]["containers"][0]["command"]
+    check(command[-1] == '/runs/a\\b "c".csv', f"a path with a backslash and quotes became {command[-1]!r}")
+else:
+    check(False, f"make-mpijob -- --csv with a backslash: {written.returncode} {written.stderr}")
+bucket = run("make-vertex-job", "--name", "x", "--bucket", "gs://b", *image)
+check(bucket.returncode == 2 and "give the bucket's name alone (b)" in bucket.stderr,
+      f"make-vertex-job --bucket gs://b: {bucket.returncode} {bucket.stderr}")
 for script, option in (("make-mpijob", "--workers"), ("make-vertex-job", "--bucket")):
     helped = run(script, "--help")
     check(helped.returncode == 0 and option in helped.stdout, f"{script} --help: {helped.stdout}{helped.stderr}")
@@ -147,4 +176,5 @@ if failures:
     print("FAILED:\n  " + "\n  ".join(failures))
     sys.exit(1)
 print("manifests: MPIJob (1x1, 2x8, 4x4), Vertex AI (1, 8 GPUs), bad parameters refused, jobs train would refuse "
-      "refused (with and without a binary), --help, missing values named, Dockerfile uses setup.sh/build.sh")
+      "refused (with and without a binary), configs outside the checkout and the job's own options refused, "
+      "quoting, --help, missing values named, Dockerfile uses setup.sh/build.sh")

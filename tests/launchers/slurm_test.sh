@@ -134,10 +134,18 @@ printed=$(SBATCH="echo" "${sweep}" --run-dir "${dry}/real" --config "${config}" 
   fail "sweep refused a good sweep: ${printed}"
 [[ "$(cat "${dry}/real/sweep.txt")" == $'--lr 0.1\n--lr 0.2' ]] || fail "sweep.txt: $(cat "${dry}/real/sweep.txt")"
 grep -q -- "^--nodes 1 .* --array 0-1 .* --threads 1 --epochs 1$" <<<"${printed}" || fail "sweep's submit: ${printed}"
+# The same sweep again continues it; another grid in its directory is refused, its sweep.txt left as it was.
+SBATCH="echo" "${sweep}" --run-dir "${dry}/real" --config "${config}" --vary lr=0.1,0.2 --epochs 2 >/dev/null 2>&1 ||
+  fail "sweep refused to continue its own points"
+expect_error "^sweep: error: ${dry}/real holds another sweep" env SBATCH="echo" "${sweep}" --run-dir "${dry}/real" \
+  --config "${config}" --vary lr=0.3 --epochs 1
+[[ "$(cat "${dry}/real/sweep.txt")" == $'--lr 0.1\n--lr 0.2' ]] || fail "a refused sweep changed sweep.txt"
 expect_error "^submit: error: --threads: each rank runs --cpus-per-task threads" "${submit}" --run-dir "${dry}/run" \
   --config "${config}" --threads 4
-expect_error "^submit: error: --resume=auto: every start of the job resumes" "${submit}" --run-dir "${dry}/run" \
-  --config "${config}" -- --resume=auto
+expect_error "^submit: error: --resume: every start of the job gives train --run-dir" "${submit}" --run-dir \
+  "${dry}/run" --config "${config}" -- --resume=auto
+expect_error "^submit: error: --run-dir: every start of the job gives train --run-dir" "${submit}" --run-dir \
+  "${dry}/run" --config "${config}" -- --run-dir "${dry}/other"
 [[ -e "${dry}/run" || -e "${dry}/sweep" ]] && fail "a refused submit or sweep created its run directory"
 rm -rf "${dry}"
 trap - EXIT
