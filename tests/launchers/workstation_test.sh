@@ -18,11 +18,22 @@ if ((EUID == 0)); then
 else
   grep -q -- "--allow-run-as-root" <<<"${printed}" && fail "--allow-run-as-root given to a user who is not root"
 fi
-threads=$(($(nproc) / 2))
+per_core=$(lscpu 2>/dev/null | sed -n 's/^Thread(s) per core: *\([0-9][0-9]*\).*/\1/p')
+threads=$(($(nproc) / ${per_core:-1} / 2))
 ((threads >= 1)) || threads=1
 grep -q -- " train --threads ${threads} --config " <<<"${printed}" || fail "expected --threads ${threads} for 2 processes on $(nproc) cores"
 grep -q -- "--epochs 1" <<<"${printed}" || fail "train's own options were not passed on"
 grep -q -- "--resume" <<<"${printed}" && fail "--resume given without a run directory"
+
+# On a machine with two hardware threads a core (SMT), the ranks are bound to cores, which nproc counts twice:
+# 4 hardware threads are 2 cores, one for each of 2 processes.
+mkdir -p "${work}/smt"
+printf '#!/bin/sh\necho 4\n' >"${work}/smt/nproc"
+printf '#!/bin/sh\necho "Thread(s) per core:   2"\n' >"${work}/smt/lscpu"
+chmod +x "${work}/smt/nproc" "${work}/smt/lscpu"
+printed=$(PATH="${work}/smt:${PATH}" "${launcher}" --dry-run --np 2 --config "${RINGTRAIN_SOURCE_DIR}/experiments/01_dense_softmax.ini" 2>&1)
+grep -q -- "2 core(s)" <<<"${printed}" || fail "4 hardware threads, 2 a core, are not 2 cores: ${printed}"
+grep -q -- "--map-by slot:PE=1 --bind-to core .* train --threads 1 " <<<"${printed}" || fail "expected a core per process: ${printed}"
 
 # A run directory brings --resume auto, unless the user gave a --resume; everything after `--` is train's.
 config="${RINGTRAIN_SOURCE_DIR}/experiments/01_dense_softmax.ini"
