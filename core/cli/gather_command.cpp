@@ -2,6 +2,7 @@
 // points), with the options in which the runs differ.
 #include <algorithm>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <set>
@@ -60,6 +61,21 @@ std::optional<RunSummary> summarize(const fs::path& dir, const fs::path& root) {
   return run;
 }
 
+// A sweep's directory (launchers/slurm/sweep) lists its points in sweep.txt: each point that has no metrics
+// (it failed, or has not trained yet) is named, since the table cannot show it.
+void warn_of_points_without_metrics(const fs::path& dir) {
+  std::ifstream points(dir / "sweep.txt");
+  std::string point;
+  for (int index = 0; std::getline(points, point); ++index) {
+    const fs::path run = dir / ("point-" + std::to_string(index));
+    std::error_code error;
+    if (fs::exists(metrics_path(run), error)) continue;
+    std::clog << "ringtrain: warning: gather finds no metrics.h5 for " << run.string() << " (" << point
+              << "): it failed or has not trained yet (its task's output: " << (dir / "slurm-*_").string()
+              << index << ".out)" << std::endl;
+  }
+}
+
 }  // namespace
 
 int gather_command(const std::vector<std::string>& arguments, Replica&) {
@@ -78,6 +94,7 @@ int gather_command(const std::vector<std::string>& arguments, Replica&) {
     RT_CHECK(fs::is_directory(root), "gather: " << argument << " is not a directory");
     // One unreadable run is a warning, not the end of the table.
     auto add = [&](const fs::path& dir) {
+      warn_of_points_without_metrics(dir);
       try {
         if (auto run = summarize(dir, root)) runs.push_back(*run);
       } catch (const Error& error) {

@@ -734,6 +734,18 @@ TEST_F(ResumeCli, ReportAndGatherPassOverADamagedNewestCheckpoint) {
   EXPECT_THAT(none.err, HasSubstr(run_dir.string() + " holds no checkpoint and no best.h5"));
 }
 
+TEST_F(ResumeCli, GatherNamesTheSweepPointsThatHaveNoMetrics) {
+  const fs::path sweep = dir_.path() / "sweep";
+  ASSERT_EQ(train(1, sweep / "point-0", {"--lr", "0.01"}).exit_code, 0);
+  std::ofstream(sweep / "sweep.txt") << "--lr 0.01\n--lr 0.02\n";
+  const CommandResult gathered = run_command({ringtrain_binary(), "gather", sweep.string()});
+  ASSERT_EQ(gathered.exit_code, 0) << gathered.describe();
+  EXPECT_THAT(gathered.out, HasSubstr("\npoint-0\t"));
+  EXPECT_THAT(gathered.err, HasSubstr("gather finds no metrics.h5 for " + (sweep / "point-1").string() +
+                                      " (--lr 0.02): it failed or has not trained yet"));
+  EXPECT_THAT(gathered.err, testing::Not(HasSubstr("point-0 (")));
+}
+
 TEST_F(ResumeCli, AnotherArchitecturesCheckpointIsRefusedNamingTheLayerBeforeAnythingElse) {
   const fs::path run_dir = dir_.path() / "experiment7";
   std::vector<std::string> arguments = train_arguments(run_dir);
