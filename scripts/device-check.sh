@@ -5,8 +5,8 @@
 # differences on the GPU, the dataset on the GPU, training on the GPU against eager steps and the CPU, layer
 # timing, the NCCL communicator at world size 1), one line per test binary; ringtrain's bench (graph, eager,
 # non-deterministic convolutions, each layer alone) and PyTorch eager's on the same card, same model and
-# batch; experiment 9 trained on the GPU
-# for 3 epochs; a memory check of replayed steps; then a summary table. Everything it prints goes into the
+# batch; experiment 9 trained on the GPU for 3 epochs, then again stopped after 1 epoch and resumed to 3 (the
+# same metrics expected); a memory check of replayed steps; then a summary table. Everything it prints goes into the
 # issue note, and the full log into $OUT/device-check.log (with the tests' outputs in gpu-tests.txt and the
 # training's epochs.csv) where $OUT is set.
 # Every step has a time limit and all of them one deadline (RINGTRAIN_DEVICE_SECONDS, default 420 s): a step
@@ -149,14 +149,15 @@ cat "${work}/epochs.csv" 2>/dev/null
 [[ -n "${log:-}" ]] && cp "${work}/epochs.csv" "${OUT}/" 2>/dev/null
 
 # A GPU run stopped after its first epoch and resumed from its checkpoint must end where the uninterrupted
-# run above ended.
+# run above ended. It reads the GPU's sums every 100 steps, as that run without a run directory did (the sums
+# read at other intervals add in another order).
 echo
 echo "== resume on the GPU: 1 epoch, then --resume auto to ${epochs}, against the uninterrupted run"
 resumed_run=()
 for epochs_now in 1 "${epochs}"; do
   resumed_run+=("$(limited 100 "${launch[@]+"${launch[@]}"}" "${bundle}/bin/ringtrain" train --config "${config}" \
     --data "${bundle}/mnist" --device cuda --epochs "${epochs_now}" --batch-size 64 --run-dir "${work}/resumed" \
-    --resume auto --csv "${work}/resumed.csv" 2>&1 | tail -3)")
+    --resume auto --log-every 100 --csv "${work}/resumed.csv" 2>&1 | tail -3)")
 done
 printf '%s\n' "${resumed_run[@]}"
 resume_verdict="resume on the GPU: no result"

@@ -49,9 +49,9 @@ TEST_F(GpuTraining, GraphReplaysGiveTheEagerStepsBitForBit) {
   EXPECT_GE(graphed_history.back().val_accuracy, 0.9);
 }
 
-// Convolution biases (forward and gradient) and max pooling inside the recorded step; with cuDNN free to
-// choose any algorithm, eager and replayed steps use the same plans, so they agree closely but need not
-// be bit for bit.
+// Convolution biases (forward and gradient) and max pooling inside the recorded step. With cuDNN free to
+// choose any algorithm, the ones it picks may add in a different order at every call (atomics), so eager and
+// replayed steps agree closely but need not be bit for bit.
 TEST_F(GpuTraining, GraphReplaysRecordConvolutionBiasesAndMaxPooling) {
   for (const bool deterministic : {true, false}) {
     SCOPED_TRACE(deterministic ? "deterministic" : "any cuDNN algorithm");

@@ -88,7 +88,7 @@ TEST(ProgressPrinter, AnEpochResumedPartWayTimesOnlyTheStepsThisRunTook) {
 }
 
 // As Keras: a step under a millisecond in microseconds, one of a second or more in seconds.
-TEST(ProgressPrinter, StepsUnderAMillisecondAreInMicroseconds) {
+TEST(ProgressPrinter, StepTimesTakeKerasUnits) {
   std::ostringstream out;
   ProgressPrinter printer(out, ProgressStyle::plain);
   printer.on_epoch_begin(0, 1, 0.01);
