@@ -51,11 +51,7 @@ void Checkpointer::read_best_so_far() {
     throw;
   } catch (const Error& error) {
     // Damaged: kept aside, as a damaged metrics file is; the next epoch's model is the best so far.
-    std::filesystem::path aside = best;
-    aside += ".damaged-" + utc_timestamp();
-    std::filesystem::rename(best, aside);
-    std::clog << "ringtrain: warning: " << error.what() << "; it is kept as " << aside.string()
-              << ", and the best model from this run's next epoch on replaces it" << std::endl;
+    set_aside_damaged(best, error.what(), "the best model from this run's next epoch on replaces it");
   }
 }
 

@@ -4,10 +4,10 @@
 #include "core/check.hpp"
 #include "core/checkpoint/checkpoint.hpp"
 #include "core/checkpoint/hdf5_file.hpp"
+#include "core/checkpoint/run_directory.hpp"
 #include "core/file_access.hpp"
 
 #include <cstring>
-#include <iostream>
 
 namespace ringtrain {
 
@@ -64,11 +64,8 @@ MetricsFile::MetricsFile(const std::filesystem::path& path, std::int64_t log_eve
     } catch (const Error& error) {
       // The metrics of a run matter less than the run: a damaged file is kept aside, and a new one begun.
       file_.reset();
-      std::filesystem::path aside = path;
-      aside += ".damaged-" + utc_timestamp();
-      std::filesystem::rename(path, aside);
-      std::cerr << "ringtrain: warning: " << error.what() << "; it is kept as " << aside.string()
-                << " and a new " << path.filename().string() << " begins at this run's position" << std::endl;
+      set_aside_damaged(path, error.what(),
+                        "a new " + path.filename().string() + " begins at this run's position");
     }
   }
   if (file_ == nullptr) file_ = std::make_unique<Hdf5File>(Hdf5File::create(path));

@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cstdio>
 #include <cstring>
+#include <iostream>
 #include <regex>
 
 #include "core/checkpoint/checkpoint.hpp"
@@ -95,6 +96,14 @@ std::vector<fs::path> prepare_run_directory(const fs::path& run_dir, std::int64_
     set_aside.push_back(aside);
   }
   return set_aside;
+}
+
+void set_aside_damaged(const fs::path& path, const std::string& why, const std::string& next) {
+  fs::path aside = path;
+  aside += ".damaged-" + utc_timestamp();
+  fs::rename(path, aside);
+  std::clog << "ringtrain: warning: " << why << "; it is kept as " << aside.string() << ", and " << next
+            << std::endl;
 }
 
 std::optional<UsableCheckpoint> newest_usable_checkpoint(const fs::path& run_dir, const std::string& reader,

@@ -33,6 +33,10 @@ void keep_newest_checkpoints(const std::filesystem::path& run_dir, int keep);
 std::vector<std::filesystem::path> prepare_run_directory(const std::filesystem::path& run_dir,
                                                          std::int64_t start_step, bool resuming);
 
+// Renames a damaged file of the run directory to <name>.damaged-<time> (kept, never deleted) and warns on
+// std::clog with `why` (the error that read it) and `next` (what the run does without it).
+void set_aside_damaged(const std::filesystem::path& path, const std::string& why, const std::string& next);
+
 struct UsableCheckpoint {
   std::filesystem::path path;
   CheckpointInfo info;  // as read_checkpoint read it while checking the file

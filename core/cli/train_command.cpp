@@ -1,6 +1,5 @@
 // train: options, model and data agreed on by every rank, the run directory held, a resume position chosen,
 // then fit with its observers (progress, CSV, checkpoints, metrics.h5, report) until done or stopped.
-#include <array>
 #include <chrono>
 #include <cmath>
 #include <iostream>
@@ -63,9 +62,8 @@ HeldRunDirectory hold_run_directory(const RunFiles& files, const TrainConfig& co
     }
     return 0;
   });
-  std::array<double, 1> stopped{held.stopped_while_waiting.empty() ? 0.0 : 1.0};
-  replica.communicator.sum(stopped);
-  if (stopped[0] > 0 && held.stopped_while_waiting.empty()) held.stopped_while_waiting = "stopped";
+  const bool stopped = on_any_rank(replica.communicator, !held.stopped_while_waiting.empty());
+  if (stopped && held.stopped_while_waiting.empty()) held.stopped_while_waiting = "stopped";
   return held;
 }
 

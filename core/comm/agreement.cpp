@@ -2,6 +2,7 @@
 // rank chosen to report.
 #include "core/comm/agreement.hpp"
 
+#include <array>
 #include <cstdint>
 #include <sstream>
 
@@ -42,6 +43,12 @@ void agree_on_outcome(Communicator& communicator, const std::exception_ptr& fail
   if (failed_ranks.empty()) return;
   const bool reports = failed_ranks.front() == communicator.rank();
   throw AgreedFailure(reports ? failure : nullptr, std::move(failed_ranks));
+}
+
+bool on_any_rank(Communicator& communicator, bool yes) {
+  std::array<double, 1> count{yes ? 1.0 : 0.0};
+  communicator.sum(count);
+  return count[0] > 0;
 }
 
 std::vector<int> ranks_differing_from_rank_0(Communicator& communicator, std::uint64_t value) {

@@ -38,6 +38,9 @@ std::string describe_ranks(const std::vector<int>& ranks);
 // well) is set on any. With one process the error is rethrown as it is.
 void agree_on_outcome(Communicator& communicator, const std::exception_ptr& failure);
 
+// Whether `yes` holds on any rank (a collective: every rank gets the same answer).
+bool on_any_rank(Communicator& communicator, bool yes);
+
 // The ranks whose `value` differs from rank 0's, in rank order (a collective; none with one process).
 std::vector<int> ranks_differing_from_rank_0(Communicator& communicator, std::uint64_t value);
 

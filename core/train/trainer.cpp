@@ -267,9 +267,7 @@ void Trainer::agree_on_state() {
 }
 
 bool Trainer::stop_requested_on_any_rank() {
-  std::array<double, 1> requests{stop_requested() ? 1.0 : 0.0};
-  communicator_->sum(requests);
-  return requests[0] > 0;
+  return on_any_rank(*communicator_, stop_requested());
 }
 
 std::vector<EpochMetrics> Trainer::fit(const data::Dataset& train, const data::Dataset& validation,

@@ -273,9 +273,14 @@ TEST_F(Resume, ADamagedBestCheckpointIsSetAsideWithAWarning) {
   resumed.resuming = true;
   resumed.start_step = 9;  // the epoch's end
   std::ostringstream warnings;
-  std::streambuf* const clog_buffer = std::clog.rdbuf(warnings.rdbuf());
-  Checkpointer checkpointer(resumed, *run.model, *run.optimizer, "adam", *single);
-  std::clog.rdbuf(clog_buffer);
+  {
+    // std::clog into `warnings` while the checkpointer is made, however that ends.
+    struct Redirect {
+      std::streambuf* kept;
+      ~Redirect() { std::clog.rdbuf(kept); }
+    } redirect{std::clog.rdbuf(warnings.rdbuf())};
+    Checkpointer checkpointer(resumed, *run.model, *run.optimizer, "adam", *single);
+  }
   EXPECT_THAT(warnings.str(), testing::HasSubstr("it is kept as " + best.string() + ".damaged-"));
   EXPECT_FALSE(fs::exists(best));
   int damaged = 0;

@@ -1,5 +1,6 @@
 // Tests of the agreement on setup work under mpirun: work that succeeds everywhere returns its result; work
-// that fails on some ranks ends every rank with AgreedFailure, the lowest failing rank holding its own error.
+// that fails on some ranks ends every rank with AgreedFailure, the lowest failing rank holding its own error;
+// what holds on one rank is known to all.
 #include "core/comm/agreement.hpp"
 
 #include <gtest/gtest.h>
@@ -27,6 +28,14 @@ std::string message_of(const std::exception_ptr& failure) {
 TEST(Agreement, WorkThatSucceedsOnEveryRankReturnsItsResult) {
   Communicator& communicator = world_communicator();
   EXPECT_EQ(agree_on(communicator, [&] { return communicator.rank() * 10; }), communicator.rank() * 10);
+}
+
+TEST(Agreement, WhatHoldsOnAnyRankIsKnownToEveryRank) {
+  Communicator& communicator = world_communicator();
+  const int last = communicator.size() - 1;
+  EXPECT_TRUE(on_any_rank(communicator, communicator.rank() == last));
+  EXPECT_TRUE(on_any_rank(communicator, true));
+  EXPECT_FALSE(on_any_rank(communicator, false));
 }
 
 TEST(Agreement, AFailureOnSomeRanksEndsEveryRankAndTheLowestOfThemReports) {
