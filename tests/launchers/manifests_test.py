@@ -156,6 +156,11 @@ if written.returncode == 0:
     check(command[-1] == '/runs/a\\b "c".csv', f"a path with a backslash and quotes became {command[-1]!r}")
 else:
     check(False, f"make-mpijob -- --csv with a backslash: {written.returncode} {written.stderr}")
+equals = run("make-mpijob", "--name=codelab", "--workers=1", "--gpus-per-worker=2", "--image=i")
+check(equals.returncode == 0 and "name: codelab\n" in equals.stdout, f"make-mpijob --name=VALUE: {equals.stderr}")
+long_name = run("make-mpijob", "--name", "a" * 60, "--workers", "2", "--gpus-per-worker", "1", *image)
+check(long_name.returncode == 2 and "has 69 characters, and Kubernetes allows 63" in long_name.stderr,
+      f"make-mpijob with a 60-character name: {long_name.returncode} {long_name.stderr}")
 bucket = run("make-vertex-job", "--name", "x", "--bucket", "gs://b", *image)
 check(bucket.returncode == 2 and "give the bucket's name alone (b)" in bucket.stderr,
       f"make-vertex-job --bucket gs://b: {bucket.returncode} {bucket.stderr}")

@@ -75,6 +75,10 @@ expect_error() {
   grep -q -- "${expected}" <<<"${printed}" || fail "'$*' did not say '${expected}': ${printed}"
 }
 expect_error "^submit: error: --nodes needs a value" "${submit}" --run-dir "${dry}/run" --config "${config}" --nodes
+expect_error "^submit: error: --nodes 0: give a positive whole number" "${submit}" --run-dir "${dry}/run" \
+  --config "${config}" --nodes 0
+expect_error "^submit: error: --gpus-per-node two: give a whole number" "${submit}" --run-dir "${dry}/run" \
+  --config "${config}" --gpus-per-node two
 expect_error "^submit: error: --run-dir needs a value" "${submit}" --run-dir --dry-run --config "${config}"
 expect_error "^submit: error: --time needs a value" "${submit}" --run-dir "${dry}/run" --config "${config}" --time=
 expect_error "^submit: error: unexpected argument 'stray'" "${submit}" --run-dir "${dry}/run" --config "${config}" stray
