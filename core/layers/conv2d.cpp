@@ -30,7 +30,13 @@ class Conv2D final : public Layer {
                                              << to_string(input_shape) << ": add a reshape layer before it");
     device_ = device;
     const auto& s = settings_;
-    const auto g = geometry(1, input_shape);
+    ops::Conv2DGeometry g;
+    try {
+      g = geometry(1, input_shape);
+    } catch (const Error& error) {
+      RT_FAIL(name() << ": kernel_size=" << s.kernel_h << "," << s.kernel_w << " on input "
+                     << to_string(input_shape) << ": " << error.what());
+    }
     kernel_ = store.declare(name() + "/kernel", {s.kernel_h, s.kernel_w, input_shape[2], s.filters},
                             Initializer::glorot_uniform);
     if (s.use_bias) bias_ = store.declare(name() + "/bias", {s.filters}, Initializer::zeros);

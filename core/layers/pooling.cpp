@@ -23,8 +23,13 @@ class MaxPooling2D final : public Layer {
     RT_CHECK(input_shape.rank() == 3, name() << ": MaxPooling2D needs (height, width, channels) input, got "
                                              << to_string(input_shape));
     device_ = device;
-    const auto g = geometry(1, input_shape);
-    return {g.out_h, g.out_w, g.in_c};
+    try {
+      const auto g = geometry(1, input_shape);
+      return {g.out_h, g.out_w, g.in_c};
+    } catch (const Error& error) {
+      RT_FAIL(name() << ": pool_size=" << pool_.first << "," << pool_.second << " on input "
+                     << to_string(input_shape) << ": " << error.what());
+    }
   }
 
   Tensor forward(const Tensor& x, const StepContext&) override {

@@ -34,9 +34,8 @@ PaddedDim padded_dim(std::int64_t in, std::int64_t kernel, std::int64_t stride, 
                                                    << in << ", kernel " << kernel << ", stride " << stride);
   PaddedDim dim;
   if (padding == Padding::valid) {
-    RT_CHECK(in >= kernel, "a window of "
-                               << kernel << " (its kernel_size or pool_size) is larger than the input's "
-                               << in << " with padding 'valid': give padding=same, or a smaller window");
+    RT_CHECK(in >= kernel, "a window of " << kernel << " is larger than the input's " << in
+                                          << " with padding 'valid': give padding=same, or a smaller window");
     dim.out = (in - kernel) / stride + 1;
     return dim;
   }

@@ -124,9 +124,12 @@ TEST(ModelSpecErrors, ShapeMismatchesFailAtBuild) {
   EXPECT_THAT(reshape, HasSubstr("(28, 28, 2)"));
   EXPECT_THAT(build_error({"conv2d filters=2 kernel_size=3"}, {36}), HasSubstr("reshape"));
   EXPECT_THAT(build_error({"max_pooling2d"}, {36}), HasSubstr("MaxPooling2D"));
-  EXPECT_THAT(build_error({"max_pooling2d pool_size=29"}, {28, 28, 1}),
-              HasSubstr("layer 1: a window of 29 (its kernel_size or pool_size) is larger than the "
-                        "input's 28 with padding 'valid': give padding=same, or a smaller window"));
+  EXPECT_THAT(
+      build_error({"max_pooling2d pool_size=29"}, {28, 28, 1}),
+      HasSubstr("layer 1: max_pooling2d: pool_size=29,29 on input (28, 28, 1): a window of 29 is larger "
+                "than the input's 28 with padding 'valid': give padding=same, or a smaller window"));
+  EXPECT_THAT(build_error({"conv2d filters=2 kernel_size=9,3"}, {8, 8, 1}),
+              HasSubstr("layer 1: conv2d: kernel_size=9,3 on input (8, 8, 1): a window of 9 is larger"));
   EXPECT_THAT(build_error({"global_average_pooling2d", "global_average_pooling2d"}, {4, 4, 2}),
               HasSubstr("layer 2: global_average_pooling2d_1: GlobalAveragePooling2D needs (height, width, "
                         "channels) input, got (2,)"));
