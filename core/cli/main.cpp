@@ -14,6 +14,7 @@
 #include "core/cli/commands.hpp"
 #include "core/comm/agreement.hpp"
 #include "core/cuda/cuda_runtime.hpp"
+#include "core/train/stop_request.hpp"
 #include "distributed/world.hpp"
 
 namespace {
@@ -114,6 +115,12 @@ void keep_step_buffers_mapped() {
 
 int main(int argc, char** argv) {
   keep_step_buffers_mapped();
+  // train: a stop signal from the very start (MPI's start-up included) asks for a stop instead of ending the
+  // process, and is handled on a thread of its own, started before MPI and OpenMP start theirs.
+  if (argc >= 2 && std::string(argv[1]) == "train") {
+    ringtrain::install_stop_signal_handlers();
+    ringtrain::take_stop_signals_on_a_thread_of_their_own();
+  }
   std::optional<ringtrain::MpiRuntime> started;
   try {
     started.emplace(argc, argv);

@@ -89,9 +89,9 @@ int train_command(const std::vector<std::string>& arguments, Replica& replica) {
     print_help("ringtrain train --config FILE [options]", options, true);
     return 0;
   }
-  // From here on a signal asks for a checkpoint and a stop at the next step boundary.
+  // A signal asks for a checkpoint and a stop at the next step boundary (taken from the process's start, in
+  // main); rank 0 says so when one arrives.
   install_stop_signal_handlers(replica.communicator.rank() == 0);
-  take_stop_signals_on_a_thread_of_their_own();
   // What every rank reads alone is agreed on before the collectives that follow it, so that an error in the
   // options, the model or the data is printed once, not by every rank: the options and the model first, the
   // data once the run directory is held (a second run on it waits for the lock before loading anything).

@@ -474,6 +474,26 @@ TEST_F(ResumeCli, ASecondSignalEndsTheRunAtOnce) {
   EXPECT_LT(seconds, 50.0) << "it waited for the paused write";
 }
 
+// A signal during the start-up (MPI's, the options, the data) is a stop request like any other: it does not
+// end the process, and the run stops at its first boundary with a checkpoint. Under mpirun too (SIGUSR1 to
+// mpirun reaches every rank).
+TEST_F(ResumeCli, ASignalDuringStartUpStopsTheRunWithACheckpoint) {
+  for (const int processes : {1, 2}) {
+    SCOPED_TRACE(std::to_string(processes) + " process(es)");
+    const fs::path run_dir = dir_.path() / ("early-" + std::to_string(processes));
+    std::thread signaller;
+    const CommandResult result = train(processes, run_dir, {}, [&](pid_t pid) {
+      signaller = std::thread([pid] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        ::kill(pid, SIGUSR1);
+      });
+    });
+    signaller.join();
+    EXPECT_TRUE(result.exited && result.exit_code == kExitStoppedBySignal) << result.describe();
+    EXPECT_FALSE(list_checkpoints(run_dir).empty()) << result.describe();
+  }
+}
+
 TEST_F(ResumeCli, ARunContinuesOnAnotherNumberOfProcesses) {
   for (const auto& [first, second] : {std::pair{2, 1}, std::pair{1, 2}}) {
     SCOPED_TRACE(std::to_string(first) + " process(es), then " + std::to_string(second));
